@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+// Per-axis gradient components with numpy.gradient's semantics (numpy 1.24).
+//
+// Equivalent to `numpy.gradient(f, *spacing, axis=axes, edge_order=edge_order)`: second-order
+// central differences in the interior, first- or second-order one-sided differences at both ends of
+// every selected axis, uniform steps or 1-D coordinate arrays per axis. float32 and float64 results
+// are bit-identical to numpy's (same operation order, same intermediate types); integer input is
+// promoted to float64 before differencing, as numpy does.
+//
+// One deliberate departure: a zero or non-finite step (scalar 0, NaN, Inf, or repeated coordinates)
+// throws InvalidArgument, where numpy silently returns Inf/NaN.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "gradmap/array.hpp"
+
+namespace gradmap {
+
+/// The spacing of one axis: a uniform step (in physical units per sample, e.g. mm, or pixels), or
+/// a 1-D array of sample coordinates along the axis (numpy's non-uniform form).
+struct AxisSpacing {
+  double step = 1.0;
+  /// Sample coordinates; when non-empty, `step` is ignored. Must have the axis' length.
+  std::vector<double> coords;
+
+  static AxisSpacing uniform(double step) { return AxisSpacing{step, {}}; }
+  static AxisSpacing coordinates(std::vector<double> x) { return AxisSpacing{1.0, std::move(x)}; }
+};
+
+/// Options of gradient(); the fields mirror numpy.gradient's arguments.
+struct GradientOptions {
+  /// numpy's `*varargs`: empty → 1.0 on every axis; one uniform step → that step on every selected
+  /// axis; otherwise one entry per selected axis, in the order of `axes`. A single coordinate array
+  /// is accepted only when one axis is selected (numpy's rule).
+  std::vector<AxisSpacing> spacing;
+  /// numpy's `axis`: nullopt → all axes in order 0..rank-1. Negative indices count from the end;
+  /// duplicates and out-of-range indices throw InvalidArgument.
+  std::optional<std::vector<int>> axes;
+  /// 1 (default) or 2: accuracy order of the one-sided differences at the array's ends.
+  int edge_order = 1;
+  /// Output element type. nullopt → numpy's: float64 for integer input, the input's float type
+  /// otherwise. An explicit float32/float64 rounds numpy's result (`.astype(dtype)`).
+  std::optional<DType> dtype;
+};
+
+/// The element type gradient() returns for input type `in` under `options`.
+DType gradient_dtype(DType in, const GradientOptions& options = {});
+
+/// Resolved, validated form of numpy's (axis, varargs) pair: the normalized axes in selection order
+/// and one AxisSpacing per selected axis. Coordinate arrays whose differences are all equal become a
+/// uniform step (numpy does the same, and it changes the bits). Throws InvalidArgument / ShapeError
+/// with numpy's wording where numpy raises.
+struct ResolvedAxes {
+  std::vector<int> axes;
+  std::vector<AxisSpacing> spacing;
+};
+ResolvedAxes resolve_axes(const Shape& shape, const GradientOptions& options);
+
+/// Gradient components, one array per selected axis (in the order of options.axes), each of f's
+/// shape. Equivalent to `numpy.gradient(f, *spacing, axis=axes, edge_order=edge_order)`.
+/// Throws InvalidArgument (bad axes, edge_order, spacing) or ShapeError (axis shorter than
+/// edge_order + 1). Runs on the calling thread's oneTBB arena; results do not depend on the
+/// number of threads.
+std::vector<Array> gradient(const Array& f, const GradientOptions& options = {});
+
+/// Same as gradient() on a strided view of any supported element type (no copy of the input).
+template <class T>
+std::vector<Array> gradient(ConstArrayView<T> f, const GradientOptions& options = {});
+
+/// Writes the components into caller-provided views (one per selected axis, each of f's extents,
+/// any strides), allocating nothing. Out is float16_t, float or double; the values are numpy's
+/// result rounded to Out.
+template <class T, class Out>
+void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out, const GradientOptions& options = {});
+
+}  // namespace gradmap

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+// Reading and writing images and volumes with their geometry. Formats are chosen by file name:
+//   .npy                                   — always available (gradmap::core)
+//   .png .jpg .jpeg .tif .tiff .bmp .webp .pgm .ppm .pnm    — OpenCV backend (GRADMAP_WITH_OPENCV)
+//   .nii .nii.gz .nrrd .nhdr .mha .mhd .dcm, DICOM directory — ITK backend (GRADMAP_WITH_ITK)
+// Float TIFFs are written by the OpenCV backend.
+//
+// Axis contract: arrays are always in numpy (C) order — a volume is (z, y, x), an image (y, x) —
+// and so are spacing, origin and direction. The backends convert from ITK's (x, y, z) index order
+// and OpenCV's (rows, cols) exactly once, here; nothing else in gradmap knows about them.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gradmap/array.hpp"
+
+namespace gradmap {
+
+/// Physical placement of the spatial axes (the last `spacing.size()` axes of the pixel array), all
+/// in numpy axis order.
+struct Geometry {
+  /// Distance between samples per spatial axis, in `unit` (e.g. {5.0, 0.7, 0.7} mm for CT).
+  std::vector<double> spacing;
+  /// World position of the first sample, per spatial axis.
+  std::vector<double> origin;
+  /// Direction cosines, row-major n×n: direction[i*n + j] is the world-axis-i component of index
+  /// axis j (ITK's matrix with rows and columns reversed). Identity when the format has none.
+  std::vector<double> direction;
+  /// "mm" for medical volumes, "px" for rasters (spacing 1 unless a file says otherwise).
+  std::string unit = "px";
+};
+
+/// Geometry with unit spacing, zero origin and identity direction for `n` spatial axes.
+Geometry default_geometry(int n, const std::string& unit = "px");
+
+/// An image or volume as read from a file: pixels plus geometry.
+struct Image {
+  /// Pixel array in numpy order. Leading `series_axes` axes are not spatial (channels of a color
+  /// image read with ColorMode::channels, the time axis of a 4-D NIfTI); the rest are.
+  Array pixels;
+  Geometry geometry;
+  int series_axes = 0;
+  /// For writing only: the last axis holds RGB (3) samples of a color display map.
+  bool rgb = false;
+  /// Format family the file was read from ("png", "jpeg", "tiff", "nifti", "nrrd", "metaimage",
+  /// "dicom", "npy", ...).
+  std::string format;
+
+  int spatial_rank() const { return pixels.rank() - series_axes - (rgb ? 1 : 0); }
+};
+
+/// How color rasters are read.
+enum class ColorMode {
+  /// Luminance Y = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601, OpenCV's cvtColor weights), computed
+  /// in float32 so 16-bit sources keep their precision; gray sources keep their own type.
+  gray,
+  /// One series axis of channels in R, G, B order (alpha dropped).
+  channels,
+};
+
+struct ReadOptions {
+  ColorMode color = ColorMode::gray;
+  /// Refuse files whose decoded pixels would need more bytes than this. 0: half of physical RAM.
+  std::size_t max_memory = 0;
+};
+
+/// Reads an image or volume. Throws IoError naming `path` and the reason (missing, unreadable,
+/// truncated, corrupt, unsupported extension, too large for max_memory).
+Image read_image(const std::string& path, const ReadOptions& options = {});
+
+/// Writes `image` in the format its extension names, atomically: to a temporary file in the same
+/// directory, renamed into place only when complete. Float formats keep values and geometry;
+/// PNG/JPEG and integer TIFF accept only uint8 (and uint16 for PNG/TIFF) pixels, since scaling to
+/// display values is an explicit choice (see render.hpp). Throws IoError naming the path.
+void write_image(const std::string& path, const Image& image);
+
+/// True when the extension (or DICOM directory) is one gradmap can read with the backends built.
+bool is_supported_input(const std::string& path);
+/// True when `path`'s extension names a format whose files hold float values (npy, tiff, nifti,
+/// nrrd, metaimage).
+bool is_float_format(const std::string& path);
+/// Lower-case extension including compound ones: "nii.gz", "png", "" for a directory.
+std::string file_extension(const std::string& path);
+
+/// The .npy reader and writer (versions 1.0, 2.0, 3.0; either byte order; C or Fortran order).
+Array read_npy(const std::string& path);
+void write_npy(const std::string& path, const Array& a);
+
+/// Writes through a temporary file in the target's directory and renames it into place. `fill`
+/// receives the temporary path; if it throws, the temporary is removed and nothing is left behind.
+/// Throws IoError if `path` is an existing directory or its directory does not exist.
+void write_atomically(const std::string& path, const std::function<void(const std::string& tmp_path)>& fill);
+
+}  // namespace gradmap
