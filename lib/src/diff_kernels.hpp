@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+// The finite-difference stencils of numpy.gradient, written once per formula (the algorithm); the
+// driver in gradient.cpp decides which elements they run on and on which thread (the schedule).
+//
+// Every stencil reads three (or two) input sequences p0, p1, p2 that advance by `in_step` and
+// writes `count` outputs advancing by `out_step`. Along the differenced axis of a line the
+// sequences are the same line shifted by one sample; across rows they are three neighbouring rows,
+// so an axis-0 difference is a row-minus-row loop over contiguous memory, never a column walk.
+// Unit steps get their own loop so that the compiler vectorizes it.
+//
+// No allocation, validation or IO here. The operation order is numpy's, and the build disables FP
+// contraction, so results are bit-identical to numpy's.
+#pragma once
+
+#include "gradmap/array.hpp"
+#include "numeric.hpp"
+
+namespace gradmap::detail {
+
+/// numpy: out[1:-1] = (f[2:] - f[:-2]) / (2. * dx). The difference is taken in the input's compute
+/// type C, the division in Cdiv (C unless value-based casting widened it), the result stored as
+/// numpy's result type F and then as Out.
+template <class In, class Out, class Cdiv>
+void central_uniform(const In* p0, const In* p2, index_t in_step, Out* out, index_t out_step, index_t count,
+                     double two_dx) {
+  using C = compute_t<In>;
+  const Cdiv s = cvt<Cdiv>(two_dx);
+  auto one = [&](In lo, In hi) { return cvt<Out>(cvt<C>(cvt<Cdiv>(cvt<C>(hi) - cvt<C>(lo)) / s)); };
+  if (in_step == 1 && out_step == 1) {
+    for (index_t j = 0; j < count; ++j) out[j] = one(p0[j], p2[j]);
+  } else {
+    for (index_t j = 0; j < count; ++j) out[j * out_step] = one(p0[j * in_step], p2[j * in_step]);
+  }
+}
+
+/// numpy's non-uniform interior: out[1:-1] = a * f[:-2] + b * f[1:-1] + c * f[2:], with float64
+/// weight arrays, so the arithmetic is float64 whatever the input type. Weights are per output
+/// element (`w_step` 1, along a line) or constant (`w_step` 0, across rows).
+template <class In, class Out>
+void central_coords(const In* p0, const In* p1, const In* p2, index_t in_step, Out* out, index_t out_step,
+                    index_t count, const double* a, const double* b, const double* c, index_t w_step) {
+  using F = compute_t<In>;
+  auto one = [](double wa, double wb, double wc, In x0, In x1, In x2) {
+    double r = wa * cvt<double>(x0) + wb * cvt<double>(x1) + wc * cvt<double>(x2);
+    return cvt<Out>(cvt<F>(r));
+  };
+  if (in_step == 1 && out_step == 1 && w_step == 1) {
+    for (index_t j = 0; j < count; ++j) out[j] = one(a[j], b[j], c[j], p0[j], p1[j], p2[j]);
+  } else if (in_step == 1 && out_step == 1 && w_step == 0) {
+    const double wa = *a, wb = *b, wc = *c;
+    for (index_t j = 0; j < count; ++j) out[j] = one(wa, wb, wc, p0[j], p1[j], p2[j]);
+  } else {
+    for (index_t j = 0; j < count; ++j)
+      out[j * out_step] = one(a[j * w_step], b[j * w_step], c[j * w_step], p0[j * in_step], p1[j * in_step],
+                              p2[j * in_step]);
+  }
+}
+
+/// How numpy evaluates the one-sided differences at an axis end. They are outside the hot loops
+/// (two rows or two samples per line), so they are emulated in double with explicit rounding to
+/// the precision numpy would use for each operation — which depends on the scalar's value
+/// (value-based casting) and on whether the operands are 0-d (1-D input: scalar arithmetic is
+/// float64).
+struct EdgeRule {
+  Prec f;           ///< numpy's result type F
+  bool scalar_ops;  ///< input is 1-D: the edge operands are numpy scalars
+  int order;        ///< 1: (x1 - x0) / d; 2: a*x0 + b*x1 + c*x2
+  double d = 1.0;
+  double a = 0.0, b = 0.0, c = 0.0;
+
+  Prec prec(double scalar) const { return scalar_ops ? Prec::dbl : promote(f, scalar_prec(scalar)); }
+
+  /// The edge value from the three samples (x2 unused for order 1), in F's values as doubles.
+  double eval(double x0, double x1, double x2) const {
+    if (order == 1) {
+      double diff = round_to(f, x1 - x0);
+      Prec p = prec(d);
+      return round_to(f, round_to(p, diff / round_to(p, d)));
+    }
+    Prec pa = prec(a), pb = prec(b), pc = prec(c);
+    double t0 = round_to(pa, round_to(pa, a) * x0);
+    double t1 = round_to(pb, round_to(pb, b) * x1);
+    Prec pab = promote(pa, pb);
+    double s = round_to(pab, t0 + t1);
+    double t2 = round_to(pc, round_to(pc, c) * x2);
+    return round_to(f, round_to(promote(pab, pc), s + t2));
+  }
+};
+
+/// Applies an EdgeRule element-wise over three input sequences.
+template <class In, class Out>
+void one_sided(const EdgeRule& rule, const In* p0, const In* p1, const In* p2, index_t in_step, Out* out,
+               index_t out_step, index_t count) {
+  for (index_t j = 0; j < count; ++j) {
+    double x0 = cvt<double>(p0[j * in_step]);
+    double x1 = cvt<double>(p1[j * in_step]);
+    double x2 = rule.order == 2 ? cvt<double>(p2[j * in_step]) : 0.0;
+    out[j * out_step] = cvt<Out>(rule.eval(x0, x1, x2));
+  }
+}
+
+}  // namespace gradmap::detail

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+// edges(): gradient magnitude, direction (2-D), azimuth/elevation and unit normals (3-D).
+//
+// Fused path (components not requested): the array is cut into tiles of whole axis-0 rows; each
+// oneTBB task computes the components of its tile into a small cache-resident buffer with the same
+// stencils as gradient(), then the polar maps from it. Peak memory is the input plus the outputs
+// plus one tile per thread. With components requested they are computed in full first and the
+// maps derived from them; both paths call the same per-sample code, hence give the same bits,
+// whatever the tile size or thread count.
+#include <algorithm>
+#include <cmath>
+
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include "gradient_plan.hpp"
+#include "gradmap/edges.hpp"
+#include "polar_kernels.hpp"
+
+namespace gradmap {
+namespace {
+
+using detail::cvt;
+
+constexpr double kPi = 3.141592653589793238462643383279502884;
+
+/// Applies AngleOptions to the direction of (gx, gy) in image convention (y grows downward).
+/// The default options return exactly np.arctan2(gy, gx); the others transform that angle in
+/// double and round once.
+template <class C>
+C convert_angle(C gy, C gx, const AngleOptions& o) {
+  const C neg_gy = cvt<C>(-cvt<double>(gy));
+  // Compass: clockwise from up (-y on screen), so east (+x) is a quarter turn.
+  const C a = o.compass ? detail::atan2_c(gx, neg_gy) : detail::atan2_c(o.y_up ? neg_gy : gy, gx);
+  const bool wraps = o.compass || o.orientation || o.range == AngleRange::unsigned_range;
+  if (!wraps && o.units == AngleUnits::radians) return a;
+  double v = cvt<double>(a);
+  const double period = (o.orientation && !o.compass) ? kPi : 2 * kPi;
+  if (wraps && v < 0) v += period;
+  if (o.units == AngleUnits::degrees) v *= 180.0 / kPi;
+  C r = cvt<C>(v);
+  // A tiny negative angle plus the period can round up to the period itself; it is the same
+  // direction as 0 and the documented range is half-open.
+  if (wraps) {
+    const double top = o.units == AngleUnits::degrees ? period * 180.0 / kPi : period;
+    if (cvt<double>(r) >= cvt<double>(cvt<C>(top))) r = cvt<C>(0.0);
+  }
+  return r;
+}
+
+/// Output pointers of the maps for one block of samples (null when not requested).
+template <class Out>
+struct MapPtrs {
+  Out* mag = nullptr;
+  Out* dir = nullptr;
+  Out* elev = nullptr;
+  std::vector<Out*> normals;
+};
+
+/// The per-sample maps for `count` samples. comps[k] holds component k (in selected-axis order),
+/// stored as numpy's result type S; `order` lists component indices as (.., gz, gy, gx).
+template <class S, class Out>
+void polar_block(const std::vector<const S*>& comps, const std::vector<int>& order, index_t count,
+                 const EdgeOptions& o, const MapPtrs<Out>& m) {
+  using C = detail::compute_t<S>;
+  const int n = static_cast<int>(comps.size());
+  const int nd = static_cast<int>(order.size());
+  C g[16];
+  for (index_t j = 0; j < count; ++j) {
+    for (int k = 0; k < n; ++k) g[k] = cvt<C>(comps[static_cast<std::size_t>(k)][j]);
+    const C mag = detail::hypot_n(g, n);
+    if (m.mag) m.mag[j] = cvt<Out>(mag);
+    if (nd >= 2) {
+      const C gx = g[order[static_cast<std::size_t>(nd - 1)]], gy = g[order[static_cast<std::size_t>(nd - 2)]];
+      if (m.dir) m.dir[j] = cvt<Out>(convert_angle(gy, gx, o.angle));
+      if (m.elev) {
+        const C gz = g[order[0]];
+        C pair[2] = {gx, gy};
+        C e = detail::atan2_c(gz, detail::hypot_n(pair, 2));
+        if (o.angle.units == AngleUnits::degrees) e = cvt<C>(cvt<double>(e) * (180.0 / kPi));
+        m.elev[j] = cvt<Out>(e);
+      }
+    }
+    for (std::size_t k = 0; k < m.normals.size(); ++k) {
+      const double mg = cvt<double>(mag);
+      m.normals[k][j] = cvt<Out>(mg == 0.0 ? C{} : cvt<C>(cvt<double>(g[k]) / mg));
+    }
+  }
+}
+
+/// Storage type of numpy's gradient result for input In.
+template <class In>
+using result_t = std::conditional_t<std::is_same_v<In, float16_t>, float16_t,
+                                    std::conditional_t<std::is_same_v<In, float>, float, double>>;
+
+template <class In, class Out>
+EdgeMaps edges_typed(const Array& f, const EdgeOptions& o, DType out_type) {
+  using S = result_t<In>;
+  const auto plans = detail::plan_gradient(f.dtype(), f.shape(), o.gradient);
+  const int n = static_cast<int>(plans.size());
+  if (n == 0) throw InvalidArgument("edges: no axes selected");
+  if (n > 16) throw InvalidArgument("edges: at most 16 axes");
+  // Direction components by axis number: gx is the highest selected axis, then gy, then gz.
+  std::vector<int> order(static_cast<std::size_t>(n));
+  for (int k = 0; k < n; ++k) order[static_cast<std::size_t>(k)] = k;
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return plans[a].axis < plans[b].axis; });
+  if (o.direction && n != 2 && n != 3)
+    throw InvalidArgument("edges: a direction needs 2 or 3 selected axes, got " + std::to_string(n) +
+                          " (select axes, or ask for the magnitude only)");
+  if (o.normals && n < 2) throw InvalidArgument("edges: normals need at least 2 selected axes");
+
+  EdgeMaps maps;
+  const Shape& shape = f.shape();
+  if (o.magnitude) maps.magnitude = Array(out_type, shape);
+  if (o.direction) maps.direction = Array(out_type, shape);
+  if (o.direction && n == 3) maps.elevation = Array(out_type, shape);
+  if (o.normals)
+    for (int k = 0; k < n; ++k) maps.normals.emplace_back(out_type, shape);
+  if (f.size() == 0) return maps;
+
+  auto ptrs_at = [&](index_t offset) {
+    MapPtrs<Out> p;
+    auto at = [&](Array& a) { return a.empty() ? nullptr : static_cast<Out*>(a.data()) + offset; };
+    p.mag = at(maps.magnitude);
+    p.dir = at(maps.direction);
+    p.elev = at(maps.elevation);
+    for (auto& a : maps.normals) p.normals.push_back(at(a));
+    return p;
+  };
+
+  const In* in = static_cast<const In*>(f.data());
+  const Shape strides = c_strides(shape);
+  const index_t n0 = shape[0];
+  const index_t per_row = f.size() / n0;
+
+  if (o.components) {
+    // Unfused: numpy's components first (also returned), then the maps, in parallel blocks.
+    std::vector<Array> comps_s;
+    for (int k = 0; k < n; ++k) comps_s.emplace_back(dtype_of_v<S>, shape);
+    std::vector<ArrayView<S>> views;
+    for (auto& a : comps_s) views.push_back(a.view<S>());
+    gradient_into<In, S>(f.view<In>(), views, o.gradient);
+    const index_t total = f.size();
+    tbb::parallel_for(tbb::blocked_range<index_t>(0, total, 1 << 14), [&](const tbb::blocked_range<index_t>& r) {
+      std::vector<const S*> c;
+      for (auto& a : comps_s) c.push_back(static_cast<const S*>(a.data()) + r.begin());
+      polar_block<S, Out>(c, order, r.end() - r.begin(), o, ptrs_at(r.begin()));
+    });
+    for (auto& a : comps_s) maps.components.push_back(out_type == a.dtype() ? a : astype(a, out_type));
+    return maps;
+  }
+
+  // Fused: tiles of whole axis-0 rows sized to stay in L2 with all their components.
+  index_t tile = o.tile_rows;
+  if (tile <= 0) {
+    const index_t budget = 512 * 1024;
+    tile = std::max<index_t>(1, budget / std::max<index_t>(1, per_row * n * static_cast<index_t>(sizeof(S))));
+  }
+  const index_t tiles = (n0 + tile - 1) / tile;
+  tbb::enumerable_thread_specific<std::vector<S>> scratch;
+  tbb::parallel_for(tbb::blocked_range<index_t>(0, tiles, 1), [&](const tbb::blocked_range<index_t>& r) {
+    std::vector<S>& buf = scratch.local();
+    for (index_t t = r.begin(); t < r.end(); ++t) {
+      const index_t t0 = t * tile, t1 = std::min(n0, t0 + tile);
+      const index_t count = (t1 - t0) * per_row;
+      buf.resize(static_cast<std::size_t>(count * n));
+      Shape tile_shape = shape;
+      tile_shape[0] = t1 - t0;
+      const Shape tile_strides = c_strides(tile_shape);
+      std::vector<const S*> c;
+      for (int k = 0; k < n; ++k) {
+        S* dst = buf.data() + k * count;
+        detail::diff_axis_range<In, S>(in, shape, strides, dst, tile_strides, plans[static_cast<std::size_t>(k)],
+                                       t0, t1);
+        c.push_back(dst);
+      }
+      polar_block<S, Out>(c, order, count, o, ptrs_at(t0 * per_row));
+    }
+  });
+  return maps;
+}
+
+}  // namespace
+
+EdgeMaps edges(const Array& f, const EdgeOptions& options) {
+  const DType out_type = gradient_dtype(f.dtype(), options.gradient);
+  return visit_dtype(f.dtype(), [&](auto in_tag) {
+    using In = decltype(in_tag);
+    return visit_dtype(out_type, [&](auto out_tag) -> EdgeMaps {
+      using Out = decltype(out_tag);
+      if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> || std::is_same_v<Out, double>)
+        return edges_typed<In, Out>(f, options, out_type);
+      else
+        throw InvalidArgument("edges: output dtype must be a float type");
+    });
+  });
+}
+
+Array gradient_magnitude(const Array& f, const GradientOptions& options) {
+  EdgeOptions o;
+  o.gradient = options;
+  o.direction = false;
+  return edges(f, o).magnitude;
+}
+
+}  // namespace gradmap

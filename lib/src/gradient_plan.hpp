@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+// The per-axis plan of a gradient (validated spacing turned into stencil weights) and the driver
+// entry point that the fused edge-map pass shares with gradient().
+#pragma once
+
+#include <vector>
+
+#include "diff_kernels.hpp"
+#include "gradmap/gradient.hpp"
+
+namespace gradmap::detail {
+
+/// Everything the stencils need for one selected axis, computed once per call.
+struct AxisPlan {
+  int axis = 0;
+  index_t n = 0;
+  bool uniform = true;
+  double dx = 1.0;                  ///< uniform step
+  std::vector<double> wa, wb, wc;   ///< non-uniform interior weights, for samples 1..n-2
+  EdgeRule first, last;             ///< one-sided rules at samples 0 and n-1
+};
+
+/// Validates (numpy's checks plus gradmap's zero/non-finite spacing departure) and plans every
+/// selected axis. `in` is the input element type (it decides numpy's result type F).
+std::vector<AxisPlan> plan_gradient(DType in, const Shape& shape, const GradientOptions& options);
+
+/// Computes one component for the samples whose axis-0 index lies in [r0, r1). `out` points at the
+/// output element of axis-0 index r0 and has strides `out_strides`. Runs on the calling thread.
+template <class In, class Out>
+void diff_axis_range(const In* in, const Shape& shape, const Shape& in_strides, Out* out, const Shape& out_strides,
+                     const AxisPlan& plan, index_t r0, index_t r1);
+
+}  // namespace gradmap::detail

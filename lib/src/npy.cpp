@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: MIT
+// The NPY format (numpy/lib/format.py): magic, version, a Python-literal header dict, raw data.
+// The header is checked against the file size before anything data-sized is allocated, so a
+// hostile header claiming a huge shape costs nothing.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sys/stat.h>
+
+#include "gradmap/io.hpp"
+
+namespace gradmap {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& why) { throw IoError(path + ": " + why); }
+
+struct Header {
+  DType dtype = DType::float64;
+  bool big_endian = false;
+  bool fortran = false;
+  Shape shape;
+};
+
+std::string skip_ws(const std::string& s, std::size_t& i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+  return {};
+}
+
+/// Finds `'key':` in the dict text and returns the index just after the colon.
+std::size_t find_key(const std::string& path, const std::string& h, const char* key) {
+  for (const char q : {'\'', '"'}) {
+    const std::string k = std::string(1, q) + key + std::string(1, q);
+    std::size_t p = h.find(k);
+    if (p == std::string::npos) continue;
+    p += k.size();
+    skip_ws(h, p);
+    if (p < h.size() && h[p] == ':') return p + 1;
+  }
+  fail(path, std::string("corrupt NPY header: no '") + key + "' entry in " + h);
+}
+
+DType parse_descr(const std::string& path, const std::string& h, bool& big_endian) {
+  std::size_t p = find_key(path, h, "descr");
+  skip_ws(h, p);
+  if (p < h.size() && h[p] == '[')
+    fail(path, "structured (record) arrays are not supported; save a plain numeric array");
+  if (p >= h.size() || (h[p] != '\'' && h[p] != '"')) fail(path, "corrupt NPY header: bad 'descr' in " + h);
+  const char q = h[p];
+  const std::size_t end = h.find(q, p + 1);
+  if (end == std::string::npos) fail(path, "corrupt NPY header: unterminated 'descr'");
+  std::string d = h.substr(p + 1, end - p - 1);
+  if (d.size() < 2) fail(path, "corrupt NPY header: bad 'descr' '" + d + "'");
+  char order = '|';
+  if (d[0] == '<' || d[0] == '>' || d[0] == '|' || d[0] == '=') {
+    order = d[0];
+    d = d.substr(1);
+  }
+  big_endian = order == '>';
+  const char kind = d[0];
+  const std::string size = d.substr(1);
+  auto bad = [&](const std::string& what) -> DType {
+    fail(path, "unsupported dtype '" + h.substr(p + 1, end - p - 1) + "' (" + what +
+                   "); gradmap reads int8..int64, uint8..uint64, float16, float32, float64");
+  };
+  if (kind == 'O') return bad("object arrays, possibly pickled, are never loaded");
+  if (kind == 'b') return bad("boolean");
+  if (kind == 'c') return bad("complex");
+  if (kind == 'i' || kind == 'u') {
+    const bool u = kind == 'u';
+    if (size == "1") return u ? DType::uint8 : DType::int8;
+    if (size == "2") return u ? DType::uint16 : DType::int16;
+    if (size == "4") return u ? DType::uint32 : DType::int32;
+    if (size == "8") return u ? DType::uint64 : DType::int64;
+  }
+  if (kind == 'f') {
+    if (size == "2") return DType::float16;
+    if (size == "4") return DType::float32;
+    if (size == "8") return DType::float64;
+  }
+  return bad("not a plain integer or float type");
+}
+
+Header parse_header(const std::string& path, const std::string& h) {
+  Header hd;
+  std::size_t b = 0;
+  skip_ws(h, b);
+  if (b >= h.size() || h[b] != '{') fail(path, "corrupt NPY header: not a dict: " + h);
+  hd.dtype = parse_descr(path, h, hd.big_endian);
+  std::size_t p = find_key(path, h, "fortran_order");
+  skip_ws(h, p);
+  if (h.compare(p, 4, "True") == 0) hd.fortran = true;
+  else if (h.compare(p, 5, "False") == 0) hd.fortran = false;
+  else fail(path, "corrupt NPY header: bad 'fortran_order' in " + h);
+  p = find_key(path, h, "shape");
+  skip_ws(h, p);
+  if (p >= h.size() || h[p] != '(') fail(path, "corrupt NPY header: bad 'shape' in " + h);
+  ++p;
+  while (true) {
+    skip_ws(h, p);
+    if (p < h.size() && h[p] == ')') break;
+    std::size_t q = p;
+    while (q < h.size() && std::isdigit(static_cast<unsigned char>(h[q]))) ++q;
+    if (q == p || q - p > 18) fail(path, "corrupt NPY header: bad 'shape' in " + h);
+    hd.shape.push_back(static_cast<index_t>(std::stoll(h.substr(p, q - p))));
+    p = q;
+    skip_ws(h, p);
+    if (p < h.size() && h[p] == ',') ++p;
+    else if (p < h.size() && h[p] == ')') break;
+    else fail(path, "corrupt NPY header: bad 'shape' in " + h);
+  }
+  return hd;
+}
+
+void byteswap(unsigned char* data, std::size_t count, std::size_t width) {
+  for (std::size_t i = 0; i < count; ++i) std::reverse(data + i * width, data + (i + 1) * width);
+}
+
+std::string descr_of(DType t) {
+  switch (t) {
+    case DType::int8: return "|i1";
+    case DType::uint8: return "|u1";
+    case DType::int16: return "<i2";
+    case DType::uint16: return "<u2";
+    case DType::int32: return "<i4";
+    case DType::uint32: return "<u4";
+    case DType::int64: return "<i8";
+    case DType::uint64: return "<u8";
+    case DType::float16: return "<f2";
+    case DType::float32: return "<f4";
+    case DType::float64: return "<f8";
+  }
+  return "";
+}
+
+}  // namespace
+
+Array read_npy(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) fail(path, std::string("cannot read: ") + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) fail(path, "cannot read: it is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, std::string("cannot read: ") + std::strerror(errno));
+  const auto file_size = static_cast<std::uint64_t>(st.st_size);
+
+  unsigned char pre[10];
+  if (file_size < 10 || !in.read(reinterpret_cast<char*>(pre), 10)) fail(path, "not an NPY file: too short");
+  if (std::memcmp(pre, "\x93NUMPY", 6) != 0) fail(path, "not an NPY file: bad magic bytes");
+  const int major = pre[6], minor = pre[7];
+  if (major < 1 || major > 3 || minor != 0)
+    fail(path, "unsupported NPY format version " + std::to_string(major) + "." + std::to_string(minor) +
+                   " (gradmap reads 1.0, 2.0 and 3.0)");
+  std::uint64_t header_len = 0, prefix = 10;
+  if (major == 1) {
+    header_len = pre[8] | (static_cast<std::uint64_t>(pre[9]) << 8);
+  } else {
+    unsigned char more[2];
+    if (!in.read(reinterpret_cast<char*>(more), 2)) fail(path, "truncated NPY header");
+    header_len = pre[8] | (static_cast<std::uint64_t>(pre[9]) << 8) | (static_cast<std::uint64_t>(more[0]) << 16) |
+                 (static_cast<std::uint64_t>(more[1]) << 24);
+    prefix = 12;
+  }
+  if (prefix + header_len > file_size)
+    fail(path, "truncated NPY header: it claims " + std::to_string(header_len) + " bytes, the file has " +
+                   std::to_string(file_size - prefix));
+  std::string text(static_cast<std::size_t>(header_len), '\0');
+  if (!in.read(text.data(), static_cast<std::streamsize>(header_len))) fail(path, "truncated NPY header");
+  const Header h = parse_header(path, text);
+
+  // Data size from the header, with overflow checks, compared with what the file holds.
+  std::uint64_t count = 1;
+  for (index_t e : h.shape)
+    if (__builtin_mul_overflow(count, static_cast<std::uint64_t>(e), &count))
+      fail(path, "corrupt NPY header: shape " + shape_string(h.shape) + " overflows");
+  std::uint64_t bytes = 0;
+  if (__builtin_mul_overflow(count, static_cast<std::uint64_t>(dtype_size(h.dtype)), &bytes) ||
+      count > static_cast<std::uint64_t>(std::numeric_limits<index_t>::max()))
+    fail(path, "corrupt NPY header: shape " + shape_string(h.shape) + " overflows");
+  const std::uint64_t have = file_size - prefix - header_len;
+  if (have < bytes)
+    fail(path, "truncated: header shape " + shape_string(h.shape) + " of " + dtype_name(h.dtype) + " needs " +
+                   std::to_string(bytes) + " data bytes, the file has " + std::to_string(have));
+  if (have > bytes)
+    fail(path, "corrupt: " + std::to_string(have - bytes) + " bytes after the data that header shape " +
+                   shape_string(h.shape) + " describes");
+
+  Array a(h.dtype, h.shape);
+  if (bytes && !in.read(static_cast<char*>(a.data()), static_cast<std::streamsize>(bytes)))
+    fail(path, "read error in the data section");
+  if (h.big_endian && dtype_size(h.dtype) > 1)
+    byteswap(static_cast<unsigned char*>(a.data()), static_cast<std::size_t>(count), dtype_size(h.dtype));
+  if (h.fortran && h.shape.size() > 1) {
+    // Fortran order: the first index varies fastest. View the buffer that way and copy to C order.
+    Shape strides(h.shape.size());
+    index_t acc = 1;
+    for (std::size_t d = 0; d < h.shape.size(); ++d) {
+      strides[d] = acc;
+      acc *= h.shape[d];
+    }
+    a = visit_dtype(h.dtype, [&](auto tag) {
+      using T = decltype(tag);
+      return to_array(ConstArrayView<T>(static_cast<const T*>(a.data()), h.shape, strides));
+    });
+  }
+  return a;
+}
+
+void write_npy(const std::string& path, const Array& a) {
+  std::string dict = "{'descr': '" + descr_of(a.dtype()) + "', 'fortran_order': False, 'shape': " +
+                     shape_string(a.shape()) + ", }";
+  // Pad so that magic + length + header is a multiple of 64 bytes and ends with '\n' (format.py).
+  std::size_t prefix = 10;
+  std::size_t total = prefix + dict.size() + 1;
+  if ((total + 63) / 64 * 64 - prefix > 65535) prefix = 12;
+  total = prefix + dict.size() + 1;
+  dict.append((64 - total % 64) % 64, ' ');
+  dict += '\n';
+  write_atomically(path, [&](const std::string& tmp) {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) fail(path, std::string("cannot write: ") + std::strerror(errno));
+    const auto len = static_cast<std::uint32_t>(dict.size());
+    out.write("\x93NUMPY", 6);
+    if (prefix == 10) {
+      const unsigned char v[4] = {1, 0, static_cast<unsigned char>(len & 0xff), static_cast<unsigned char>(len >> 8)};
+      out.write(reinterpret_cast<const char*>(v), 4);
+    } else {
+      const unsigned char v[6] = {2, 0, static_cast<unsigned char>(len & 0xff), static_cast<unsigned char>(len >> 8),
+                                  static_cast<unsigned char>(len >> 16), static_cast<unsigned char>(len >> 24)};
+      out.write(reinterpret_cast<const char*>(v), 6);
+    }
+    out.write(dict.data(), static_cast<std::streamsize>(dict.size()));
+    out.write(static_cast<const char*>(a.data()), static_cast<std::streamsize>(a.nbytes()));
+    out.flush();
+    if (!out) fail(path, std::string("write failed: ") + std::strerror(errno));
+  });
+}
+
+}  // namespace gradmap
