@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: MIT
+// The volume backend: the only translation unit that includes ITK. It talks to itk::ImageIOBase
+// directly (raw buffers plus a header) instead of itk::ImageFileReader<itk::Image<T, D>>, so there
+// is no template instantiation per pixel type and dimension, and the file's own pixel type is kept.
+// ITK's index order (x, y, z) is converted to numpy's (z, y, x) in to_numpy_geometry and
+// write(), nowhere else.
+// ITK's package config does not export GDCM's include directory; the versioned path is Debian's.
+#if __has_include(<gdcmTrace.h>)
+#include <gdcmTrace.h>
+#define GRADMAP_HAVE_GDCM_TRACE 1
+#elif __has_include(<gdcm-3.0/gdcmTrace.h>)
+#include <gdcm-3.0/gdcmTrace.h>
+#define GRADMAP_HAVE_GDCM_TRACE 1
+#endif
+#include <itkGDCMImageIO.h>
+#include <itkGDCMSeriesFileNames.h>
+#include <itkImageIOBase.h>
+#include <itkMetaImageIO.h>
+#include <itkNiftiImageIO.h>
+#include <itkNrrdImageIO.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "io_backend.hpp"
+
+namespace gradmap::detail {
+namespace {
+
+using itk::IOComponentEnum;
+
+enum class Family { nifti, nrrd, metaimage, dicom, none };
+
+Family family_of(const std::string& path) {
+  std::string ext = lower_extension(path);
+  if (ext == "nii" || ext == "nii.gz") return Family::nifti;
+  if (ext == "nrrd" || ext == "nhdr") return Family::nrrd;
+  if (ext == "mha" || ext == "mhd") return Family::metaimage;
+  if (ext == "dcm" || ext == "dicom") return Family::dicom;
+  return Family::none;
+}
+
+const char* family_name(Family f) {
+  switch (f) {
+    case Family::nifti: return "nifti";
+    case Family::nrrd: return "nrrd";
+    case Family::metaimage: return "metaimage";
+    case Family::dicom: return "dicom";
+    case Family::none: break;
+  }
+  return "unknown";
+}
+
+const char* family_title(Family f) {
+  switch (f) {
+    case Family::nifti: return "NIfTI";
+    case Family::nrrd: return "NRRD";
+    case Family::metaimage: return "MetaImage";
+    case Family::dicom: return "DICOM";
+    case Family::none: break;
+  }
+  return "volume";
+}
+
+itk::ImageIOBase::Pointer make_io(Family f) {
+  switch (f) {
+    case Family::nifti: return itk::NiftiImageIO::New().GetPointer();
+    case Family::nrrd: return itk::NrrdImageIO::New().GetPointer();
+    case Family::metaimage: return itk::MetaImageIO::New().GetPointer();
+    case Family::dicom: return itk::GDCMImageIO::New().GetPointer();
+    case Family::none: break;
+  }
+  return nullptr;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+DType dtype_of_component(const std::string& path, IOComponentEnum c) {
+  using IO = itk::ImageIOBase;
+  if (c == IO::MapPixelType<std::uint8_t>::CType) return DType::uint8;
+  if (c == IO::MapPixelType<std::int8_t>::CType) return DType::int8;
+  if (c == IO::MapPixelType<std::uint16_t>::CType) return DType::uint16;
+  if (c == IO::MapPixelType<std::int16_t>::CType) return DType::int16;
+  if (c == IO::MapPixelType<std::uint32_t>::CType) return DType::uint32;
+  if (c == IO::MapPixelType<std::int32_t>::CType) return DType::int32;
+  if (c == IO::MapPixelType<float>::CType) return DType::float32;
+  if (c == IO::MapPixelType<double>::CType) return DType::float64;
+  // long and long long are both 64 bits on LP64 but are distinct ITK component types.
+  if (c == IOComponentEnum::LONG || c == IOComponentEnum::LONGLONG) return DType::int64;
+  if (c == IOComponentEnum::ULONG || c == IOComponentEnum::ULONGLONG) return DType::uint64;
+  throw io_error(path, "unsupported pixel component type " + IO::GetComponentTypeAsString(c));
+}
+
+IOComponentEnum component_of(DType t) {
+  using IO = itk::ImageIOBase;
+  switch (t) {
+    case DType::uint8: return IO::MapPixelType<std::uint8_t>::CType;
+    case DType::int8: return IO::MapPixelType<std::int8_t>::CType;
+    case DType::uint16: return IO::MapPixelType<std::uint16_t>::CType;
+    case DType::int16: return IO::MapPixelType<std::int16_t>::CType;
+    case DType::uint32: return IO::MapPixelType<std::uint32_t>::CType;
+    case DType::int32: return IO::MapPixelType<std::int32_t>::CType;
+    case DType::int64: return IO::MapPixelType<std::int64_t>::CType;
+    case DType::uint64: return IO::MapPixelType<std::uint64_t>::CType;
+    case DType::float32: return IO::MapPixelType<float>::CType;
+    case DType::float64: return IO::MapPixelType<double>::CType;
+    case DType::float16: break;
+  }
+  return IOComponentEnum::UNKNOWNCOMPONENTTYPE;
+}
+
+/// A file's header in ITK's axis order. direction[i][j] is the world-i component of index axis j.
+struct ItkHeader {
+  std::vector<double> dims, spacing, origin;
+  std::vector<std::vector<double>> direction;
+  unsigned components = 1;
+  IOComponentEnum component = IOComponentEnum::UNKNOWNCOMPONENTTYPE;
+};
+
+ItkHeader header_of(itk::ImageIOBase& io) {
+  ItkHeader h;
+  unsigned n = io.GetNumberOfDimensions();
+  h.direction.assign(n, std::vector<double>(n, 0.0));
+  for (unsigned j = 0; j < n; ++j) {
+    h.dims.push_back(static_cast<double>(io.GetDimensions(j)));
+    h.spacing.push_back(io.GetSpacing(j));
+    h.origin.push_back(io.GetOrigin(j));
+    std::vector<double> axis = io.GetDirection(j);
+    for (unsigned i = 0; i < n && i < axis.size(); ++i) h.direction[i][j] = axis[i];
+  }
+  h.components = io.GetNumberOfComponents();
+  h.component = io.GetComponentType();
+  return h;
+}
+
+std::string itk_reason(const itk::ExceptionObject& e) {
+  std::string d = e.GetDescription();
+  while (!d.empty() && (d.back() == '\n' || d.back() == ' ')) d.pop_back();
+  return d;
+}
+
+itk::ImageIOBase::Pointer open_header(const std::string& path, Family f) {
+  itk::ImageIOBase::Pointer io = make_io(f);
+  if (!io->CanReadFile(path.c_str()))
+    throw io_error(path, std::string("not a valid ") + family_title(f) + " file (corrupt or truncated header)");
+  io->SetFileName(path);
+  try {
+    io->ReadImageInformation();
+  } catch (const itk::ExceptionObject& e) {
+    throw io_error(path, std::string("corrupt ") + family_title(f) + " header: " + itk_reason(e));
+  }
+  return io;
+}
+
+void read_pixels(const std::string& path, itk::ImageIOBase& io, void* buffer, Family f) {
+  unsigned n = io.GetNumberOfDimensions();
+  itk::ImageIORegion region(n);
+  for (unsigned j = 0; j < n; ++j) {
+    region.SetIndex(j, 0);
+    region.SetSize(j, io.GetDimensions(j));
+  }
+  io.SetIORegion(region);
+  try {
+    io.Read(buffer);
+  } catch (const itk::ExceptionObject& e) {
+    throw io_error(path, std::string("cannot read ") + family_title(f) + " pixel data (truncated or corrupt file): " +
+                             itk_reason(e));
+  }
+}
+
+/// ITK (x, y, z) geometry of the first `n` axes → numpy (z, y, x): spacing and origin reversed,
+/// direction with rows and columns reversed.
+Geometry to_numpy_geometry(const ItkHeader& h, std::size_t n) {
+  Geometry g;
+  g.unit = "mm";
+  for (std::size_t k = 0; k < n; ++k) {
+    g.spacing.push_back(h.spacing[n - 1 - k]);
+    g.origin.push_back(h.origin[n - 1 - k]);
+  }
+  g.direction.assign(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) g.direction[i * n + j] = h.direction[n - 1 - i][n - 1 - j];
+  return g;
+}
+
+/// Moves interleaved components (..., c) to a leading axis (c, ...).
+Array components_first(const Array& a, std::size_t components) {
+  Shape s = a.shape();
+  s.pop_back();
+  s.insert(s.begin(), static_cast<index_t>(components));
+  Array out(a.dtype(), s);
+  std::size_t es = dtype_size(a.dtype());
+  std::size_t voxels = static_cast<std::size_t>(a.size()) / components;
+  auto* src = static_cast<const unsigned char*>(a.data());
+  auto* dst = static_cast<unsigned char*>(out.data());
+  for (std::size_t v = 0; v < voxels; ++v)
+    for (std::size_t c = 0; c < components; ++c)
+      std::memcpy(dst + (c * voxels + v) * es, src + (v * components + c) * es, es);
+  return out;
+}
+
+/// Pixels + geometry of a file whose header says `h`, with axes and series axes mapped to numpy.
+Image assemble(const std::string& path, const ItkHeader& h, Array raw, Family f) {
+  std::size_t n = h.dims.size();
+  if (n == 0 || n > 4)
+    throw io_error(path, std::to_string(n) + "-d images are not supported (gradmap reads 1-d to 3-d volumes and 4-d series)");
+  Image img;
+  img.format = family_name(f);
+  std::size_t spatial = std::min<std::size_t>(n, 3);
+  if (n == 4) img.series_axes = 1;  // (x, y, z, t) → (t, z, y, x): every volume of the series
+  if (h.components > 1) {
+    if (img.series_axes)
+      throw io_error(path, "a 4-d series of multi-component (" + std::to_string(h.components) +
+                               ") pixels is not supported; split it into one file per component");
+    img.pixels = components_first(raw, h.components);
+    img.series_axes = 1;
+  } else {
+    img.pixels = raw;
+  }
+  img.geometry = to_numpy_geometry(h, spatial);
+  return img;
+}
+
+Shape numpy_shape(const ItkHeader& h) {
+  Shape s;
+  for (std::size_t k = h.dims.size(); k-- > 0;) s.push_back(static_cast<index_t>(h.dims[k]));
+  if (h.components > 1) s.push_back(static_cast<index_t>(h.components));
+  return s;
+}
+
+void check_header(const std::string& path, const ItkHeader& h, Family f, std::size_t max_memory) {
+  for (double d : h.dims)
+    if (d < 1) throw io_error(path, std::string("corrupt ") + family_title(f) + " header: an axis of size 0");
+  DType t = dtype_of_component(path, h.component);
+  std::vector<double> dims = h.dims;
+  dims.push_back(h.components);
+  // The raw buffer, plus a second one while components are moved to their own axis.
+  double per_sample = static_cast<double>(dtype_size(t)) * (h.components > 1 ? 2 : 1);
+  std::string what = "a ";
+  for (std::size_t i = 0; i < h.dims.size(); ++i) what += (i ? " × " : "") + std::to_string(std::int64_t(h.dims[i]));
+  what += std::string(" ") + dtype_name(t) + " " + family_title(f) + " image";
+  check_memory(path, dims, per_sample, max_memory, what);
+}
+
+Image read_file(const std::string& path, Family f, const ReadOptions& options) {
+  itk::ImageIOBase::Pointer io = open_header(path, f);
+  ItkHeader h = header_of(*io);
+  check_header(path, h, f, options.max_memory);
+  Array raw(dtype_of_component(path, h.component), numpy_shape(h));
+  read_pixels(path, *io, raw.data(), f);
+  // GDCM reports a single slice as x × y × 1 so that it can carry the slice position; a 2-D image
+  // is what it is, and an axis of one sample has no gradient.
+  if (f == Family::dicom && h.dims.size() == 3 && h.dims[2] == 1 && h.components == 1) {
+    for (auto* v : {&h.dims, &h.spacing, &h.origin}) v->pop_back();
+    h.direction.pop_back();
+    for (auto& row : h.direction) row.pop_back();
+    raw = raw.reshaped(numpy_shape(h));
+  }
+  return assemble(path, h, raw, f);
+}
+
+/// A directory holding one DICOM series: slices sorted along their normal, spacing between slices
+/// taken from the positions, which must be evenly spaced.
+Image read_dicom_series(const std::string& dir, const ReadOptions& options) {
+  std::vector<std::string> files;
+  // GDCMSeriesFileNames prints "No Series were found" through ITK's warning window; the caller
+  // gets an exception instead. The switch is ITK-global, hence restored.
+  struct QuietItk {
+    bool saved = itk::Object::GetGlobalWarningDisplay();
+    QuietItk() { itk::Object::SetGlobalWarningDisplay(false); }
+    ~QuietItk() { itk::Object::SetGlobalWarningDisplay(saved); }
+  } quiet;
+  try {
+    auto names = itk::GDCMSeriesFileNames::New();
+    names->SetUseSeriesDetails(true);
+    names->SetDirectory(dir);
+    const auto& uids = names->GetSeriesUIDs();
+    if (uids.empty()) throw io_error(dir, "is a directory without any DICOM series");
+    if (uids.size() > 1)
+      throw io_error(dir, "holds " + std::to_string(uids.size()) +
+                              " DICOM series (or one with slices of different size or orientation); "
+                              "give a directory with exactly one series");
+    files = names->GetFileNames(uids.front());
+  } catch (const itk::ExceptionObject& e) {
+    throw io_error(dir, "cannot scan the directory for DICOM files: " + itk_reason(e));
+  }
+  if (files.empty()) throw io_error(dir, "is a directory without any DICOM series");
+  if (files.size() == 1) return read_file(files.front(), Family::dicom, options);
+
+  struct Slice {
+    std::string file;
+    itk::ImageIOBase::Pointer io;
+    ItkHeader h;
+    double position = 0;  // along the slice normal, mm
+  };
+  std::vector<Slice> slices;
+  for (const std::string& file : files) {
+    itk::ImageIOBase::Pointer io = open_header(file, Family::dicom);
+    ItkHeader h = header_of(*io);
+    if (h.dims.size() != 3 || h.dims[2] != 1 || h.components != 1)
+      throw io_error(dir, "'" + file + "' is not a single-component single-frame slice; "
+                          "multi-frame or color DICOM files cannot be stacked into a series");
+    slices.push_back({file, io, h, 0.0});
+  }
+  const ItkHeader& first = slices.front().h;
+  for (Slice& s : slices) {
+    if (s.h.dims[0] != first.dims[0] || s.h.dims[1] != first.dims[1])
+      throw io_error(dir, "'" + s.file + "' has " + std::to_string(std::int64_t(s.h.dims[0])) + " × " +
+                              std::to_string(std::int64_t(s.h.dims[1])) + " pixels but '" + slices.front().file +
+                              "' has " + std::to_string(std::int64_t(first.dims[0])) + " × " +
+                              std::to_string(std::int64_t(first.dims[1])));
+    for (int i = 0; i < 3; ++i) s.position += s.h.origin[i] * first.direction[i][2];
+  }
+  std::stable_sort(slices.begin(), slices.end(), [](const Slice& a, const Slice& b) { return a.position < b.position; });
+
+  std::size_t n = slices.size();
+  double spacing = (slices.back().position - slices.front().position) / static_cast<double>(n - 1);
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    double gap = slices[k + 1].position - slices[k].position;
+    char buf[512];
+    if (gap <= 1e-6 * std::max(1.0, std::fabs(spacing))) {
+      std::snprintf(buf, sizeof buf, "slices %zu and %zu ('%s', '%s') are at the same position %.6g mm along the normal",
+                    k, k + 1, slices[k].file.c_str(), slices[k + 1].file.c_str(), slices[k].position);
+      throw io_error(dir, buf);
+    }
+    // 1 % matches the rounding DICOM writers apply to positions (decimal strings of ≤ 16 chars).
+    if (std::fabs(gap - spacing) > 0.01 * spacing + 1e-4) {
+      std::snprintf(buf, sizeof buf,
+                    "inconsistent slice spacing: the gap between slices %zu and %zu ('%s' at %.6g mm, '%s' at %.6g mm "
+                    "along the normal) is %.6g mm, but the slices are %.6g mm apart on average; gradients need evenly "
+                    "spaced slices (missing slice?)",
+                    k, k + 1, slices[k].file.c_str(), slices[k].position, slices[k + 1].file.c_str(),
+                    slices[k + 1].position, gap, spacing);
+      throw io_error(dir, buf);
+    }
+  }
+
+  // Slices may be stored with different rescale slopes, hence different decoded types; the volume
+  // then takes float64, which holds every one of them exactly.
+  DType t = dtype_of_component(slices.front().file, first.component);
+  bool mixed = false;
+  for (const Slice& s : slices) mixed = mixed || s.h.component != first.component;
+  if (mixed) t = DType::float64;
+  ItkHeader vh = first;
+  vh.dims[2] = static_cast<double>(n);
+  vh.spacing[2] = spacing;
+  vh.origin = slices.front().h.origin;
+  vh.component = component_of(t);
+  check_header(dir, vh, Family::dicom, options.max_memory);
+
+  Array volume(t, numpy_shape(vh));
+  std::size_t slice_bytes = static_cast<std::size_t>(first.dims[0] * first.dims[1]) * dtype_size(t);
+  for (std::size_t k = 0; k < n; ++k) {
+    Slice& s = slices[k];
+    void* dst = static_cast<unsigned char*>(volume.data()) + k * slice_bytes;
+    if (!mixed) {
+      read_pixels(s.file, *s.io, dst, Family::dicom);
+      continue;
+    }
+    Array own(dtype_of_component(s.file, s.h.component), Shape{1, index_t(first.dims[1]), index_t(first.dims[0])});
+    read_pixels(s.file, *s.io, own.data(), Family::dicom);
+    Array wide = astype(own, DType::float64);
+    std::memcpy(dst, wide.data(), slice_bytes);
+  }
+  Image img = assemble(dir, vh, volume, Family::dicom);
+  return img;
+}
+
+bool can_read(const std::string& path) { return family_of(path) != Family::none || is_directory(path); }
+
+Image read(const std::string& path, const ReadOptions& options) {
+  // GDCM would print warnings about every non-DICOM file it meets; problems reach the caller as
+  // exceptions instead.
+#ifdef GRADMAP_HAVE_GDCM_TRACE
+  gdcm::Trace::WarningOff();
+  gdcm::Trace::DebugOff();
+#endif
+  if (is_directory(path)) return read_dicom_series(path, options);
+  return read_file(path, family_of(path), options);
+}
+
+bool can_write(const std::string& path) {
+  Family f = family_of(path);
+  return f != Family::none && f != Family::dicom;
+}
+
+bool is_float(const std::string& path) { return can_write(path); }
+
+std::string base_name(const std::string& p) { return p.substr(p.find_last_of('/') + 1); }
+std::string dir_name(const std::string& p) {
+  auto slash = p.find_last_of('/');
+  return slash == std::string::npos ? std::string() : p.substr(0, slash + 1);
+}
+/// "name" for "dir/name.ext".
+std::string stem(const std::string& p, const std::string& ext) {
+  std::string b = base_name(p);
+  return b.substr(0, b.size() - ext.size() - 1);
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write(const std::string& path, const std::string& tmp_path, const Image& image) {
+  Family f = family_of(path);
+  std::string ext = lower_extension(path);
+  if (image.rgb)
+    throw io_error(path, std::string("RGB display maps cannot be written as ") + family_title(f) +
+                             "; write PNG, JPEG or TIFF, or the gray map");
+  Array pixels = image.pixels.dtype() == DType::float16 ? astype(image.pixels, DType::float32) : image.pixels;
+  const int rank = pixels.rank();
+  const Geometry g = image.geometry.spacing.empty() ? default_geometry(rank - image.series_axes) : image.geometry;
+  const std::size_t spatial = g.spacing.size();
+  if (rank < 1 || static_cast<std::size_t>(rank) < spatial || rank > 7)
+    throw io_error(path, "cannot write an array of shape " + shape_string(pixels.shape()) + " with " +
+                             std::to_string(spatial) + "-d geometry");
+
+  itk::ImageIOBase::Pointer io = make_io(f);
+  const auto n = static_cast<unsigned>(rank);
+  io->SetNumberOfDimensions(n);
+  // ITK axis j is numpy axis rank-1-j; axes beyond the spatial ones (series) get unit geometry.
+  for (unsigned j = 0; j < n; ++j) {
+    io->SetDimensions(j, static_cast<itk::SizeValueType>(pixels.extent(rank - 1 - static_cast<int>(j))));
+    std::vector<double> axis(n, 0.0);
+    if (j < spatial) {
+      io->SetSpacing(j, g.spacing[spatial - 1 - j]);
+      io->SetOrigin(j, g.origin[spatial - 1 - j]);
+      for (std::size_t i = 0; i < spatial; ++i) axis[i] = g.direction[(spatial - 1 - i) * spatial + (spatial - 1 - j)];
+    } else {
+      io->SetSpacing(j, 1.0);
+      io->SetOrigin(j, 0.0);
+      axis[j] = 1.0;
+    }
+    io->SetDirection(j, axis);
+  }
+  io->SetComponentType(component_of(pixels.dtype()));
+  io->SetPixelType(itk::IOPixelEnum::SCALAR);
+  io->SetNumberOfComponents(1);
+  io->SetUseCompression(false);  // .nii.gz is compressed because of its name
+  itk::ImageIORegion region(n);
+  for (unsigned j = 0; j < n; ++j) {
+    region.SetIndex(j, 0);
+    region.SetSize(j, io->GetDimensions(j));
+  }
+  io->SetIORegion(region);
+
+  // ITK picks compression (.nii.gz) and detached data file names from the file name. When the
+  // temporary's name does not end in the target's extension, ITK writes next to it under one that
+  // does, and that file then becomes the temporary, which write_atomically renames into place.
+  const bool tmp_has_ext = lower_extension(tmp_path) == ext;
+  const std::string itk_path = tmp_has_ext ? tmp_path : tmp_path + "." + ext;
+  const bool detached = ext == "nhdr" || ext == "mhd";
+  const std::string itk_raw = dir_name(itk_path) + stem(itk_path, ext) + ".raw";
+  auto cleanup = [&] {
+    if (!tmp_has_ext) std::remove(itk_path.c_str());
+    if (detached) std::remove(itk_raw.c_str());
+  };
+  try {
+    io->SetFileName(itk_path);
+    io->Write(pixels.data());
+  } catch (const itk::ExceptionObject& e) {
+    cleanup();
+    throw io_error(path, std::string("cannot write ") + family_title(f) + ": " + itk_reason(e));
+  }
+  if (detached) {
+    // The header names its data file; give that file its final name (stem of `path` + .raw) and
+    // patch the reference, so the pair stays consistent after the header is renamed into place.
+    const std::string raw_name = stem(path, ext) + ".raw";
+    std::string header = slurp(itk_path);
+    std::string old_name = base_name(itk_raw);
+    auto at = header.find(old_name);
+    if (at == std::string::npos) {
+      cleanup();
+      throw io_error(path, "internal: the written header does not name its data file '" + old_name + "'");
+    }
+    header.replace(at, old_name.size(), raw_name);
+    if (std::rename(itk_raw.c_str(), (dir_name(path) + raw_name).c_str()) != 0) {
+      cleanup();
+      throw io_error(path, "cannot move the data file into place as '" + dir_name(path) + raw_name + "'");
+    }
+    std::ofstream out(tmp_path, std::ios::binary | std::ios::trunc);
+    out << header;
+    out.close();
+    if (!tmp_has_ext) std::remove(itk_path.c_str());
+    if (!out) throw io_error(path, "cannot write the header to '" + tmp_path + "'");
+    return;
+  }
+  if (!tmp_has_ext && std::rename(itk_path.c_str(), tmp_path.c_str()) != 0) {
+    cleanup();
+    throw io_error(path, "cannot rename '" + itk_path + "' to '" + tmp_path + "'");
+  }
+}
+
+}  // namespace
+
+const Backend& itk_backend() {
+  static const Backend b{"itk", can_read, read, can_write, is_float, write};
+  return b;
+}
+
+}  // namespace gradmap::detail

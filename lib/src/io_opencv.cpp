@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: MIT
+// The raster backend: the only translation unit that includes OpenCV. Files are recognized by their
+// first bytes, not their extension, and their header is parsed here before OpenCV decodes anything,
+// so a hostile header (say 100000 × 100000 pixels) is refused before any memory is allocated.
+#include <opencv2/core.hpp>
+#include <opencv2/core/utils/logger.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "io_backend.hpp"
+
+namespace gradmap::detail {
+namespace {
+
+/// What a raster header says, enough to bound the decoder's memory.
+struct RasterHeader {
+  std::string format;  // gradmap's family name: "png", "jpeg", ...
+  double width = 0, height = 0;
+  double channels = 1;          // after OpenCV's IMREAD_UNCHANGED expansion (palette → BGR(A))
+  double bytes_per_sample = 1;  // of the decoded Mat
+};
+
+class HeaderBytes {
+ public:
+  explicit HeaderBytes(const std::string& path) : in_(path, std::ios::binary) {
+    if (!in_) throw io_error(path, "cannot open for reading");
+    in_.seekg(0, std::ios::end);
+    size_ = static_cast<std::uint64_t>(in_.tellg());
+  }
+  std::uint64_t size() const { return size_; }
+  /// Up to n bytes at offset; fewer when the file ends first.
+  std::vector<unsigned char> at(std::uint64_t offset, std::size_t n) {
+    std::vector<unsigned char> b;
+    if (offset >= size_) return b;
+    b.resize(static_cast<std::size_t>(std::min<std::uint64_t>(n, size_ - offset)));
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(offset));
+    in_.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(b.size()));
+    b.resize(static_cast<std::size_t>(in_.gcount()));
+    return b;
+  }
+
+ private:
+  std::ifstream in_;
+  std::uint64_t size_ = 0;
+};
+
+std::uint32_t be16(const unsigned char* p) { return std::uint32_t(p[0]) << 8 | p[1]; }
+std::uint32_t be32(const unsigned char* p) { return be16(p) << 16 | be16(p + 2); }
+std::uint32_t le16(const unsigned char* p) { return std::uint32_t(p[1]) << 8 | p[0]; }
+std::uint32_t le32(const unsigned char* p) { return le16(p + 2) << 16 | le16(p); }
+std::uint64_t le64(const unsigned char* p) { return std::uint64_t(le32(p + 4)) << 32 | le32(p); }
+std::uint64_t be64(const unsigned char* p) { return std::uint64_t(be32(p)) << 32 | be32(p + 4); }
+
+RasterHeader png_header(const std::string& path, HeaderBytes& f) {
+  auto b = f.at(0, 33);
+  if (b.size() < 33 || std::memcmp(b.data() + 12, "IHDR", 4) != 0)
+    throw io_error(path, "truncated or corrupt PNG: no complete IHDR header chunk");
+  RasterHeader h{"png", double(be32(&b[16])), double(be32(&b[20]))};
+  int depth = b[24], color = b[25];
+  if (h.width == 0 || h.height == 0) throw io_error(path, "corrupt PNG: image size 0 in the IHDR header");
+  h.bytes_per_sample = depth == 16 ? 2 : 1;
+  h.channels = (color == 0) ? 1 : 4;  // palette and gray+alpha may expand to BGRA
+  return h;
+}
+
+RasterHeader jpeg_header(const std::string& path, HeaderBytes& f) {
+  std::uint64_t pos = 2;
+  while (true) {
+    auto m = f.at(pos, 2);
+    if (m.size() < 2) throw io_error(path, "truncated or corrupt JPEG: no frame header (SOF) before the end of the file");
+    if (m[0] != 0xFF) throw io_error(path, "corrupt JPEG: expected a marker at byte " + std::to_string(pos));
+    unsigned marker = m[1];
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
+      pos += 2;
+      continue;
+    }
+    auto len_bytes = f.at(pos + 2, 2);
+    if (len_bytes.size() < 2) throw io_error(path, "truncated JPEG: the file ends inside a header segment");
+    std::uint32_t len = be16(len_bytes.data());
+    bool is_sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (is_sof) {
+      auto s = f.at(pos + 4, 6);
+      if (s.size() < 6) throw io_error(path, "truncated JPEG: the file ends inside the frame header");
+      RasterHeader h{"jpeg", double(be16(&s[3])), double(be16(&s[1]))};
+      h.channels = s[5] == 1 ? 1 : 3;
+      if (h.width == 0) throw io_error(path, "corrupt JPEG: image width 0 in the frame header");
+      return h;
+    }
+    if (marker == 0xDA || marker == 0xD9)
+      throw io_error(path, "corrupt JPEG: image data without a frame header (SOF)");
+    pos += 2 + len;
+  }
+}
+
+/// libjpeg pads a truncated scan with gray and only warns, so OpenCV would return a partly gray image
+/// as if nothing happened. A complete JPEG ends with an EOI marker (FF D9), which cannot occur inside
+/// entropy-coded data (0xFF bytes there are stuffed); look for it near the end of the file, allowing
+/// a few KiB of trailing bytes that some cameras append.
+void check_jpeg_complete(const std::string& path, HeaderBytes& f) {
+  auto tail = f.at(f.size() >= 4096 ? f.size() - 4096 : 0, 4096);
+  for (std::size_t i = tail.size(); i-- > 1;)
+    if (tail[i - 1] == 0xFF && tail[i] == 0xD9) return;
+  throw io_error(path, "truncated JPEG: the image data does not end with an end-of-image marker");
+}
+
+RasterHeader tiff_header(const std::string& path, HeaderBytes& f) {
+  auto b = f.at(0, 16);
+  bool le = b[0] == 'I';
+  auto u16 = [&](const unsigned char* p) { return le ? le16(p) : be16(p); };
+  auto u32 = [&](const unsigned char* p) { return le ? le32(p) : be32(p); };
+  auto u64 = [&](const unsigned char* p) { return le ? le64(p) : be64(p); };
+  if (b.size() < 8) throw io_error(path, "truncated TIFF: the file ends inside its 8-byte header");
+  bool big = u16(&b[2]) == 43;
+  std::uint64_t ifd = big ? (b.size() >= 16 ? u64(&b[8]) : 0) : u32(&b[4]);
+  std::size_t count_size = big ? 8 : 2, entry_size = big ? 20 : 12, value_off = big ? 12 : 8;
+  auto nb = f.at(ifd, count_size);
+  if (ifd < 8 || nb.size() < count_size) throw io_error(path, "truncated or corrupt TIFF: the first image directory is missing");
+  std::uint64_t n = big ? u64(nb.data()) : u16(nb.data());
+  if (n == 0 || n > 4096) throw io_error(path, "corrupt TIFF: " + std::to_string(n) + " entries in the first image directory");
+  auto entries = f.at(ifd + count_size, static_cast<std::size_t>(n) * entry_size);
+  if (entries.size() < n * entry_size) throw io_error(path, "truncated TIFF: the file ends inside the first image directory");
+  RasterHeader h{"tiff"};
+  double bits = 8, spp = 1;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const unsigned char* e = &entries[static_cast<std::size_t>(i) * entry_size];
+    std::uint32_t tag = u16(e), type = u16(e + 2);
+    std::uint64_t count = big ? u64(e + 4) : u32(e + 4);
+    const unsigned char* v = e + value_off;
+    // SHORT values sit in the first two bytes of the value field; LONG/LONG8 fill it.
+    double value = type == 3 ? u16(v) : type == 4 ? u32(v) : type == 16 ? double(u64(v)) : 0;
+    if (tag == 256) h.width = value;
+    if (tag == 257) h.height = value;
+    if (tag == 277) spp = value;
+    if (tag == 258 && type == 3) {
+      // One BitsPerSample per sample; they are equal for every layout OpenCV decodes. When they
+      // do not fit in the value field, the field holds their offset.
+      if (count * 2 <= (big ? 8u : 4u)) {
+        bits = u16(v);
+      } else {
+        auto at = f.at(big ? u64(v) : u32(v), 2);
+        if (at.size() == 2) bits = u16(at.data());
+      }
+    }
+  }
+  if (h.width == 0 || h.height == 0) throw io_error(path, "corrupt TIFF: no image width or height in the first image directory");
+  h.channels = std::max(1.0, spp);
+  h.bytes_per_sample = std::ceil(std::min(64.0, std::max(bits, 8.0)) / 8);
+  return h;
+}
+
+RasterHeader bmp_header(const std::string& path, HeaderBytes& f) {
+  auto b = f.at(0, 30);
+  if (b.size() < 26) throw io_error(path, "truncated BMP: the file ends inside its header");
+  RasterHeader h{"bmp"};
+  std::uint32_t dib = le32(&b[14]);
+  if (dib == 12) {
+    h.width = le16(&b[18]);
+    h.height = le16(&b[20]);
+  } else {
+    h.width = std::fabs(double(std::int32_t(le32(&b[18]))));
+    h.height = std::fabs(double(std::int32_t(le32(&b[22]))));
+  }
+  h.channels = 4;
+  if (h.width == 0 || h.height == 0) throw io_error(path, "corrupt BMP: image size 0 in the header");
+  return h;
+}
+
+RasterHeader pnm_header(const std::string& path, HeaderBytes& f) {
+  auto b = f.at(0, 1024);
+  char kind = static_cast<char>(b[1]);
+  std::size_t i = 2;
+  auto next_number = [&]() -> double {
+    while (i < b.size()) {
+      if (b[i] == '#') {
+        while (i < b.size() && b[i] != '\n') ++i;
+      } else if (std::isspace(b[i])) {
+        ++i;
+      } else {
+        break;
+      }
+    }
+    if (i >= b.size() || !std::isdigit(b[i])) throw io_error(path, "corrupt or truncated PNM header");
+    double v = 0;
+    while (i < b.size() && std::isdigit(b[i])) v = v * 10 + (b[i++] - '0');
+    return v;
+  };
+  RasterHeader h{"pnm"};
+  h.width = next_number();
+  h.height = next_number();
+  double maxval = (kind == '1' || kind == '4') ? 1 : next_number();
+  h.channels = (kind == '3' || kind == '6') ? 3 : 1;
+  h.bytes_per_sample = maxval > 255 ? 2 : 1;
+  if (h.width == 0 || h.height == 0) throw io_error(path, "corrupt PNM: image size 0 in the header");
+  return h;
+}
+
+RasterHeader webp_header(const std::string& path, HeaderBytes& f) {
+  auto b = f.at(0, 30);
+  if (b.size() < 30) throw io_error(path, "truncated WebP: the file ends inside its header");
+  RasterHeader h{"webp"};
+  h.channels = 4;
+  if (std::memcmp(&b[12], "VP8X", 4) == 0) {
+    h.width = 1 + double(b[24] | b[25] << 8 | b[26] << 16);
+    h.height = 1 + double(b[27] | b[28] << 8 | b[29] << 16);
+  } else if (std::memcmp(&b[12], "VP8L", 4) == 0) {
+    std::uint32_t bits = le32(&b[21]);
+    h.width = 1 + double(bits & 0x3FFF);
+    h.height = 1 + double((bits >> 14) & 0x3FFF);
+  } else if (std::memcmp(&b[12], "VP8 ", 4) == 0) {
+    h.width = double(le16(&b[26]) & 0x3FFF);
+    h.height = double(le16(&b[28]) & 0x3FFF);
+  } else {
+    throw io_error(path, "corrupt WebP: unknown image chunk");
+  }
+  return h;
+}
+
+RasterHeader probe(const std::string& path) {
+  HeaderBytes f(path);
+  auto b = f.at(0, 12);
+  auto starts = [&](const char* magic, std::size_t n) { return b.size() >= n && std::memcmp(b.data(), magic, n) == 0; };
+  if (starts("\x89PNG\r\n\x1a\n", 8)) return png_header(path, f);
+  if (starts("\xFF\xD8\xFF", 3)) {
+    RasterHeader h = jpeg_header(path, f);
+    check_jpeg_complete(path, f);
+    return h;
+  }
+  if (starts("II*\0", 4) || starts("MM\0*", 4) || starts("II+\0", 4) || starts("MM\0+", 4)) return tiff_header(path, f);
+  if (starts("BM", 2)) return bmp_header(path, f);
+  if (b.size() >= 12 && std::memcmp(b.data(), "RIFF", 4) == 0 && std::memcmp(&b[8], "WEBP", 4) == 0)
+    return webp_header(path, f);
+  if (b.size() >= 2 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6') return pnm_header(path, f);
+  throw io_error(path, "not a PNG, JPEG, TIFF, BMP, WebP or PNM file: its first bytes match none of them "
+                       "(corrupt, or the extension is wrong)");
+}
+
+DType dtype_of_depth(const std::string& path, int depth) {
+  switch (depth) {
+    case CV_8U: return DType::uint8;
+    case CV_8S: return DType::int8;
+    case CV_16U: return DType::uint16;
+    case CV_16S: return DType::int16;
+    case CV_32S: return DType::int32;
+    case CV_16F: return DType::float16;
+    case CV_32F: return DType::float32;
+    case CV_64F: return DType::float64;
+  }
+  throw io_error(path, "unsupported pixel depth " + std::to_string(depth));
+}
+
+/// Silences OpenCV's own logging while it decodes: the library reports through exceptions only.
+class QuietOpenCv {
+ public:
+  QuietOpenCv() : saved_(cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT)) {}
+  ~QuietOpenCv() { cv::utils::logging::setLogLevel(saved_); }
+  QuietOpenCv(const QuietOpenCv&) = delete;
+  QuietOpenCv& operator=(const QuietOpenCv&) = delete;
+
+ private:
+  cv::utils::logging::LogLevel saved_;
+};
+
+/// BT.601 luminance of a BGR(A) Mat in float32 (float64 for float64 sources, so they keep their
+/// precision). Evaluated as (0.299 R + 0.587 G) + 0.114 B, left to right, in the result type, which
+/// is what numpy computes for `0.299*r + 0.587*g + 0.114*b` on arrays of that type.
+template <class Out>
+Array luminance(const cv::Mat& m) {
+  cv::Mat f;
+  m.convertTo(f, sizeof(Out) == 4 ? CV_MAKETYPE(CV_32F, m.channels()) : CV_MAKETYPE(CV_64F, m.channels()));
+  Array out(dtype_of_v<Out>, Shape{m.rows, m.cols});
+  Out* o = static_cast<Out*>(out.data());
+  const int c = m.channels();
+  const Out wr = Out(0.299), wg = Out(0.587), wb = Out(0.114);
+  for (int y = 0; y < f.rows; ++y) {
+    const Out* p = f.ptr<Out>(y);
+    for (int x = 0; x < f.cols; ++x, p += c) {
+      Out r = wr * p[2];
+      Out g = wg * p[1];
+      Out b = wb * p[0];
+      Out rg = r + g;
+      *o++ = rg + b;
+    }
+  }
+  return out;
+}
+
+Image read(const std::string& path, const ReadOptions& options) {
+  RasterHeader h = probe(path);
+  // At the peak the decoder's Mat and gradmap's array (native, or 4-byte luminance) coexist.
+  double decoded = h.channels * h.bytes_per_sample;
+  check_memory(path, {h.width, h.height}, decoded + std::max(decoded, 4.0), options.max_memory,
+               "a " + std::to_string(std::int64_t(h.width)) + " × " + std::to_string(std::int64_t(h.height)) + " " +
+                   h.format + " image");
+  cv::Mat m;
+  try {
+    QuietOpenCv quiet;
+    // IMREAD_UNCHANGED: full bit depth, no EXIF rotation, alpha kept (dropped below).
+    m = cv::imread(path, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    throw io_error(path, "cannot decode " + h.format + " data: " + e.err);
+  }
+  if (m.empty()) throw io_error(path, "cannot decode " + h.format + " data: the file is truncated or corrupt");
+  if (m.dims != 2) throw io_error(path, "unexpected " + std::to_string(m.dims) + "-d raster");
+
+  Image img;
+  img.format = h.format;
+  img.geometry = default_geometry(2, "px");
+  DType t = dtype_of_depth(path, m.depth());
+  const int c = m.channels();
+  if (c == 1 || c == 2) {  // 2: gray + alpha
+    cv::Mat gray;
+    if (c == 2) {
+      cv::extractChannel(m, gray, 0);
+    } else {
+      gray = m;
+    }
+    img.pixels = Array(t, Shape{m.rows, m.cols});
+    cv::Mat dst(m.rows, m.cols, CV_MAKETYPE(m.depth(), 1), img.pixels.data());
+    gray.copyTo(dst);
+    return img;
+  }
+  if (options.color == ColorMode::gray) {
+    img.pixels = t == DType::float64 ? luminance<double>(m) : luminance<float>(m);
+    return img;
+  }
+  // Channels: R, G, B planes (OpenCV stores B, G, R[, A]).
+  img.pixels = Array(t, Shape{3, m.rows, m.cols});
+  img.series_axes = 1;
+  auto plane_bytes = static_cast<std::size_t>(m.rows) * static_cast<std::size_t>(m.cols) * m.elemSize1();
+  for (int k = 0; k < 3; ++k) {
+    cv::Mat dst(m.rows, m.cols, CV_MAKETYPE(m.depth(), 1),
+                static_cast<unsigned char*>(img.pixels.data()) + static_cast<std::size_t>(k) * plane_bytes);
+    cv::extractChannel(m, dst, 2 - k);
+  }
+  return img;
+}
+
+const std::array<const char*, 12> kReadExtensions = {"png", "jpg", "jpeg", "jpe", "tif", "tiff",
+                                                     "bmp", "webp", "pgm", "ppm", "pnm", "pbm"};
+
+bool can_read(const std::string& path) {
+  std::string ext = lower_extension(path);
+  for (const char* e : kReadExtensions)
+    if (ext == e) return true;
+  return false;
+}
+
+bool can_write(const std::string& path) {
+  std::string ext = lower_extension(path);
+  return ext == "png" || ext == "jpg" || ext == "jpeg" || ext == "tif" || ext == "tiff";
+}
+
+bool is_float(const std::string& path) {
+  std::string ext = lower_extension(path);
+  return ext == "tif" || ext == "tiff";
+}
+
+void write(const std::string& path, const std::string& tmp_path, const Image& image) {
+  std::string ext = lower_extension(path);
+  bool tiff = ext == "tif" || ext == "tiff", jpeg = ext == "jpg" || ext == "jpeg";
+  const Array& a = image.pixels;
+  int want_rank = image.rgb ? 3 : 2;
+  if (image.series_axes != 0 || a.rank() != want_rank || (image.rgb && a.extent(2) != 3))
+    throw io_error(path, "a raster file holds one 2-D " + std::string(image.rgb ? "RGB (height, width, 3)" : "gray") +
+                             " image, not an array of shape " + shape_string(a.shape()) +
+                             (image.series_axes ? "; write each channel or volume to its own file" : ""));
+  Array src = a;
+  DType t = a.dtype();
+  bool ok = t == DType::uint8 || (t == DType::uint16 && !jpeg) || (tiff && is_floating(t));
+  if (!ok)
+    throw io_error(path, std::string(dtype_name(t)) + " pixels cannot be stored in " + (jpeg ? "JPEG" : tiff ? "TIFF" : "PNG") +
+                             ", which holds " + (jpeg ? "uint8" : tiff ? "uint8, uint16 or float32" : "uint8 or uint16") +
+                             "; scale them to a display range explicitly or write a float format (.tif, .nii, .npy)");
+  if (tiff && is_floating(t) && t != DType::float32) src = astype(a, DType::float32);
+  int depth = src.dtype() == DType::uint8 ? CV_8U : src.dtype() == DType::uint16 ? CV_16U : CV_32F;
+  int channels = image.rgb ? 3 : 1;
+  // cv::Mat wants a non-const pointer; the data is only read.
+  cv::Mat m(static_cast<int>(src.extent(0)), static_cast<int>(src.extent(1)), CV_MAKETYPE(depth, channels),
+            const_cast<void*>(src.data()));
+  cv::Mat bgr;
+  if (image.rgb) {
+    cv::cvtColor(m, bgr, cv::COLOR_RGB2BGR);
+  } else {
+    bgr = m;
+  }
+  std::vector<unsigned char> bytes;
+  std::vector<int> params;
+  if (jpeg) params = {cv::IMWRITE_JPEG_QUALITY, 95};
+  try {
+    QuietOpenCv quiet;
+    // Encoding to memory keeps the format tied to the final extension, whatever the temporary's name.
+    if (!cv::imencode(tiff ? ".tiff" : jpeg ? ".jpg" : ".png", bgr, bytes, params))
+      throw io_error(path, "the encoder refused the image");
+  } catch (const cv::Exception& e) {
+    throw io_error(path, std::string("cannot encode: ") + e.err);
+  }
+  std::ofstream out(tmp_path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) throw io_error(path, "cannot write the encoded image to '" + tmp_path + "'");
+}
+
+}  // namespace
+
+const Backend& opencv_backend() {
+  static const Backend b{"opencv", can_read, read, can_write, is_float, write};
+  return b;
+}
+
+}  // namespace gradmap::detail
