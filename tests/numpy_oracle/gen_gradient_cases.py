@@ -133,7 +133,7 @@ class Gen:
             x[pick] = np.array(pool)[rng.integers(0, len(pool), size=int(pick.sum()))]
         with np.errstate(all="ignore"):
             a = x.astype(dt)
-        if rng.random() < 0.25:
+        if n and rng.random() < 0.25:
             k = int(rng.integers(1, 4))
             idx = rng.integers(0, n, size=k)
             a[idx] = np.array([np.nan, np.inf, -np.inf], dtype=dt)[rng.integers(0, 3, size=k)]
@@ -330,6 +330,40 @@ class Gen:
         self.add(np.zeros((0, 4), np.float32), 1, [], 1, why="empty array, axis 1 of (0, 4)")
         self.add(np.zeros((3, 0), np.int16), 0, [("scalar", 2.0)], 2, why="empty array, axis 0 of (3, 0)")
 
+    def large_cases(self):
+        """Arrays big enough for gradmap's vectorized inner loops and thread splitting."""
+        rng = self.rng
+
+        def smooth(dt, shape):
+            grids = np.meshgrid(*[np.linspace(0.0, 3.0, s) for s in shape], indexing="ij")
+            x = sum(np.sin(g * (k + 1.3)) for k, g in enumerate(grids))
+            x = x + rng.standard_normal(shape) * 0.1
+            if np.dtype(dt).kind in "iu":
+                info = np.iinfo(dt)
+                lo, hi = 0.99 * float(info.min), 0.99 * float(info.max)
+                x = np.round((x - x.min()) / (x.max() - x.min()) * (hi - lo) + lo)
+            return x.astype(dt)
+
+        big = smooth("float32", (1000, 1000))
+        self.add(big, None, [("coords", self.coords(1000, "nonuniform")), ("scalar", 0.37)], 2,
+                 why="large float32 (1000, 1000), coords + step, edge_order 2", tag="large")
+        self.add(big, None, [], 1, why="large float32 (1000, 1000), unit steps", tag="large")
+        self.add(smooth("float64", (64, 64, 64)), None, [("scalar", 0.5)], 2,
+                 why="large float64 (64, 64, 64)", tag="large")
+        self.add(smooth("float64", (40, 50, 60)), None,
+                 [("coords", self.coords(40, "nonuniform")), ("coords", self.coords(50, "decreasing")),
+                  ("coords", self.coords(60, "linspace"))], 1, why="large float64 coords on 3 axes",
+                 tag="large")
+        self.add(smooth("float16", (257, 131)), None, [("scalar", 0.1), ("coords", self.coords(131, "nonuniform"))],
+                 1, why="large float16", tag="large")
+        self.add(smooth("uint16", (300, 301)), None, [("scalar", 2.5)], 2, why="large uint16", tag="large")
+        self.add(smooth("int64", (1001,)), None, [("coords", self.coords(1001, "nonuniform"))], 2,
+                 why="large int64 1-D", tag="large")
+        self.add(smooth("float32", (3, 100003)), -1, [("scalar", 1e-3)], 2, why="long rows", tag="large")
+        self.add(smooth("float32", (100003, 3)), 0, [("scalar", 3.0)], 1, why="long columns", tag="large")
+        self.add(smooth("uint8", (3, 17, 400)), [2, 1], [("scalar", 0.25), ("scalar", 1.5)], 2,
+                 why="uint8 volume", tag="large")
+
     def error_cases(self):
         """Cases where numpy raises; gradmap must throw."""
         rng = self.rng
@@ -398,7 +432,7 @@ class Gen:
             self.add(self.data(dt, [2]), None, [], 0, why="edge_order 0 on a length-2 axis (numpy: IndexError)")
 
     # ---------------------------------------------------------------- bookkeeping
-    def add(self, f, axis, spacing, edge_order, why, dtype_request=None):
+    def add(self, f, axis, spacing, edge_order, why, dtype_request=None, tag=None):
         cid = len(self.cases)
         stem = "c%04d" % cid
         f = np.ascontiguousarray(f)
@@ -426,7 +460,7 @@ class Gen:
             "".join(", " + a for a in call_args), axis_txt, edge_order)
         case = {"id": cid, "input": stem + "_in.npy", "dtype": str(f.dtype), "shape": list(f.shape),
                 "axis": axis, "spacing": items, "edge_order": edge_order,
-                "dtype_request": dtype_request, "call": call, "why": why}
+                "dtype_request": dtype_request, "call": call, "why": why, "tag": tag}
         np.save(os.path.join(self.outdir, case["input"]), f, allow_pickle=False)
 
         departure = self.departure_reason(f, axis, varargs, edge_order)
@@ -504,6 +538,7 @@ def main():
     os.makedirs(args.outdir, exist_ok=True)
     g = Gen(args.outdir, args.seed)
     g.targeted_cases()
+    g.large_cases()
     g.error_cases()
     g.departure_cases()
     for i in range(args.count):
