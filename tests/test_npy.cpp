@@ -69,7 +69,7 @@ def good(name, written, version=None):
             np.save(f, written, allow_pickle=False)
         else:
             fmt.write_array(f, written, version=version, allow_pickle=False)
-    want = np.ascontiguousarray(written).astype(written.dtype.newbyteorder("<"))
+    want = written.astype(written.dtype.newbyteorder("<"), order="C")  # keeps rank 0
     with open("%s/%s.raw" % (out, name), "wb") as f:
         f.write(want.tobytes(order="C"))
     man[name] = {"dtype": want.dtype.name, "shape": list(want.shape)}
@@ -289,25 +289,29 @@ TEST(Npy, EmptyHighRankAndLongArraysRead) {
 // ------------------------------------------------------------------------------------------------
 // Round trip: gradmap writes, numpy loads.
 
-/// Loads `path` with numpy (allow_pickle=False) and returns {"descr", "shape", "fortran",
-/// "offset"} and the values as little-endian C-order bytes in `path`.raw.
-json numpy_load(const std::string& path) {
+/// Loads every file of `paths` with numpy (allow_pickle=False) and returns, per path, {"name",
+/// "shape", "fortran", "offset"} and the values as little-endian C-order bytes in `path`.raw.
+json numpy_load(const std::vector<std::string>& paths) {
   const char* script = R"PY(
 import json, sys
 import numpy as np
-p = sys.argv[1]
-a = np.load(p, allow_pickle=False)
-with open(p, "rb") as f:
-    version = np.lib.format.read_magic(f)
-    np.lib.format._read_array_header(f, version)
-    offset = f.tell()
-with open(p + ".raw", "wb") as f:
-    f.write(np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes())
-print(json.dumps({"descr": a.dtype.str, "name": a.dtype.name, "shape": list(a.shape),
-                  "fortran": bool(np.isfortran(a)), "offset": offset, "version": list(version)}))
+res = {}
+for p in sys.argv[1:]:
+    a = np.load(p, allow_pickle=False)
+    with open(p, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        np.lib.format._read_array_header(f, version)
+        offset = f.tell()
+    with open(p + ".raw", "wb") as f:
+        f.write(a.astype(a.dtype.newbyteorder("<"), order="C").tobytes())
+    res[p] = {"descr": a.dtype.str, "name": a.dtype.name, "shape": list(a.shape),
+              "fortran": bool(np.isfortran(a)), "offset": offset, "version": list(version)}
+print(json.dumps(res))
 )PY";
-  const auto r = gradmap_test::run_python(script, shell_quote(path));
-  if (r.exit_code != 0) throw std::runtime_error("numpy could not load " + path + ":\n" + r.err);
+  std::string args;
+  for (const auto& p : paths) args += " " + shell_quote(p);
+  const auto r = gradmap_test::run_python(script, args);
+  if (r.exit_code != 0) throw std::runtime_error("numpy could not load the files:\n" + r.err);
   return json::parse(r.out);
 }
 
@@ -322,28 +326,34 @@ Array random_array(DType t, const Shape& shape, unsigned seed) {
 TEST(Npy, WrittenFilesLoadInNumpyBitForBit) {
   TempDir dir;
   unsigned seed = 1;
+  std::vector<std::pair<std::string, Array>> written;
   for (const char* t : kAllDtypes) {
     for (const Shape& shape : {Shape{7}, Shape{3, 5}, Shape{2, 3, 4}, Shape{2, 1, 3, 2}, Shape{}, Shape{0, 4}}) {
-      const DType dt = gradmap::dtype_from_name(t);
-      SCOPED_TRACE(std::string(t) + " " + gradmap::shape_string(shape));
       // Random bytes: every pattern is a valid integer or float, NaN payloads included.
-      const Array a = random_array(dt, shape, seed++);
+      const Array a = random_array(gradmap::dtype_from_name(t), shape, seed++);
       const std::string path = dir / (std::string(t) + "_" + std::to_string(seed) + ".npy");
       gradmap::write_npy(path, a);
-      const json info = numpy_load(path);
-      EXPECT_EQ(info.at("name").get<std::string>(), t);
-      EXPECT_EQ(info.at("shape").get<Shape>(), shape);
-      EXPECT_FALSE(info.at("fortran").get<bool>() && shape.size() > 1);
-      EXPECT_EQ(info.at("offset").get<int>() % 64, 0) << "numpy pads the header to a multiple of 64 bytes";
-      const std::string raw = slurp(path + ".raw");
-      ASSERT_EQ(raw.size(), a.nbytes());
-      EXPECT_TRUE(a.nbytes() == 0 || std::memcmp(raw.data(), a.data(), a.nbytes()) == 0) << "values differ";
-      // And gradmap reads its own file back unchanged.
-      const Array b = gradmap::read_npy(path);
-      EXPECT_EQ(b.dtype(), a.dtype());
-      EXPECT_EQ(b.shape(), a.shape());
-      EXPECT_TRUE(a.nbytes() == 0 || std::memcmp(b.data(), a.data(), a.nbytes()) == 0);
+      written.emplace_back(path, a);
     }
+  }
+  std::vector<std::string> paths;
+  for (const auto& w : written) paths.push_back(w.first);
+  const json loaded = numpy_load(paths);
+  for (const auto& [path, a] : written) {
+    SCOPED_TRACE(std::string(gradmap::dtype_name(a.dtype())) + " " + gradmap::shape_string(a.shape()));
+    const json& info = loaded.at(path);
+    EXPECT_EQ(info.at("name").get<std::string>(), gradmap::dtype_name(a.dtype()));
+    EXPECT_EQ(info.at("shape").get<Shape>(), a.shape());
+    EXPECT_FALSE(info.at("fortran").get<bool>() && a.rank() > 1);
+    EXPECT_EQ(info.at("offset").get<int>() % 64, 0) << "numpy pads the header to a multiple of 64 bytes";
+    const std::string raw = slurp(path + ".raw");
+    ASSERT_EQ(raw.size(), a.nbytes());
+    EXPECT_TRUE(a.nbytes() == 0 || std::memcmp(raw.data(), a.data(), a.nbytes()) == 0) << "values differ";
+    // And gradmap reads its own file back unchanged.
+    const Array b = gradmap::read_npy(path);
+    EXPECT_EQ(b.dtype(), a.dtype());
+    EXPECT_EQ(b.shape(), a.shape());
+    EXPECT_TRUE(a.nbytes() == 0 || std::memcmp(b.data(), a.data(), a.nbytes()) == 0);
   }
 }
 
