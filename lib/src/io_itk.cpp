@@ -4,14 +4,6 @@
 // is no template instantiation per pixel type and dimension, and the file's own pixel type is kept.
 // ITK's index order (x, y, z) is converted to numpy's (z, y, x) in to_numpy_geometry and
 // write(), nowhere else.
-// ITK's package config does not export GDCM's include directory; the versioned path is Debian's.
-#if __has_include(<gdcmTrace.h>)
-#include <gdcmTrace.h>
-#define GRADMAP_HAVE_GDCM_TRACE 1
-#elif __has_include(<gdcm-3.0/gdcmTrace.h>)
-#include <gdcm-3.0/gdcmTrace.h>
-#define GRADMAP_HAVE_GDCM_TRACE 1
-#endif
 #include <itkGDCMImageIO.h>
 #include <itkGDCMSeriesFileNames.h>
 #include <itkImageIOBase.h>
@@ -382,12 +374,6 @@ Image read_dicom_series(const std::string& dir, const ReadOptions& options) {
 bool can_read(const std::string& path) { return family_of(path) != Family::none || is_directory(path); }
 
 Image read(const std::string& path, const ReadOptions& options) {
-  // GDCM would print warnings about every non-DICOM file it meets; problems reach the caller as
-  // exceptions instead.
-#ifdef GRADMAP_HAVE_GDCM_TRACE
-  gdcm::Trace::WarningOff();
-  gdcm::Trace::DebugOff();
-#endif
   if (is_directory(path)) return read_dicom_series(path, options);
   return read_file(path, family_of(path), options);
 }
