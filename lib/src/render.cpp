@@ -1,2 +1,375 @@
 // SPDX-License-Identifier: MIT
-// Being written (render helper).
+// Display maps: float values → 8/16-bit levels by one affine map chosen once per call from the
+// Normalization, then clipped (never wrapped) and rounded half up. Everything is computed in double,
+// so the levels do not depend on the input's float type beyond its own rounding.
+#include "gradmap/render.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <vector>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
+
+#include "half.hpp"
+
+namespace gradmap {
+namespace {
+
+// Elements per parallel task: large enough that TBB's overhead is noise next to the loop body.
+constexpr index_t kGrain = index_t{1} << 16;
+
+template <class T>
+inline double load(const T& v) {
+  if constexpr (std::is_same_v<T, float16_t>)
+    return static_cast<double>(detail::half_to_float(v.bits));
+  else
+    return static_cast<double>(v);
+}
+
+// to_chars gives the shortest text that reads back to the same double, and neither it nor
+// from_chars depends on the C locale (a German locale must not turn "99.5" into an error).
+std::string shortest(double v) {
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, res.ptr);
+}
+
+bool parse_number(const std::string& s, double& v) {
+  if (s.empty()) return false;
+  const char* first = s.data();
+  const char* last = s.data() + s.size();
+  const auto res = std::from_chars(first, last, v);
+  return res.ec == std::errc() && res.ptr == last;
+}
+
+int check_bit_depth(int bit_depth, const char* who) {
+  if (bit_depth != 8 && bit_depth != 16)
+    throw InvalidArgument(std::string(who) + ": bit depth must be 8 or 16, got " + std::to_string(bit_depth));
+  return bit_depth;
+}
+
+DType level_dtype(int bit_depth) { return bit_depth == 8 ? DType::uint8 : DType::uint16; }
+
+/// The affine map from data values to output levels, chosen once per call:
+///   x = base + (v*k - lo*k) * gain, clipped to [0, top], rounded half up; NaN → 0.
+/// k is 1, or 0.5 when hi - lo overflows (±1e308 data): halving both terms is exact for every
+/// normal double and keeps v*k - lo*k finite for v in range. When the range has no width (constant
+/// data, or a percentile of 0 in a sparse map) the map is a step: below lo → 0, at lo → base,
+/// above → top; so a value above the clip level still shows as full scale.
+struct LevelMap {
+  double lo = 0;
+  double k = 1;
+  double gain = 1;
+  double base = 0;
+  double top = 255;
+  bool step = false;
+
+  double level(double v) const {
+    if (std::isnan(v)) return 0;
+    double x;
+    if (step)
+      x = v > lo ? top : (v < lo ? 0.0 : base);
+    else
+      x = base + (v * k - lo * k) * gain;
+    return std::min(std::max(x, 0.0), top);
+  }
+};
+
+/// Maps [lo, hi] onto [0, top].
+LevelMap range_map(double lo, double hi, double top) {
+  LevelMap m;
+  m.lo = lo;
+  m.top = top;
+  m.base = 0;
+  if (!(hi > lo)) {
+    m.step = true;
+    return m;
+  }
+  if (!std::isfinite(hi - lo)) m.k = 0.5;
+  m.gain = top / (hi * m.k - lo * m.k);
+  if (!std::isfinite(m.gain) || m.gain <= 0) m.step = true;
+  return m;
+}
+
+/// Maps [-m, m] onto [0, top] with 0 exactly at top/2 (so at level top/2 + 1/2 after rounding half
+/// up: 128 of 255, 32768 of 65535).
+LevelMap symmetric_map(double m_abs, double top) {
+  LevelMap m;
+  m.lo = 0;
+  m.top = top;
+  m.base = top / 2;
+  m.gain = (top / 2) / m_abs;
+  if (!(m_abs > 0) || !std::isfinite(m.gain)) m.step = true;
+  return m;
+}
+
+struct MinMax {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = -std::numeric_limits<double>::infinity();
+  bool any() const { return lo <= hi; }
+};
+
+template <class T>
+MinMax finite_min_max(const T* p, index_t n) {
+  return tbb::parallel_reduce(
+      tbb::blocked_range<index_t>(0, n, kGrain), MinMax{},
+      [&](const tbb::blocked_range<index_t>& r, MinMax acc) {
+        for (index_t i = r.begin(); i < r.end(); ++i) {
+          const double v = load(p[i]);
+          if (!std::isfinite(v)) continue;
+          acc.lo = std::min(acc.lo, v);
+          acc.hi = std::max(acc.hi, v);
+        }
+        return acc;
+      },
+      [](MinMax a, const MinMax& b) {
+        a.lo = std::min(a.lo, b.lo);
+        a.hi = std::max(a.hi, b.hi);
+        return a;
+      });
+}
+
+/// numpy.percentile(|v|, P) over the finite values, method "linear" (numpy's default), computed the
+/// way numpy 1.22+ does: virtual index (n-1)*P/100, then its _lerp, which for fractions ≥ 1/2
+/// interpolates from the upper neighbour so the result is monotone. nth_element instead of a sort:
+/// O(n) for a 4096² map. Values that fit float exactly (all but int32/int64/uint*/float64) are
+/// collected as float to halve the scratch memory. Returns NaN when there are no finite values.
+template <class Acc, class T>
+double abs_percentile(const T* p, index_t n, double percent) {
+  std::vector<Acc> a;
+  a.reserve(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) {
+    const double v = load(p[i]);
+    if (std::isfinite(v)) a.push_back(static_cast<Acc>(std::fabs(v)));
+  }
+  if (a.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const std::size_t count = a.size();
+  const double q = percent / 100.0;
+  const double virtual_index = static_cast<double>(count - 1) * q;
+  if (virtual_index >= static_cast<double>(count - 1)) return static_cast<double>(*std::max_element(a.begin(), a.end()));
+  const auto below = static_cast<std::size_t>(std::floor(virtual_index));
+  const double gamma = virtual_index - static_cast<double>(below);
+  std::nth_element(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(below), a.end());
+  const double lower = static_cast<double>(a[below]);
+  // After nth_element everything past `below` is ≥ a[below]; its minimum is the next order statistic.
+  const double upper = static_cast<double>(*std::min_element(a.begin() + static_cast<std::ptrdiff_t>(below) + 1, a.end()));
+  const double diff = upper - lower;
+  return gamma >= 0.5 ? upper - diff * (1 - gamma) : lower + diff * gamma;
+}
+
+template <class T>
+constexpr bool fits_float() {
+  return std::is_same_v<T, float> || std::is_same_v<T, float16_t> || std::is_same_v<T, std::int8_t> ||
+         std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::int16_t> || std::is_same_v<T, std::uint16_t>;
+}
+
+/// The level map `norm` asks for on `values`.
+LevelMap choose_map(const Array& values, const Normalization& norm, double top, bool signed_data) {
+  return visit_dtype(values.dtype(), [&](auto tag) -> LevelMap {
+    using T = decltype(tag);
+    const T* p = static_cast<const T*>(values.data());
+    const index_t n = values.size();
+    switch (norm.kind) {
+      case Normalization::Kind::minmax: {
+        const MinMax mm = finite_min_max(p, n);
+        if (!mm.any()) return signed_data ? symmetric_map(0, top) : range_map(0, 0, top);
+        if (signed_data) return symmetric_map(std::max(std::fabs(mm.lo), std::fabs(mm.hi)), top);
+        return range_map(mm.lo, mm.hi, top);
+      }
+      case Normalization::Kind::percentile: {
+        double clip = fits_float<T>() ? abs_percentile<float>(p, n, norm.percentile)
+                                      : abs_percentile<double>(p, n, norm.percentile);
+        if (std::isnan(clip)) clip = 0;
+        return signed_data ? symmetric_map(clip, top) : range_map(0, clip, top);
+      }
+      case Normalization::Kind::fixed:
+        return signed_data ? symmetric_map(norm.max, top) : range_map(0, norm.max, top);
+      case Normalization::Kind::none: {
+        // Values are levels already: gain 1, and signed data is offset by half the range so that
+        // 0 is mid-gray (-128..127 → 0..255).
+        LevelMap m;
+        m.top = top;
+        m.base = signed_data ? (top + 1) / 2 : 0;
+        return m;
+      }
+    }
+    throw InvalidArgument("display_map: unknown normalization kind");
+  });
+}
+
+template <class Out>
+inline Out quantize(double x) {
+  // x is already clipped to [0, top]: round half up cannot leave the range.
+  return static_cast<Out>(std::floor(x + 0.5));
+}
+
+void check_normalization(const Normalization& n, const char* who) {
+  if (n.kind == Normalization::Kind::percentile && !(n.percentile > 0 && n.percentile <= 100))
+    throw InvalidArgument(std::string(who) + ": percentile must be in (0, 100], got " + shortest(n.percentile));
+  if (n.kind == Normalization::Kind::fixed && !(n.max > 0 && std::isfinite(n.max)))
+    throw InvalidArgument(std::string(who) + ": fixed maximum must be finite and > 0, got " + shortest(n.max));
+}
+
+/// Levels of every element of `values` under `m`, as uint8/uint16 of the same shape.
+Array apply_map(const Array& values, const LevelMap& m, int bit_depth) {
+  Array out(level_dtype(bit_depth), values.shape());
+  const index_t n = values.size();
+  visit_dtype(values.dtype(), [&](auto in_tag) {
+    using In = decltype(in_tag);
+    const In* in = static_cast<const In*>(values.data());
+    auto run = [&](auto out_tag) {
+      using Out = decltype(out_tag);
+      Out* o = static_cast<Out*>(out.data());
+      tbb::parallel_for(tbb::blocked_range<index_t>(0, n, kGrain), [&](const tbb::blocked_range<index_t>& r) {
+        for (index_t i = r.begin(); i < r.end(); ++i) o[i] = quantize<Out>(m.level(load(in[i])));
+      });
+    };
+    if (bit_depth == 8)
+      run(std::uint8_t{});
+    else
+      run(std::uint16_t{});
+  });
+  return out;
+}
+
+}  // namespace
+
+Normalization Normalization::parse(const std::string& text) {
+  const std::string forms =
+      "expected minmax, percentile:P (0 < P <= 100, e.g. percentile:99.5), fixed:MAX (MAX > 0, e.g. "
+      "fixed:255) or none";
+  Normalization n;
+  if (text == "minmax") {
+    n.kind = Kind::minmax;
+    return n;
+  }
+  if (text == "none") {
+    n.kind = Kind::none;
+    return n;
+  }
+  const std::size_t colon = text.find(':');
+  const std::string name = text.substr(0, colon);
+  if (colon != std::string::npos && (name == "percentile" || name == "fixed")) {
+    const std::string arg = text.substr(colon + 1);
+    double v = 0;
+    if (!parse_number(arg, v))
+      throw InvalidArgument("normalization '" + text + "': '" + arg + "' is not a number; " + forms);
+    if (name == "percentile") {
+      if (!(v > 0 && v <= 100))
+        throw InvalidArgument("normalization '" + text + "': the percentile must be in (0, 100], got " + arg);
+      n.kind = Kind::percentile;
+      n.percentile = v;
+    } else {
+      if (!(v > 0 && std::isfinite(v)))
+        throw InvalidArgument("normalization '" + text + "': the maximum must be finite and > 0, got " + arg);
+      n.kind = Kind::fixed;
+      n.max = v;
+    }
+    return n;
+  }
+  throw InvalidArgument("unknown normalization '" + text + "'; " + forms);
+}
+
+std::string Normalization::to_string() const {
+  switch (kind) {
+    case Kind::minmax: return "minmax";
+    case Kind::percentile: return "percentile:" + shortest(percentile);
+    case Kind::fixed: return "fixed:" + shortest(max);
+    case Kind::none: return "none";
+  }
+  return "minmax";
+}
+
+Array display_map(const Array& values, const DisplayOptions& options, bool signed_data) {
+  const int bits = check_bit_depth(options.bit_depth, "display_map");
+  check_normalization(options.normalization, "display_map");
+  if (values.empty() && values.size() != 0) throw InvalidArgument("display_map: empty array");
+  const double top = bits == 8 ? 255.0 : 65535.0;
+  if (values.size() == 0) return Array(level_dtype(bits), values.shape());
+  const LevelMap m = choose_map(values, options.normalization, top, signed_data);
+  return apply_map(values, m, bits);
+}
+
+Array direction_hsv(const Array& direction, const Array& magnitude, const DisplayOptions& options, double period) {
+  const int bits = check_bit_depth(options.bit_depth, "direction_hsv");
+  check_normalization(options.normalization, "direction_hsv");
+  if (!(period > 0 && std::isfinite(period)))
+    throw InvalidArgument("direction_hsv: the angle period must be finite and > 0 (2π, π, 360 or 180), got " +
+                          shortest(period));
+  if (direction.shape() != magnitude.shape())
+    throw ShapeError("direction_hsv: direction " + shape_string(direction.shape()) + " and magnitude " +
+                     shape_string(magnitude.shape()) + " must have the same shape");
+  if (direction.empty() && direction.size() != 0) throw InvalidArgument("direction_hsv: empty direction array");
+  const double top = bits == 8 ? 255.0 : 65535.0;
+  Shape out_shape = direction.shape();
+  out_shape.push_back(3);
+  Array out(level_dtype(bits), out_shape);
+  const index_t n = direction.size();
+  if (n == 0) return out;
+  const LevelMap value_map = choose_map(magnitude, options.normalization, top, false);
+
+  visit_dtype(direction.dtype(), [&](auto dir_tag) {
+    using D = decltype(dir_tag);
+    visit_dtype(magnitude.dtype(), [&](auto mag_tag) {
+      using M = decltype(mag_tag);
+      const D* dir = static_cast<const D*>(direction.data());
+      const M* mag = static_cast<const M*>(magnitude.data());
+      auto run = [&](auto out_tag) {
+        using Out = decltype(out_tag);
+        Out* o = static_cast<Out*>(out.data());
+        tbb::parallel_for(tbb::blocked_range<index_t>(0, n, kGrain), [&](const tbb::blocked_range<index_t>& r) {
+          for (index_t i = r.begin(); i < r.end(); ++i) {
+            // HSV with S = 1: the brightest channel is V, the darkest 0, the third ramps between
+            // them across each 60° sector. V is the level the magnitude gets in display_map, so
+            // the V channel equals the gray magnitude map and flat regions are black.
+            double value = value_map.level(load(mag[i]));
+            double h = load(dir[i]) / period;
+            h -= std::floor(h);  // wrap into [0, 1): negative angles continue around the wheel
+            if (!std::isfinite(h)) value = 0;  // NaN or infinite angle: no direction to show
+            if (!(h < 1)) h = 0;               // -tiny / period - floor(...) rounds up to 1.0
+            const double h6 = std::isfinite(h) ? h * 6 : 0;
+            const int sector = std::min(5, static_cast<int>(h6));
+            const double f = h6 - sector;
+            const double rise = value * f, fall = value * (1 - f);
+            double rgb[3];
+            switch (sector) {
+              case 0: rgb[0] = value, rgb[1] = rise, rgb[2] = 0; break;
+              case 1: rgb[0] = fall, rgb[1] = value, rgb[2] = 0; break;
+              case 2: rgb[0] = 0, rgb[1] = value, rgb[2] = rise; break;
+              case 3: rgb[0] = 0, rgb[1] = fall, rgb[2] = value; break;
+              case 4: rgb[0] = rise, rgb[1] = 0, rgb[2] = value; break;
+              default: rgb[0] = value, rgb[1] = 0, rgb[2] = fall; break;
+            }
+            for (int c = 0; c < 3; ++c) o[3 * i + c] = quantize<Out>(rgb[c]);
+          }
+        });
+      };
+      if (bits == 8)
+        run(std::uint8_t{});
+      else
+        run(std::uint16_t{});
+    });
+  });
+  return out;
+}
+
+Array direction_gray(const Array& direction, double lo, double hi, int bit_depth) {
+  const int bits = check_bit_depth(bit_depth, "direction_gray");
+  if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi))
+    throw InvalidArgument("direction_gray: the angle range [lo, hi] must be finite with lo < hi, got [" + shortest(lo) +
+                          ", " + shortest(hi) + "]");
+  if (direction.empty() && direction.size() != 0) throw InvalidArgument("direction_gray: empty direction array");
+  const double top = bits == 8 ? 255.0 : 65535.0;
+  if (direction.size() == 0) return Array(level_dtype(bits), direction.shape());
+  return apply_map(direction, range_map(lo, hi, top), bits);
+}
+
+}  // namespace gradmap
