@@ -188,6 +188,12 @@ class Gen:
             x = np.linspace(a, b, n) if rng.random() < 0.5 else 0.1 * np.arange(n)
         elif kind == "huge":  # differences large enough that dx1*dx2 or dx1+dx2 overflow
             x = np.cumsum(rng.uniform(0.5, 2.0, n)) * 10.0 ** rng.uniform(150, 307) / n
+        elif kind.startswith("threshold"):
+            # differences near a value-based casting threshold of the step itself (edge_order 1
+            # edges) or of the edge_order-2 coefficients (~1.5/dx): float16 65000, float32 3.4e38
+            scale = {"threshold_f16_step": 65000.0, "threshold_f16_coef": 1.5 / 65000.0,
+                     "threshold_f32_step": 3.4e38, "threshold_f32_coef": 1.5 / 3.4e38}[kind]
+            x = np.cumsum(scale * rng.uniform(0.6, 1.5, n))
         elif kind == "tiny":
             x = np.cumsum(rng.uniform(0.5, 2.0, n)) * 10.0 ** rng.uniform(-320, -150)
         else:
@@ -305,7 +311,8 @@ class Gen:
                     for h in (7, 255, 256, 300, 2047, 2048, -3):
                         f = self.float_data(np.dtype(dt), shape)
                         self.add(f, None, [("scalar", h)], edge, why="integer scalar step %d" % h)
-                    for kind in ("uniform", "linspace", "nonuniform", "decreasing", "huge", "tiny"):
+                    for kind in ("uniform", "linspace", "nonuniform", "decreasing", "huge", "tiny",
+                                 "threshold_f16_step", "threshold_f16_coef", "threshold_f32_coef"):
                         f = self.float_data(np.dtype(dt), shape)
                         axis = len(shape) - 1
                         x = self.coords(shape[axis], kind)
@@ -363,6 +370,28 @@ class Gen:
         self.add(smooth("float32", (100003, 3)), 0, [("scalar", 3.0)], 1, why="long columns", tag="large")
         self.add(smooth("uint8", (3, 17, 400)), [2, 1], [("scalar", 0.25), ("scalar", 1.5)], 2,
                  why="uint8 volume", tag="large")
+        holes = big.copy()
+        holes.ravel()[rng.integers(0, holes.size, 300)] = np.nan
+        holes.ravel()[rng.integers(0, holes.size, 300)] = np.inf
+        holes.ravel()[rng.integers(0, holes.size, 300)] = -np.inf
+        self.add(holes, None, [("coords", self.coords(1000, "decreasing")), ("coords", self.coords(1000, "uniform"))],
+                 1, why="large float32 with NaN/Inf, coords on both axes", tag="large")
+        mid32 = smooth("float32", (300, 400))
+        for h in (3.5e38, 1.7e38, 1e-300, 1e-45, 65000.0):
+            self.add(mid32, None, [("scalar", h)], 2, why="large float32, step %r" % h, tag="large")
+        mid16 = smooth("float16", (300, 400))
+        for h in (40000.0, 70000.0, 1e-8, 2.0 / 65000.0):
+            self.add(mid16, None, [("scalar", h)], 2, why="large float16, step %r" % h, tag="large")
+            self.add(mid16, None, [("scalar", h)], 1, why="large float16, step %r" % h, tag="large")
+        self.add(mid16, None, [("coords", self.coords(300, "threshold_f16_coef")),
+                               ("coords", self.coords(400, "threshold_f16_step"))], 2,
+                 why="large float16, threshold coords", tag="large")
+        self.add(mid32, None, [("coords", self.coords(300, "threshold_f32_coef")),
+                               ("coords", self.coords(400, "threshold_f32_step"))], 2,
+                 why="large float32, threshold coords", tag="large")
+        self.add(smooth("float32", (20, 30, 40)), [0, 2], [("coords", self.coords(20, "nonuniform")), ("scalar", 0.3)],
+                 1, why="large float32 volume, axes (0, 2)", tag="large")
+        self.add(smooth("int8", (200, 300)), None, [], 2, why="large int8", tag="large")
 
     def error_cases(self):
         """Cases where numpy raises; gradmap must throw."""
