@@ -637,4 +637,17 @@ TEST(NumpyGradient, GradientIntoStridedOutputsFromNonContiguousInputsMatchesNump
   }
 }
 
+TEST(NumpyGradient, GradientIntoRejectsOutputsOfTheWrongShapeOrCount) {
+  std::vector<float> in(12, 1.0f), a(12), b(12), c(16);
+  const gradmap::ConstArrayView<float> f(in.data(), Shape{3, 4});
+  const gradmap::ArrayView<float> va(a.data(), Shape{3, 4}), vb(b.data(), Shape{3, 4}), vc(c.data(), Shape{4, 4});
+  using Outs = std::vector<gradmap::ArrayView<float>>;
+  const auto run = [&](const Outs& outs) { gradmap::gradient_into<float, float>(f, outs); };
+  EXPECT_THROW(run(Outs{va, vc}), gradmap::ShapeError);
+  EXPECT_THROW(run(Outs{va}), gradmap::Error);
+  EXPECT_THROW(run(Outs{va, vb, va}), gradmap::Error);
+  EXPECT_NO_THROW(run(Outs{va, vb}));
+  EXPECT_EQ(a[5], 0.0f);
+}
+
 }  // namespace

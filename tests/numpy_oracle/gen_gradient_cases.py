@@ -333,6 +333,8 @@ class Gen:
                 f = self.data(dt, [4, 5])
                 self.add(f, None, [("scalar", 0.3)], int(rng.integers(1, 3)), why="explicit dtype",
                          dtype_request=req)
+        # An empty axis tuple: numpy returns an empty list.
+        self.add(self.data("float64", [3, 4]), [], [], 1, why="empty axis tuple")
         # Arrays with no elements along an unselected axis: numpy returns empty components.
         self.add(np.zeros((0, 4), np.float32), 1, [], 1, why="empty array, axis 1 of (0, 4)")
         self.add(np.zeros((3, 0), np.int16), 0, [("scalar", 2.0)], 2, why="empty array, axis 0 of (3, 0)")
@@ -525,7 +527,8 @@ class Gen:
                 np.save(os.path.join(self.outdir, name), np.ascontiguousarray(r), allow_pickle=False)
                 outs.append(name)
             case["outputs"] = outs
-            case["out_dtype"] = str(res[0].dtype if not dtype_request else np.dtype(dtype_request))
+            natural = np.gradient(np.zeros(3, f.dtype)).dtype  # numpy's output type for f's dtype
+            case["out_dtype"] = str(np.dtype(dtype_request) if dtype_request else natural)
         self.cases.append(case)
 
     @staticmethod
