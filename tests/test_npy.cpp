@@ -3,6 +3,8 @@
 // interpreter GRADMAP_PYTHON): every dtype, format versions 1.0/2.0/3.0, big-endian, Fortran order,
 // rank 0 and empty arrays, round trips, and malformed files that must give an IoError naming the
 // file before anything data-sized is allocated.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -11,14 +13,12 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
 #include <typeinfo>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "gradmap/array.hpp"
 #include "gradmap/error.hpp"
@@ -203,7 +203,7 @@ void expect_reads_like_numpy(const std::string& name) {
   }
 }
 
-const char* const kAllDtypes[] = {"int8",   "int16",  "int32",  "int64",   "uint8",  "uint16",
+const char* const kAllDtypes[] = {"int8",   "int16",  "int32",   "int64",   "uint8",  "uint16",
                                   "uint32", "uint64", "float16", "float32", "float64"};
 
 TEST(Npy, ReadsEveryDtypeWrittenByNumpy) {
@@ -247,7 +247,8 @@ TEST(Npy, BigEndianFloat32IsByteSwapped) {
 }
 
 TEST(Npy, BigEndianIntegersAndOtherFloatsAreByteSwapped) {
-  for (const char* t : {"be_i2", "be_u2", "be_i4", "be_u4", "be_i8", "be_u8", "be_f2", "be_f8", "be_i1", "be_u1"})
+  for (const char* t :
+       {"be_i2", "be_u2", "be_i4", "be_u4", "be_i8", "be_u8", "be_f2", "be_f8", "be_i1", "be_u1"})
     expect_reads_like_numpy(t);
   const Array a = gradmap::read_npy(fixtures().path("be_i2"));
   EXPECT_EQ(a.view<std::int16_t>()({0, 0}), -32768);
@@ -328,7 +329,8 @@ TEST(Npy, WrittenFilesLoadInNumpyBitForBit) {
   unsigned seed = 1;
   std::vector<std::pair<std::string, Array>> written;
   for (const char* t : kAllDtypes) {
-    for (const Shape& shape : {Shape{7}, Shape{3, 5}, Shape{2, 3, 4}, Shape{2, 1, 3, 2}, Shape{}, Shape{0, 4}}) {
+    for (const Shape& shape :
+         {Shape{7}, Shape{3, 5}, Shape{2, 3, 4}, Shape{2, 1, 3, 2}, Shape{}, Shape{0, 4}}) {
       // Random bytes: every pattern is a valid integer or float, NaN payloads included.
       const Array a = random_array(gradmap::dtype_from_name(t), shape, seed++);
       const std::string path = dir / (std::string(t) + "_" + std::to_string(seed) + ".npy");
@@ -387,7 +389,8 @@ TEST(Npy, OverwritingKeepsNoTemporaryFiles) {
 // Malformed and unsupported files: IoError naming the file and the reason.
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -401,7 +404,8 @@ void expect_io_error(const std::string& path, std::initializer_list<const char*>
                   << gradmap::shape_string(a.shape());
   } catch (const gradmap::IoError& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find(fs::path(path).filename().string()), std::string::npos) << "message must name the file: " << msg;
+    EXPECT_NE(msg.find(fs::path(path).filename().string()), std::string::npos)
+        << "message must name the file: " << msg;
     bool found = false;
     for (const char* r : reasons) found = found || lower(msg).find(lower(r)) != std::string::npos;
     EXPECT_TRUE(found) << "message does not say why: " << msg;
@@ -416,9 +420,7 @@ std::string bad(const std::string& name) {
   return fx.path("bad_" + name);
 }
 
-TEST(Npy, ObjectArraysAreRefusedWithoutUnpickling) {
-  expect_io_error(bad("object"), {"object", "pickle"});
-}
+TEST(Npy, ObjectArraysAreRefusedWithoutUnpickling) { expect_io_error(bad("object"), {"object", "pickle"}); }
 
 TEST(Npy, PickleFileIsNotAnNpyFile) { expect_io_error(bad("pickle"), {"magic", "not an npy"}); }
 
@@ -447,7 +449,9 @@ TEST(Npy, TruncatedHeaderIsAnError) {
   expect_io_error(bad("empty_file"), {"too short", "truncated", "not an npy"});
 }
 
-TEST(Npy, BytesAfterTheDataAreAnError) { expect_io_error(bad("trailing_bytes"), {"after the data", "corrupt"}); }
+TEST(Npy, BytesAfterTheDataAreAnError) {
+  expect_io_error(bad("trailing_bytes"), {"after the data", "corrupt"});
+}
 
 TEST(Npy, HeaderClaimingAHugeShapeFailsBeforeAllocating) {
   // 8 TB and 4 TB claimed by files of a few bytes: an attempt to allocate would throw bad_alloc

@@ -9,6 +9,9 @@
 //   numpy_error  numpy raises, so gradmap must throw (ShapeError or InvalidArgument as named);
 //   departure    gradmap's documented departures (zero / non-finite steps, edge_order not 1 or 2)
 //                throw InvalidArgument where numpy returns Inf/NaN.
+#include <gtest/gtest.h>
+#include <tbb/task_arena.h>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
@@ -20,14 +23,11 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-#include <tbb/task_arena.h>
 
 #include "gradmap/array.hpp"
 #include "gradmap/error.hpp"
@@ -221,8 +221,9 @@ GradientOptions options_of(const json& c, const Oracle& o) {
 /// "case 17 (why): np.gradient(...) on float32 (3, 4); x1 = [...]" for failure messages.
 std::string case_text(const json& c, const Oracle& o) {
   std::ostringstream s;
-  s << "case " << c.at("id") << " (" << c.at("why").get<std::string>() << "): " << c.at("call").get<std::string>()
-    << " on " << c.at("dtype").get<std::string>() << " " << c.at("shape").dump();
+  s << "case " << c.at("id") << " (" << c.at("why").get<std::string>()
+    << "): " << c.at("call").get<std::string>() << " on " << c.at("dtype").get<std::string>() << " "
+    << c.at("shape").dump();
   if (!c.at("dtype_request").is_null()) s << ", dtype=" << c.at("dtype_request").get<std::string>();
   int k = 0;
   for (const auto& sp : c.at("spacing")) {
@@ -255,7 +256,8 @@ std::vector<const json*> cases_with(const Oracle& o, const std::string& expect) 
 /// first difference; `max_ulp` is raised to the largest distance seen.
 std::string compare(const Array& got, const Array& want, std::uint64_t& max_ulp, index_t* n_diff = nullptr) {
   if (got.dtype() != want.dtype())
-    return std::string("dtype ") + gradmap::dtype_name(got.dtype()) + ", numpy " + gradmap::dtype_name(want.dtype());
+    return std::string("dtype ") + gradmap::dtype_name(got.dtype()) + ", numpy " +
+           gradmap::dtype_name(want.dtype());
   if (got.shape() != want.shape())
     return "shape " + gradmap::shape_string(got.shape()) + ", numpy " + gradmap::shape_string(want.shape());
   std::string first;
@@ -271,7 +273,8 @@ std::string compare(const Array& got, const Array& want, std::uint64_t& max_ulp,
               describe(w) + " (" + ulp_text(u) + " ulp)";
   }
   if (n_diff) *n_diff = diffs;
-  if (!first.empty()) first += "; " + std::to_string(diffs) + " of " + std::to_string(want.size()) + " elements differ";
+  if (!first.empty())
+    first += "; " + std::to_string(diffs) + " of " + std::to_string(want.size()) + " elements differ";
   return first;
 }
 
@@ -384,8 +387,8 @@ TEST(NumpyGradient, MatchesNumpyBitForBit) {
   summary << "  input dtype  cases  differ  elements  max ulp\n";
   for (const auto& [name, st] : stats) {
     char line[128];
-    std::snprintf(line, sizeof line, "  %-11s %6d %7d %9lld  %s\n", name.c_str(), st.cases, st.failing, st.elements,
-                  ulp_text(st.max_ulp).c_str());
+    std::snprintf(line, sizeof line, "  %-11s %6d %7d %9lld  %s\n", name.c_str(), st.cases, st.failing,
+                  st.elements, ulp_text(st.max_ulp).c_str());
     summary << line;
     failing += st.failing;
     ::testing::Test::RecordProperty("max_ulp_" + name, ulp_text(st.max_ulp));
@@ -432,12 +435,13 @@ void expect_throws(const std::string& kind) {
       got_type = "std::exception (not a gradmap::Error)", message = e.what();
     }
     if (got_type != want) {
-      failures.push_back(case_text(c, o) + ": numpy said \"" + numpy + "\"; expected " + want + ", got " + got_type +
-                         ": " + message);
+      failures.push_back(case_text(c, o) + ": numpy said \"" + numpy + "\"; expected " + want + ", got " +
+                         got_type + ": " + message);
     } else if (numpy.find("Shape of array too small") != std::string::npos &&
                message.find("edge_order + 1") == std::string::npos) {
-      failures.push_back(case_text(c, o) + ": message should use numpy's wording (\"at least (edge_order + 1) "
-                                           "elements are required\"), got: " +
+      failures.push_back(case_text(c, o) +
+                         ": message should use numpy's wording (\"at least (edge_order + 1) "
+                         "elements are required\"), got: " +
                          message);
     } else if (message.empty()) {
       failures.push_back(case_text(c, o) + ": empty exception message");
@@ -445,7 +449,8 @@ void expect_throws(const std::string& kind) {
   }
   ::testing::Test::RecordProperty("cases", static_cast<int>(cases.size()));
   std::printf("%zu %s cases, %zu wrong\n", cases.size(), kind.c_str(), failures.size());
-  EXPECT_TRUE(failures.empty()) << failures.size() << " of " << cases.size() << " " << kind << " cases wrong:\n"
+  EXPECT_TRUE(failures.empty()) << failures.size() << " of " << cases.size() << " " << kind
+                                << " cases wrong:\n"
                                 << join_first(failures, 40);
 }
 
@@ -479,7 +484,8 @@ TEST(NumpyGradient, ResultsDoNotDependOnThreadCount) {
     for (std::size_t k = 0; k < one.size(); ++k) {
       ASSERT_EQ(one[k].nbytes(), two[k].nbytes());
       ASSERT_EQ(one[k].nbytes(), all[k].nbytes());
-      EXPECT_EQ(std::memcmp(one[k].data(), two[k].data(), one[k].nbytes()), 0) << "1 vs 2 threads, component " << k;
+      EXPECT_EQ(std::memcmp(one[k].data(), two[k].data(), one[k].nbytes()), 0)
+          << "1 vs 2 threads, component " << k;
       EXPECT_EQ(std::memcmp(one[k].data(), all[k].data(), one[k].nbytes()), 0)
           << "1 thread vs default arena, component " << k;
       std::uint64_t u = 0;
@@ -564,8 +570,9 @@ void check_strided_scenario(const json& s, const TempDir& dir) {
 
   GradientOptions opt;
   for (const auto& sp : s.at("spacing"))
-    opt.spacing.push_back(sp.contains("step") ? AxisSpacing::uniform(sp.at("step").get<double>())
-                                              : AxisSpacing::coordinates(sp.at("coords").get<std::vector<double>>()));
+    opt.spacing.push_back(sp.contains("step")
+                              ? AxisSpacing::uniform(sp.at("step").get<double>())
+                              : AxisSpacing::coordinates(sp.at("coords").get<std::vector<double>>()));
   if (s.at("axis").is_number_integer())
     opt.axes = std::vector<int>{s.at("axis").get<int>()};
   else if (s.at("axis").is_array())
@@ -628,10 +635,17 @@ TEST(NumpyGradient, GradientIntoStridedOutputsFromNonContiguousInputsMatchesNump
     gradmap::visit_dtype(in_type, [&](auto in_tag) {
       using T = decltype(in_tag);
       switch (out_type) {
-        case DType::float16: check_strided_scenario<T, gradmap::float16_t>(s, dir); break;
-        case DType::float32: check_strided_scenario<T, float>(s, dir); break;
-        case DType::float64: check_strided_scenario<T, double>(s, dir); break;
-        default: FAIL() << "unexpected output dtype";
+        case DType::float16:
+          check_strided_scenario<T, gradmap::float16_t>(s, dir);
+          break;
+        case DType::float32:
+          check_strided_scenario<T, float>(s, dir);
+          break;
+        case DType::float64:
+          check_strided_scenario<T, double>(s, dir);
+          break;
+        default:
+          FAIL() << "unexpected output dtype";
       }
     });
   }
@@ -640,7 +654,8 @@ TEST(NumpyGradient, GradientIntoStridedOutputsFromNonContiguousInputsMatchesNump
 TEST(NumpyGradient, GradientIntoRejectsOutputsOfTheWrongShapeOrCount) {
   std::vector<float> in(12, 1.0f), a(12), b(12), c(16);
   const gradmap::ConstArrayView<float> f(in.data(), Shape{3, 4});
-  const gradmap::ArrayView<float> va(a.data(), Shape{3, 4}), vb(b.data(), Shape{3, 4}), vc(c.data(), Shape{4, 4});
+  const gradmap::ArrayView<float> va(a.data(), Shape{3, 4}), vb(b.data(), Shape{3, 4}),
+      vc(c.data(), Shape{4, 4});
   using Outs = std::vector<gradmap::ArrayView<float>>;
   const auto run = [&](const Outs& outs) { gradmap::gradient_into<float, float>(f, outs); };
   EXPECT_THROW(run(Outs{va, vc}), gradmap::ShapeError);
