@@ -558,6 +558,17 @@ b = data("int16", 100)
 add("strided int16 1-D", b, b[::3], None, [np.cumsum(rng.uniform(0.5, 2, 34))], 2)
 b = data("float64", 4 * 300)
 add("long rows float64", b, b.reshape(4, 300)[:, ::-1], None, [0.1, 0.2], 2)
+b = data("float64", 7)
+add("broadcast (zero stride) float64", b, np.broadcast_to(b, (5, 7)), None, [0.5, 2.0], 2)
+# Narrowing to float16 must round numpy's result once (float64 -> float16 directly; going through
+# float32 would round twice and differ on ~1 value in 8000).
+b = data("float64", 200 * 300)
+add("float64 to float16", b, b.reshape(200, 300)[:, ::-1], None, [0.3, np.cumsum(rng.uniform(0.5, 2, 300))],
+    2, "float16")
+b = data("float32", 100 * 120)
+add("float32 to float16", b, b.reshape(100, 120).T, None, [], 1, "float16")
+b = data("uint16", 150 * 160)
+add("uint16 to float16", b, b.reshape(150, 160)[::2], None, [1e-3, 0.25], 2, "float16")
 with open(out + "/strided.json", "w") as fh:
     json.dump(scen, fh)
 )PY";
