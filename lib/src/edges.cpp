@@ -9,6 +9,7 @@
 // whatever the tile size or thread count.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -17,6 +18,7 @@
 #include "gradient_plan.hpp"
 #include "gradmap/edges.hpp"
 #include "polar_kernels.hpp"
+#include "polar_simd.hpp"
 
 namespace gradmap {
 namespace {
@@ -58,11 +60,12 @@ struct MapPtrs {
   std::vector<Out*> normals;
 };
 
-/// The per-sample maps for `count` samples. comps[k] holds component k (in selected-axis order),
-/// stored as numpy's result type S; `order` lists component indices as (.., gz, gy, gx).
+/// The per-sample maps for `count` samples, one sample at a time: the float16 path, where every
+/// operation is rounded to half as numpy does. comps[k] holds component k (selected-axis order);
+/// `order` lists component indices by axis number, so order[nd-1] is gx.
 template <class S, class Out>
-void polar_block(const std::vector<const S*>& comps, const std::vector<int>& order, index_t count,
-                 const EdgeOptions& o, const MapPtrs<Out>& m) {
+void polar_scalar(const std::vector<const S*>& comps, const std::vector<int>& order, index_t count,
+                  const EdgeOptions& o, const MapPtrs<Out>& m) {
   using C = detail::compute_t<S>;
   const int n = static_cast<int>(comps.size());
   const int nd = static_cast<int>(order.size());
@@ -89,6 +92,131 @@ void polar_block(const std::vector<const S*>& comps, const std::vector<int>& ord
   }
 }
 
+/// Samples per chunk of the vector path: its temporaries stay in L1.
+constexpr index_t kChunk = 512;
+
+/// Magnitude of n components over `len` samples. float: the sum of squares in double (cannot
+/// overflow, 53 bits) and one rounding — glibc's own hypotf, so np.hypot's bits for two
+/// components — in a loop that vectorizes. double: libm's hypot (np.hypot) for two, long double
+/// for more. hypot(inf, nan) is inf, as in C.
+template <class S>
+void magnitude_vec(const S* const* g, int n, S* out, index_t len) {
+  if constexpr (std::is_same_v<S, float>) {
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    if (n == 2) {
+      detail::hypot2_f32(g[0], g[1], out, len);
+    } else if (n == 3) {
+      detail::hypot3_f32(g[0], g[1], g[2], out, len);
+    } else {
+      for (index_t j = 0; j < len; ++j) {
+        double s = 0;
+        bool any_inf = false;
+        for (int k = 0; k < n; ++k) {
+          const double v = g[k][j];
+          s += v * v;
+          any_inf = any_inf || std::fabs(g[k][j]) == inf;
+        }
+        out[j] = any_inf ? inf : static_cast<float>(std::sqrt(s));
+      }
+    }
+  } else {
+    if (n == 2) {
+      for (index_t j = 0; j < len; ++j) out[j] = std::hypot(g[0][j], g[1][j]);
+    } else {
+      S tmp[16];
+      for (index_t j = 0; j < len; ++j) {
+        for (int k = 0; k < n; ++k) tmp[k] = g[k][j];
+        out[j] = detail::hypot_n(tmp, n);
+      }
+    }
+  }
+}
+
+/// atan2 over `len` samples: SLEEF's vector atan2 for float, and for double when the result is
+/// rounded to float anyway; libm's atan2 (numpy's choice) when float64 is the output.
+template <class S, class Out>
+void atan2_vec(const S* y, const S* x, S* out, index_t len) {
+  if constexpr (std::is_same_v<S, float>) {
+    detail::atan2_f32(y, x, out, len);
+  } else if constexpr (std::is_same_v<Out, float> || std::is_same_v<Out, float16_t>) {
+    detail::atan2_f64(y, x, out, len);
+  } else {
+    for (index_t j = 0; j < len; ++j) out[j] = std::atan2(y[j], x[j]);
+  }
+}
+
+/// AngleOptions applied to angles computed by atan2_vec (see convert_angle for the conventions).
+template <class S, class Out>
+void finish_angle(const S* ang, const AngleOptions& o, Out* out, index_t len) {
+  const bool wraps = o.compass || o.orientation || o.range == AngleRange::unsigned_range;
+  if (!wraps && o.units == AngleUnits::radians) {
+    for (index_t j = 0; j < len; ++j) out[j] = cvt<Out>(ang[j]);
+    return;
+  }
+  const double period = (o.orientation && !o.compass) ? kPi : 2 * kPi;
+  const double scale = o.units == AngleUnits::degrees ? 180.0 / kPi : 1.0;
+  const S top = static_cast<S>(period * scale);
+  for (index_t j = 0; j < len; ++j) {
+    double v = ang[j];
+    if (wraps && v < 0) v += period;
+    S r = static_cast<S>(v * scale);
+    if (wraps && r >= top) r = 0;  // a tiny negative angle plus the period rounds to the period: it is 0
+    out[j] = cvt<Out>(r);
+  }
+}
+
+/// The vector path for float and double components: chunks of kChunk samples.
+template <class S, class Out>
+void polar_vec(const std::vector<const S*>& comps, const std::vector<int>& order, index_t count,
+               const EdgeOptions& o, const MapPtrs<Out>& m) {
+  const int n = static_cast<int>(comps.size());
+  const int nd = static_cast<int>(order.size());
+  S mag[kChunk], ang[kChunk], tmp[kChunk];
+  for (index_t c0 = 0; c0 < count; c0 += kChunk) {
+    const index_t len = std::min(kChunk, count - c0);
+    const S* g[16];
+    for (int k = 0; k < n; ++k) g[k] = comps[static_cast<std::size_t>(k)] + c0;
+    magnitude_vec(g, n, mag, len);
+    if (m.mag)
+      for (index_t j = 0; j < len; ++j) m.mag[c0 + j] = cvt<Out>(mag[j]);
+    if (nd >= 2 && (m.dir || m.elev)) {
+      const S* gx = g[order[static_cast<std::size_t>(nd - 1)]];
+      const S* gy = g[order[static_cast<std::size_t>(nd - 2)]];
+      if (m.dir) {
+        const AngleOptions& a = o.angle;
+        if (a.compass || a.y_up) {
+          for (index_t j = 0; j < len; ++j) tmp[j] = -gy[j];
+          if (a.compass) atan2_vec<S, Out>(gx, tmp, ang, len);  // clockwise from up (-y on screen)
+          else atan2_vec<S, Out>(tmp, gx, ang, len);
+        } else {
+          atan2_vec<S, Out>(gy, gx, ang, len);
+        }
+        finish_angle(ang, a, m.dir + c0, len);
+      }
+      if (m.elev) {
+        const S* pair[2] = {gx, gy};
+        magnitude_vec(pair, 2, tmp, len);
+        atan2_vec<S, Out>(g[order[0]], tmp, ang, len);
+        const double scale = o.angle.units == AngleUnits::degrees ? 180.0 / kPi : 1.0;
+        for (index_t j = 0; j < len; ++j)
+          m.elev[c0 + j] = cvt<Out>(scale == 1.0 ? ang[j] : static_cast<S>(ang[j] * scale));
+      }
+    }
+    for (std::size_t k = 0; k < m.normals.size(); ++k)
+      for (index_t j = 0; j < len; ++j)
+        m.normals[k][c0 + j] = cvt<Out>(mag[j] == 0 ? S{} : static_cast<S>(g[k][j] / mag[j]));
+  }
+}
+
+template <class S, class Out>
+void polar_block(const std::vector<const S*>& comps, const std::vector<int>& order, index_t count,
+                 const EdgeOptions& o, const MapPtrs<Out>& m) {
+  if constexpr (std::is_same_v<S, float16_t>)
+    polar_scalar(comps, order, count, o, m);
+  else
+    polar_vec(comps, order, count, o, m);
+}
+
 /// Storage type of numpy's gradient result for input In.
 template <class In>
 using result_t = std::conditional_t<std::is_same_v<In, float16_t>, float16_t,
@@ -112,11 +240,11 @@ EdgeMaps edges_typed(const Array& f, const EdgeOptions& o, DType out_type) {
 
   EdgeMaps maps;
   const Shape& shape = f.shape();
-  if (o.magnitude) maps.magnitude = Array(out_type, shape);
-  if (o.direction) maps.direction = Array(out_type, shape);
-  if (o.direction && n == 3) maps.elevation = Array(out_type, shape);
+  if (o.magnitude) maps.magnitude = Array::uninitialized(out_type, shape);
+  if (o.direction) maps.direction = Array::uninitialized(out_type, shape);
+  if (o.direction && n == 3) maps.elevation = Array::uninitialized(out_type, shape);
   if (o.normals)
-    for (int k = 0; k < n; ++k) maps.normals.emplace_back(out_type, shape);
+    for (int k = 0; k < n; ++k) maps.normals.push_back(Array::uninitialized(out_type, shape));
   if (f.size() == 0) return maps;
 
   auto ptrs_at = [&](index_t offset) {
@@ -137,7 +265,7 @@ EdgeMaps edges_typed(const Array& f, const EdgeOptions& o, DType out_type) {
   if (o.components) {
     // Unfused: numpy's components first (also returned), then the maps, in parallel blocks.
     std::vector<Array> comps_s;
-    for (int k = 0; k < n; ++k) comps_s.emplace_back(dtype_of_v<S>, shape);
+    for (int k = 0; k < n; ++k) comps_s.push_back(Array::uninitialized(dtype_of_v<S>, shape));
     std::vector<ArrayView<S>> views;
     for (auto& a : comps_s) views.push_back(a.view<S>());
     gradient_into<In, S>(f.view<In>(), views, o.gradient);

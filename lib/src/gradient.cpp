@@ -378,7 +378,7 @@ std::vector<Array> gradient(ConstArrayView<T> f, const GradientOptions& options)
   const DType out_type = gradient_dtype(dtype_of_v<T>, options);
   const auto r = resolve_axes(f.extents(), options);  // validate before allocating
   std::vector<Array> result;
-  for (std::size_t k = 0; k < r.axes.size(); ++k) result.emplace_back(out_type, f.extents());
+  for (std::size_t k = 0; k < r.axes.size(); ++k) result.push_back(Array::uninitialized(out_type, f.extents()));
   visit_dtype(out_type, [&](auto tag) {
     using Out = decltype(tag);
     if constexpr (std::is_same_v<Out, float> || std::is_same_v<Out, double> || std::is_same_v<Out, float16_t>) {

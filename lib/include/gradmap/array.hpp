@@ -139,6 +139,9 @@ class Array {
   Array() = default;
   /// Zero-initialized array.
   Array(DType dtype, Shape extents);
+  /// An array whose contents are unspecified (like np.empty): for outputs that are overwritten
+  /// in full, where zeroing would be a wasted pass over memory.
+  static Array uninitialized(DType dtype, Shape extents);
 
   DType dtype() const { return dtype_; }
   const Shape& shape() const { return extents_; }

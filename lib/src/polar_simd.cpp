@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+#include "polar_simd.hpp"
+
+#include <emmintrin.h>
+
+#include <algorithm>
+
+#include <sleef.h>
+
+namespace gradmap::detail {
+namespace {
+
+bool use_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+}
+
+}  // namespace
+
+const char* simd_variant() { return use_avx2() ? "avx2" : "sse2"; }
+
+void atan2_f32(const float* y, const float* x, float* out, index_t n) {
+  if (use_avx2()) return atan2_f32_avx2(y, x, out, n);
+  index_t j = 0;
+  for (; j + 4 <= n; j += 4)
+    _mm_storeu_ps(out + j, Sleef_atan2f4_u10sse2(_mm_loadu_ps(y + j), _mm_loadu_ps(x + j)));
+  if (j < n) {  // the tail through a zero-padded vector: same lanes, same results
+    alignas(16) float ty[4] = {}, tx[4] = {}, to[4];
+    std::copy(y + j, y + n, ty);
+    std::copy(x + j, x + n, tx);
+    _mm_store_ps(to, Sleef_atan2f4_u10sse2(_mm_load_ps(ty), _mm_load_ps(tx)));
+    std::copy(to, to + (n - j), out + j);
+  }
+}
+
+void atan2_f64(const double* y, const double* x, double* out, index_t n) {
+  if (use_avx2()) return atan2_f64_avx2(y, x, out, n);
+  index_t j = 0;
+  for (; j + 2 <= n; j += 2)
+    _mm_storeu_pd(out + j, Sleef_atan2d2_u10sse2(_mm_loadu_pd(y + j), _mm_loadu_pd(x + j)));
+  if (j < n) out[j] = _mm_cvtsd_f64(Sleef_atan2d2_u10sse2(_mm_set1_pd(y[j]), _mm_set1_pd(x[j])));
+}
+
+void hypot2_f32(const float* a, const float* b, float* out, index_t n) {
+  if (use_avx2()) return hypot2_f32_avx2(a, b, out, n);
+  for (index_t j = 0; j < n; ++j) out[j] = hypot_f32_ref(a[j], b[j]);
+}
+
+void hypot3_f32(const float* a, const float* b, const float* c, float* out, index_t n) {
+  if (use_avx2()) return hypot3_f32_avx2(a, b, c, out, n);
+  for (index_t j = 0; j < n; ++j) out[j] = hypot_f32_ref(a[j], b[j], c[j]);
+}
+
+}  // namespace gradmap::detail

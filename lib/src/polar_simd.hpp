@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+// Vector atan2 for the edge-map directions: SLEEF's 1.0-ulp functions, chosen once at run time
+// (AVX2+FMA when the CPU has them, SSE2 otherwise) so one binary runs on any x86-64. Lanes are
+// independent, so a sample's result does not depend on where it falls in a vector, a tile or a
+// thread's share. The AVX2 and SSE2 variants may differ from each other by an ulp; a given
+// machine always uses the same one.
+#pragma once
+
+#include "gradmap/array.hpp"
+
+namespace gradmap::detail {
+
+/// out[j] = atan2(y[j], x[j]), |error| <= 1 ulp (float32).
+void atan2_f32(const float* y, const float* x, float* out, index_t n);
+/// out[j] = atan2(y[j], x[j]), |error| <= 1 ulp (float64).
+void atan2_f64(const double* y, const double* x, double* out, index_t n);
+
+/// out[j] = hypot(a[j], b[j]) (and of three components) for float32: the sum of squares in double,
+/// one square root, one rounding to float — glibc's hypotf, so np.hypot's bits. Every variant gives
+/// the same bits (IEEE operations only). hypot(inf, nan) is inf.
+void hypot2_f32(const float* a, const float* b, float* out, index_t n);
+void hypot3_f32(const float* a, const float* b, const float* c, float* out, index_t n);
+
+/// The variant in use: "avx2" or "sse2".
+const char* simd_variant();
+
+// The AVX2 variants, compiled in their own translation unit with -mavx2 -mfma.
+void atan2_f32_avx2(const float* y, const float* x, float* out, index_t n);
+void atan2_f64_avx2(const double* y, const double* x, double* out, index_t n);
+void hypot2_f32_avx2(const float* a, const float* b, float* out, index_t n);
+void hypot3_f32_avx2(const float* a, const float* b, const float* c, float* out, index_t n);
+
+/// The scalar definition every variant matches; also used for vector tails.
+inline float hypot_f32_ref(float a, float b, float c = 0.0f) {
+  constexpr float inf = __builtin_inff();
+  if (__builtin_fabsf(a) == inf || __builtin_fabsf(b) == inf || __builtin_fabsf(c) == inf) return inf;
+  const double x = a, y = b, z = c;
+  return static_cast<float>(__builtin_sqrt(x * x + y * y + z * z));
+}
+
+}  // namespace gradmap::detail
