@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// Google Benchmark of gradmap's kernels on the cases of issue 6, at 1 thread and at all cores.
+// Bytes processed = input + outputs per call, so the "bytes_per_second" column is the effective
+// bandwidth to hold against the limit bench_peers reports. Set GRADMAP_BENCH_QUICK=1 for the
+// smoke-test sizes. Filter with e.g. --benchmark_filter='Edges/C'.
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include <benchmark/benchmark.h>
+#include <tbb/task_arena.h>
+
+#include "bench_cases.hpp"
+
+namespace {
+
+using namespace bench;
+
+/// Inputs are generated once per data key and shared by the cases that use the same data.
+const Array& input_for(const CaseSpec& spec) {
+  static std::map<std::string, Array> cache;
+  auto it = cache.find(spec.data_key());
+  if (it == cache.end()) it = cache.emplace(spec.data_key(), make_input(spec)).first;
+  return it->second;
+}
+
+/// Times GradmapRunner::run() on one case in an arena of `threads` threads.
+void run_case(benchmark::State& state, const CaseSpec& spec, bool allocating) {
+  const int threads = static_cast<int>(state.range(0));
+  tbb::task_arena arena(threads);
+  GradmapRunner runner(spec, input_for(spec), allocating);
+  arena.execute([&] { runner.run(); });  // warm-up: faults in outputs and scratch
+  for (auto _ : state) {
+    arena.execute([&] { runner.run(); });
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(spec.input_bytes() + spec.output_bytes()));
+  state.counters["threads"] = threads;
+}
+
+/// memcpy of the input into one output-sized buffer: a bandwidth reference in the same report.
+void run_copy(benchmark::State& state, const CaseSpec& spec) {
+  const Array& in = input_for(spec);
+  std::unique_ptr<unsigned char[]> out(new unsigned char[in.nbytes()]);
+  std::memset(out.get(), 0, in.nbytes());
+  for (auto _ : state) {
+    std::memcpy(out.get(), in.data(), in.nbytes());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 2 * static_cast<std::int64_t>(in.nbytes()));
+}
+
+int register_all() {
+  const char* q = std::getenv("GRADMAP_BENCH_QUICK");
+  const bool quick = q && *q && std::strcmp(q, "0") != 0;
+  const int hw = tbb::info::default_concurrency();
+  for (const CaseSpec& spec : make_cases(quick)) {
+    const std::string kind = spec.kind == Kind::components ? "Gradient" : "Edges";
+    auto* b = benchmark::RegisterBenchmark((kind + "/" + spec.id).c_str(),
+                                           [spec](benchmark::State& st) { run_case(st, spec, false); });
+    b->Arg(1)->Arg(hw)->ArgName("threads")->UseRealTime()->Unit(benchmark::kMillisecond);
+    if (spec.kind == Kind::components) {
+      auto* a = benchmark::RegisterBenchmark(("GradientAllocating/" + spec.id).c_str(),
+                                             [spec](benchmark::State& st) { run_case(st, spec, true); });
+      a->Arg(1)->Arg(hw)->ArgName("threads")->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
+    if (spec.id == "A" || spec.id == "E") {
+      benchmark::RegisterBenchmark(("CopyInput/" + spec.id).c_str(), [spec](benchmark::State& st) { run_copy(st, spec); })
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+  return 0;
+}
+
+[[maybe_unused]] const int registered = register_all();
+
+}  // namespace
+
+BENCHMARK_MAIN();
