@@ -59,15 +59,19 @@ int check_bit_depth(int bit_depth, const char* who) {
 DType level_dtype(int bit_depth) { return bit_depth == 8 ? DType::uint8 : DType::uint16; }
 
 /// The affine map from data values to output levels, chosen once per call:
-///   x = base + (v*k - lo*k) * gain, clipped to [0, top], rounded half up; NaN → 0.
-/// k is 1, or 0.5 when hi - lo overflows (±1e308 data): halving both terms is exact for every
-/// normal double and keeps v*k - lo*k finite for v in range. When the range has no width (constant
-/// data, or a percentile of 0 in a sparse map) the map is a step: below lo → 0, at lo → base,
-/// above → top; so a value above the clip level still shows as full scale.
+///   x = base + (v*k - lo*k) / span * scale, clipped to [0, top], rounded half up; NaN → 0.
+/// Dividing by the span (rather than multiplying by a precomputed top/span) makes the ends and
+/// the middle of the range exact: hi → exactly top, and a value halfway (0 in [-m, m], 0 in
+/// [-π, π]) → exactly top/2, so mid-gray does not depend on an ulp. k is 1, or 0.5 when hi - lo
+/// overflows (±1e308 data): halving both terms is exact for normal doubles and keeps the
+/// difference finite. When the range has no width (constant data, or a percentile of 0 in a
+/// sparse map) the map is a step: below lo → 0, at lo → base, above → top; so a value above the
+/// clip level still shows as full scale.
 struct LevelMap {
   double lo = 0;
   double k = 1;
-  double gain = 1;
+  double span = 1;
+  double scale = 1;
   double base = 0;
   double top = 255;
   bool step = false;
@@ -78,7 +82,7 @@ struct LevelMap {
     if (step)
       x = v > lo ? top : (v < lo ? 0.0 : base);
     else
-      x = base + (v * k - lo * k) * gain;
+      x = base + (v * k - lo * k) / span * scale;
     return std::min(std::max(x, 0.0), top);
   }
 };
@@ -88,14 +92,13 @@ LevelMap range_map(double lo, double hi, double top) {
   LevelMap m;
   m.lo = lo;
   m.top = top;
-  m.base = 0;
+  m.scale = top;
   if (!(hi > lo)) {
     m.step = true;
     return m;
   }
   if (!std::isfinite(hi - lo)) m.k = 0.5;
-  m.gain = top / (hi * m.k - lo * m.k);
-  if (!std::isfinite(m.gain) || m.gain <= 0) m.step = true;
+  m.span = hi * m.k - lo * m.k;
   return m;
 }
 
@@ -103,11 +106,11 @@ LevelMap range_map(double lo, double hi, double top) {
 /// up: 128 of 255, 32768 of 65535).
 LevelMap symmetric_map(double m_abs, double top) {
   LevelMap m;
-  m.lo = 0;
   m.top = top;
   m.base = top / 2;
-  m.gain = (top / 2) / m_abs;
-  if (!(m_abs > 0) || !std::isfinite(m.gain)) m.step = true;
+  m.scale = top / 2;
+  m.span = m_abs;
+  if (!(m_abs > 0)) m.step = true;
   return m;
 }
 
@@ -193,8 +196,8 @@ LevelMap choose_map(const Array& values, const Normalization& norm, double top, 
       case Normalization::Kind::fixed:
         return signed_data ? symmetric_map(norm.max, top) : range_map(0, norm.max, top);
       case Normalization::Kind::none: {
-        // Values are levels already: gain 1, and signed data is offset by half the range so that
-        // 0 is mid-gray (-128..127 → 0..255).
+        // Values are levels already (span and scale 1, exact), and signed data is offset by half
+        // the range so that 0 is mid-gray (-128..127 → 0..255).
         LevelMap m;
         m.top = top;
         m.base = signed_data ? (top + 1) / 2 : 0;

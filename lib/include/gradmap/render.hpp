@@ -54,6 +54,10 @@ struct OverviewInfo {
   std::string spacing;     ///< e.g. "0.7 x 0.7 x 5 mm"
   std::string units;       ///< magnitude units, e.g. "intensity/mm"
   double angle_period = 0; ///< period of the direction values (2π or π, or 360/180 in degrees)
+  /// The convention the direction was computed with, so that the color wheel points where the
+  /// gradient points on screen (image convention, y up, compass) and is labelled in its units.
+  /// With angle_period 0 the period follows from it (π for orientation, else a full turn).
+  AngleOptions angle;
 };
 
 /// Writes one PNG with the input, the magnitude and the direction side by side, a color-wheel
