@@ -11,6 +11,7 @@
 //                throw InvalidArgument where numpy returns Inf/NaN.
 #include <gtest/gtest.h>
 #include <tbb/task_arena.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cinttypes>
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -48,30 +50,81 @@ using gradmap_test::TempDir;
 using json = nlohmann::json;
 
 // ------------------------------------------------------------------------------------------------
-// The oracle: generated once per process into a temporary directory.
+// The oracle. ctest runs every TEST in its own process, so the generated cases are cached next to
+// the test binary (build tree), keyed by a hash of the generator and the interpreter: generated
+// into a private staging directory, then renamed into place atomically, so concurrent test
+// processes either reuse a complete set or publish their own.
+
+namespace fs = std::filesystem;
 
 struct Oracle {
-  TempDir dir;
+  std::string dir;
   json manifest;
   std::string error;  // non-empty when the generator failed
-  std::string file(const std::string& name) const { return dir / name; }
+  std::string file(const std::string& name) const { return dir + "/" + name; }
 };
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::uint64_t fnv1a(const std::string& s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+fs::path oracle_cache_root() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::temp_directory_path() / ("gradmap-numpy-oracle-" + std::to_string(getuid()))
+            : exe.parent_path() / "numpy_oracle_cases";
+}
 
 const Oracle& oracle() {
   static const std::unique_ptr<Oracle> instance = [] {
     auto o = std::make_unique<Oracle>();
     const std::string gen = std::string(GRADMAP_TESTS_DIR) + "/numpy_oracle/gen_gradient_cases.py";
-    const auto r = gradmap_test::run_command(std::string(GRADMAP_PYTHON) + " " + shell_quote(gen) + " " +
-                                             shell_quote(o->dir.path().string()));
-    if (r.exit_code != 0) {
-      o->error = "generator exited with " + std::to_string(r.exit_code) + ":\n" + r.out + r.err;
+    const std::string source = read_text(gen);
+    if (source.empty()) {
+      o->error = "cannot read " + gen;
       return o;
     }
-    std::ifstream in(o->file("manifest.json"));
+    char key[32];
+    std::snprintf(key, sizeof key, "%016llx",
+                  static_cast<unsigned long long>(fnv1a(source + "\n" + GRADMAP_PYTHON)));
+    const fs::path root = oracle_cache_root();
+    const fs::path final_dir = root / (std::string("cases-") + key);
+    std::error_code ec;
+    if (!fs::exists(final_dir / "manifest.json", ec)) {
+      fs::create_directories(root, ec);
+      const fs::path staging = root / ("staging-" + std::to_string(getpid()));
+      fs::remove_all(staging, ec);
+      fs::create_directories(staging, ec);
+      const auto r = gradmap_test::run_command(std::string(GRADMAP_PYTHON) + " " + shell_quote(gen) + " " +
+                                               shell_quote(staging.string()));
+      if (r.exit_code != 0) {
+        fs::remove_all(staging, ec);
+        o->error = "generator exited with " + std::to_string(r.exit_code) + ":\n" + r.out + r.err;
+        return o;
+      }
+      fs::rename(staging, final_dir, ec);
+      if (ec) fs::remove_all(staging, ec);  // another process published the same cases first
+      // Cases of older generator versions are stale.
+      for (const auto& entry : fs::directory_iterator(root, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("cases-", 0) == 0 && entry.path() != final_dir) fs::remove_all(entry.path(), ec);
+      }
+    }
+    o->dir = final_dir.string();
     try {
+      std::ifstream in(o->file("manifest.json"));
       o->manifest = json::parse(in);
     } catch (const std::exception& e) {
-      o->error = std::string("cannot parse manifest.json: ") + e.what();
+      o->error = "cannot parse " + o->file("manifest.json") + ": " + e.what();
     }
     return o;
   }();

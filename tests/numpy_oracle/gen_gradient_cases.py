@@ -356,12 +356,12 @@ class Gen:
         big = smooth("float32", (1000, 1000))
         self.add(big, None, [("coords", self.coords(1000, "nonuniform")), ("scalar", 0.37)], 2,
                  why="large float32 (1000, 1000), coords + step, edge_order 2", tag="large")
-        self.add(big, None, [], 1, why="large float32 (1000, 1000), unit steps", tag="large")
-        self.add(smooth("float64", (64, 64, 64)), None, [("scalar", 0.5)], 2,
-                 why="large float64 (64, 64, 64)", tag="large")
-        self.add(smooth("float64", (40, 50, 60)), None,
-                 [("coords", self.coords(40, "nonuniform")), ("coords", self.coords(50, "decreasing")),
-                  ("coords", self.coords(60, "linspace"))], 1, why="large float64 coords on 3 axes",
+        self.add(smooth("float32", (400, 500)), None, [], 1, why="large float32 (400, 500), unit steps", tag="large")
+        self.add(smooth("float64", (40, 40, 40)), None, [("scalar", 0.5)], 2,
+                 why="large float64 (40, 40, 40)", tag="large")
+        self.add(smooth("float64", (30, 40, 50)), None,
+                 [("coords", self.coords(30, "nonuniform")), ("coords", self.coords(40, "decreasing")),
+                  ("coords", self.coords(50, "linspace"))], 1, why="large float64 coords on 3 axes",
                  tag="large")
         self.add(smooth("float16", (257, 131)), None, [("scalar", 0.1), ("coords", self.coords(131, "nonuniform"))],
                  1, why="large float16", tag="large")
@@ -372,24 +372,24 @@ class Gen:
         self.add(smooth("float32", (100003, 3)), 0, [("scalar", 3.0)], 1, why="long columns", tag="large")
         self.add(smooth("uint8", (3, 17, 400)), [2, 1], [("scalar", 0.25), ("scalar", 1.5)], 2,
                  why="uint8 volume", tag="large")
-        holes = big.copy()
+        holes = smooth("float32", (600, 500))
         holes.ravel()[rng.integers(0, holes.size, 300)] = np.nan
         holes.ravel()[rng.integers(0, holes.size, 300)] = np.inf
         holes.ravel()[rng.integers(0, holes.size, 300)] = -np.inf
-        self.add(holes, None, [("coords", self.coords(1000, "decreasing")), ("coords", self.coords(1000, "uniform"))],
+        self.add(holes, None, [("coords", self.coords(600, "decreasing")), ("coords", self.coords(500, "uniform"))],
                  1, why="large float32 with NaN/Inf, coords on both axes", tag="large")
-        mid32 = smooth("float32", (300, 400))
+        mid32 = smooth("float32", (200, 300))
         for h in (3.5e38, 1.7e38, 1e-300, 1e-45, 65000.0):
             self.add(mid32, None, [("scalar", h)], 2, why="large float32, step %r" % h, tag="large")
-        mid16 = smooth("float16", (300, 400))
+        mid16 = smooth("float16", (200, 300))
         for h in (40000.0, 70000.0, 1e-8, 2.0 / 65000.0):
             self.add(mid16, None, [("scalar", h)], 2, why="large float16, step %r" % h, tag="large")
             self.add(mid16, None, [("scalar", h)], 1, why="large float16, step %r" % h, tag="large")
-        self.add(mid16, None, [("coords", self.coords(300, "threshold_f16_coef")),
-                               ("coords", self.coords(400, "threshold_f16_step"))], 2,
+        self.add(mid16, None, [("coords", self.coords(200, "threshold_f16_coef")),
+                               ("coords", self.coords(300, "threshold_f16_step"))], 2,
                  why="large float16, threshold coords", tag="large")
-        self.add(mid32, None, [("coords", self.coords(300, "threshold_f32_coef")),
-                               ("coords", self.coords(400, "threshold_f32_step"))], 2,
+        self.add(mid32, None, [("coords", self.coords(200, "threshold_f32_coef")),
+                               ("coords", self.coords(300, "threshold_f32_step"))], 2,
                  why="large float32, threshold coords", tag="large")
         self.add(smooth("float32", (20, 30, 40)), [0, 2], [("coords", self.coords(20, "nonuniform")), ("scalar", 0.3)],
                  1, why="large float32 volume, axes (0, 2)", tag="large")
