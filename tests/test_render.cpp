@@ -484,11 +484,11 @@ struct PictureStats {
   int white = 0;     // bright gray pixels: the input's bright object, magnitude edges
 };
 
-/// Pixel statistics over the panel area: everything left of the legend column (≤ 230 px wide).
+/// Pixel statistics over the panel area: everything left of the legend column (< 250 px wide).
 PictureStats panel_stats(const cv::Mat& bgr) {
   PictureStats s;
   for (int y = 0; y < bgr.rows; ++y)
-    for (int x = 0; x < bgr.cols - 230; ++x) {
+    for (int x = 0; x < bgr.cols - 250; ++x) {
       const cv::Vec3b p = bgr.at<cv::Vec3b>(y, x);
       const int mx = std::max({p[0], p[1], p[2]}), mn = std::min({p[0], p[1], p[2]});
       if (mx - mn > 120) ++s.colorful;

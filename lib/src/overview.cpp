@@ -29,9 +29,11 @@ constexpr double kPi = 3.141592653589793238462643383279502884;
 constexpr int kMargin = 14;
 constexpr int kGap = 12;              // between panels
 constexpr int kCaption = 22;          // caption band above each panel
+constexpr int kRowLabel = 24;         // 3-D: band naming the slice above each row of panels
+constexpr int kMinPitch = 100;        // panels narrower than their caption still get this much room
 constexpr int kPanel2d = 360;         // longest side of a 2-D panel
 constexpr int kPanel3d = 256;         // longest side of the largest 3-D slice panel
-constexpr int kLegendWidth = 190;
+constexpr int kLegendWidth = 220;
 constexpr int kBarHeight = 200;
 constexpr int kBarWidth = 20;
 constexpr int kWheelRadius = 62;
@@ -159,9 +161,9 @@ cv::Mat to_bgr(const Array& levels) {
   return out;
 }
 
-/// Largest finite value (0 when there is none): the top of the magnitude scale bar.
+/// Largest finite value (0 when there is none): the input's range, the top of the magnitude bar.
 double finite_max(const Array& a) {
-  double hi = 0;
+  double hi = -std::numeric_limits<double>::infinity();
   visit_dtype(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* p = static_cast<const T*>(a.data());
@@ -170,7 +172,7 @@ double finite_max(const Array& a) {
       if (std::isfinite(v) && v > hi) hi = v;
     }
   });
-  return hi;
+  return std::isfinite(hi) ? hi : 0;
 }
 
 double finite_min(const Array& a) {
@@ -243,7 +245,7 @@ cv::Mat color_wheel(int radius, const AngleOptions& angle, double period) {
 
 /// One view of the data: a 2-D image, or one mid-slice of a volume.
 struct View {
-  std::string label;   // e.g. "axial z=40/80"; empty for 2-D
+  std::string label;   // e.g. "axial: z = 40 of 0..79"; empty for 2-D
   Array input;         // uint8 levels
   Array magnitude;     // raw values (may be empty)
   Array direction;     // raw values (may be empty)
@@ -338,8 +340,8 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
     for (int axis = 0; axis < 3; ++axis) {
       View v;
       const index_t mid = gray.extent(axis) / 2;
-      v.label = std::string(names[axis]) + " " + axis_names[axis] + "=" + std::to_string(mid) + "/" +
-                std::to_string(gray.extent(axis));
+      v.label = std::string(names[axis]) + ": " + axis_names[axis] + " = " + std::to_string(mid) + " of 0.." +
+                std::to_string(gray.extent(axis) - 1) + (axis == 0 ? "" : ", z up");
       v.input = slice_3d(input_levels, axis, mid);
       if (!magnitude.empty()) v.magnitude = slice_3d(magnitude, axis, mid);
       if (!direction.empty()) v.direction = slice_3d(direction, axis, mid);
@@ -366,17 +368,20 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
     v.size = cv::Size(std::max(1, static_cast<int>(std::lround(w * scale))), std::max(1, static_cast<int>(std::lround(h * scale))));
   }
 
+  // The input panel is min-max scaled; its caption says what black and white are.
+  const std::string input_caption = "input " + format_value(finite_min(gray)) + ".." + format_value(finite_max(gray));
   const bool show_mag = !magnitude.empty();
   const bool show_dir = !direction.empty();
   const int columns = 1 + (show_mag ? 1 : 0) + (show_dir ? 1 : 0);
+  const int row_label = spatial == 3 ? kRowLabel : 0;
+  auto pitch = [](const View& v) { return std::max(v.size.width, kMinPitch) + kGap; };
   int panels_width = 0, panels_height = 0;
   for (const View& v : views) {
-    panels_width = std::max(panels_width, columns * v.size.width + (columns - 1) * kGap);
-    panels_height += kCaption + v.size.height + kGap;
+    panels_width = std::max(panels_width, (columns - 1) * pitch(v) + std::max(v.size.width, kMinPitch));
+    panels_height += row_label + kCaption + v.size.height + kGap;
   }
-  panels_width = std::max(panels_width, 3 * 120);  // room for the captions of tiny images
   const int title_height = 58;
-  const int legend_height = kCaption + kBarHeight + 70 + kCaption + 2 * kWheelRadius + 70;
+  const int legend_height = kCaption + kBarHeight + 70 + kCaption + 2 * kWheelRadius + 100;
   const int width = kMargin + panels_width + kMargin + kLegendWidth + kMargin;
   const int height = title_height + std::max(panels_height, legend_height) + kMargin;
   cv::Mat canvas(height, width, CV_8UC3, kBackground);
@@ -392,17 +397,18 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
   int y = title_height;
   for (const View& v : views) {
     std::vector<std::pair<std::string, cv::Mat>> panels;
-    const std::string prefix = v.label.empty() ? "" : v.label + ": ";
-    panels.emplace_back(prefix + "input", to_bgr(v.input));
-    if (show_mag) panels.emplace_back(prefix + "magnitude", to_bgr(display_map(v.magnitude, mag_opts)));
+    panels.emplace_back(input_caption, to_bgr(v.input));
+    if (show_mag) panels.emplace_back("magnitude", to_bgr(display_map(v.magnitude, mag_opts)));
     if (show_dir)
-      panels.emplace_back(prefix + (spatial == 3 ? "azimuth" : "direction"),
+      panels.emplace_back(spatial == 3 ? "azimuth" : "direction",
                           to_bgr(direction_hsv(v.direction, v.magnitude, mag_opts, period)));
+    if (row_label > 0) put_text(canvas, v.label, {kMargin, y + row_label - 6}, 0.5, kText, panels_width);
+    y += row_label;
     int x = kMargin;
     for (const auto& [caption, mat] : panels) {
-      put_text(canvas, caption, {x, y + kCaption - 7}, 0.45, kText, std::max(v.size.width, 110));
+      put_text(canvas, caption, {x, y + kCaption - 7}, 0.45, kDimText, pitch(v) - 4);
       paste(canvas, render_panel(mat, v.size, v.flip), {x, y + kCaption});
-      x += v.size.width + kGap;
+      x += pitch(v);
     }
     y += kCaption + v.size.height + kGap;
   }
@@ -431,22 +437,25 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
     put_text(canvas, caption, {lx, ly + kCaption - 7}, 0.45, kText);
     const cv::Mat wheel = color_wheel(kWheelRadius, info.angle, period);
     const int label_room = 50;  // for the angle labels left and right of the wheel
-    const cv::Point origin(lx + label_room, ly + kCaption + 18);
-    wheel.copyTo(canvas(cv::Rect(origin, wheel.size())));
+    const cv::Point origin(lx + label_room, ly + kCaption + 24);
+    // Only the disc: the corners of its square would read as a black (flat) frame.
+    cv::Mat disc = cv::Mat::zeros(wheel.size(), CV_8UC1);
+    cv::circle(disc, {kWheelRadius, kWheelRadius}, kWheelRadius, cv::Scalar(255), cv::FILLED, cv::LINE_8);
+    wheel.copyTo(canvas(cv::Rect(origin, wheel.size())), disc);
     const cv::Point center(origin.x + kWheelRadius, origin.y + kWheelRadius);
     const double period_rad = orientation ? kPi : 2 * kPi;
     for (int q = 0; q < 4; ++q) {
       const double phi = screen_for_angle(q * period_rad / 4, info.angle);
       const std::string label = angle_label(q, info.angle, orientation);
-      const double rr = kWheelRadius + 12;
+      const double rr = kWheelRadius + 10 + 6 * std::fabs(std::sin(phi));  // clear of the rim above and below
       const int tw = text_width(label, 0.4);
       const cv::Point at(static_cast<int>(std::lround(center.x + rr * std::cos(phi) - tw / 2.0 + (std::cos(phi) * tw / 2.0))),
                          static_cast<int>(std::lround(center.y + rr * std::sin(phi) + 5)));
       put_text(canvas, label, at, 0.4, kText);
     }
     const char* convention = info.angle.compass ? "clockwise from up" : (info.angle.y_up ? "y up (math)" : "y down (image)");
-    put_text(canvas, convention, {lx, origin.y + 2 * kWheelRadius + 30}, 0.4, kDimText, kLegendWidth);
-    put_text(canvas, "dark = weak edge", {lx, origin.y + 2 * kWheelRadius + 48}, 0.4, kDimText, kLegendWidth);
+    put_text(canvas, convention, {lx, origin.y + 2 * kWheelRadius + 44}, 0.4, kDimText, kLegendWidth);
+    put_text(canvas, "dark = weak edge", {lx, origin.y + 2 * kWheelRadius + 62}, 0.4, kDimText, kLegendWidth);
   }
 
   write_atomically(path, [&](const std::string& tmp) {
