@@ -100,7 +100,7 @@ std::shared_ptr<unsigned char[]> allocate(std::size_t bytes, bool zero) {
 Array::Array(DType dtype, Shape extents) : dtype_(dtype), extents_(std::move(extents)) {
   for (index_t e : extents_)
     if (e < 0) throw ShapeError("Array: negative extent in shape " + shape_string(extents_));
-  buffer_ = allocate(nbytes(), /*zero=*/true);
+  buffer_ = allocate(static_cast<std::size_t>(shape_size(extents_)) * dtype_size(dtype_), /*zero=*/true);
 }
 
 Array Array::uninitialized(DType dtype, Shape extents) {
@@ -109,7 +109,7 @@ Array Array::uninitialized(DType dtype, Shape extents) {
   Array a;
   a.dtype_ = dtype;
   a.extents_ = std::move(extents);
-  a.buffer_ = allocate(a.nbytes(), /*zero=*/false);
+  a.buffer_ = allocate(static_cast<std::size_t>(shape_size(a.extents_)) * dtype_size(dtype), /*zero=*/false);
   return a;
 }
 

@@ -147,7 +147,8 @@ class Array {
   const Shape& shape() const { return extents_; }
   int rank() const { return static_cast<int>(extents_.size()); }
   index_t extent(int d) const { return extents_[static_cast<std::size_t>(d)]; }
-  index_t size() const { return shape_size(extents_); }
+  /// Number of elements; 0 for a default-constructed (empty) Array.
+  index_t size() const { return buffer_ ? shape_size(extents_) : 0; }
   std::size_t nbytes() const { return static_cast<std::size_t>(size()) * dtype_size(dtype_); }
   bool empty() const { return !buffer_; }
   void* data() { return buffer_.get(); }
