@@ -59,7 +59,15 @@ void sobel_3d(const cv::Mat& flat, const Shape& s, int ddepth, std::vector<cv::M
 
 }  // namespace
 
-std::string opencv_version() { return CV_VERSION; }
+std::string opencv_version() {
+  // The parallel backend decides how OpenCV's "all cores" column threads.
+  const std::string info = cv::getBuildInformation();
+  const auto at = info.find("Parallel framework:");
+  if (at == std::string::npos) return CV_VERSION;
+  std::string fw = info.substr(at + 19, info.find('\n', at) - at - 19);
+  fw.erase(0, fw.find_first_not_of(' '));
+  return std::string(CV_VERSION) + " (parallel framework: " + fw + ")";
+}
 
 std::vector<PeerImpl> opencv_peers(const CaseSpec& spec, const Array& input) {
   std::vector<PeerImpl> out;
