@@ -112,6 +112,7 @@ int run_one(const EdgesCommand& c, const std::string& input) {
       info.spacing = spacing_text(opts.gradient, img);
       info.units = "intensity/" + img.geometry.unit;
       info.angle_period = hi - lo;
+      info.angle = opts.angle;
       const std::string path =
           c.inputs.size() == 1 ? c.overview
                                : (std::filesystem::path(c.outdir) / (stem + "_overview.png")).string();
