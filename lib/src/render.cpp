@@ -210,8 +210,19 @@ LevelMap choose_map(const Array& values, const Normalization& norm, double top, 
 
 template <class Out>
 inline Out quantize(double x) {
-  // x is already clipped to [0, top]: round half up cannot leave the range.
-  return static_cast<Out>(std::floor(x + 0.5));
+  // x is already clipped to [0, top], so x + 0.5 is non-negative and truncation is floor: round
+  // half up that cannot leave the range. (std::floor is a libm call on baseline x86-64, which has
+  // no SSE4.1 round instruction; it cost more than the rest of the loop.)
+  return static_cast<Out>(static_cast<std::uint32_t>(x + 0.5));
+}
+
+/// x - floor(x), in [0, 1] (1 only by rounding of a tiny negative x), for the hue.
+inline double fraction(double x) {
+  // Truncation instead of std::floor (see quantize); angles over the period are small, and the
+  // rare huge or non-finite ones take the library path.
+  if (!(std::fabs(x) < 4503599627370496.0)) return x - std::floor(x);
+  const double t = x - static_cast<double>(static_cast<std::int64_t>(x));
+  return t < 0 ? t + 1 : t;
 }
 
 void check_normalization(const Normalization& n, const char* who) {
@@ -334,8 +345,7 @@ Array direction_hsv(const Array& direction, const Array& magnitude, const Displa
             // them across each 60° sector. V is the level the magnitude gets in display_map, so
             // the V channel equals the gray magnitude map and flat regions are black.
             double value = value_map.level(load(mag[i]));
-            double h = load(dir[i]) / period;
-            h -= std::floor(h);  // wrap into [0, 1): negative angles continue around the wheel
+            double h = fraction(load(dir[i]) / period);  // negative angles continue around the wheel
             if (!std::isfinite(h)) value = 0;  // NaN or infinite angle: no direction to show
             if (!(h < 1)) h = 0;               // -tiny / period - floor(...) rounds up to 1.0
             const double h6 = std::isfinite(h) ? h * 6 : 0;

@@ -62,8 +62,12 @@ struct OverviewInfo {
 
 /// Writes one PNG with the input, the magnitude and the direction side by side, a color-wheel
 /// legend for the direction and a scale bar for the magnitude, titled per `info`. 2-D: the images
-/// themselves; 3-D: the middle slice along each axis (three rows). Needs the OpenCV backend;
-/// throws IoError otherwise. Written atomically.
+/// themselves; 3-D: the middle slice along each axis (three rows: axial (y, x), coronal (z, x) and
+/// sagittal (z, y), the last two with z up). Panels keep the physical aspect given by the input's
+/// spacing. The input is min-max scaled (color shown as luminance, other series axes by their first
+/// element); magnitude and direction value share one scale, [0, largest finite magnitude]. Needs the
+/// OpenCV backend; throws IoError otherwise, or when `path` does not end in .png or cannot be
+/// written (naming it). Written atomically.
 void write_overview(const std::string& path, const Image& input, const EdgeMaps& maps, const OverviewInfo& info);
 
 }  // namespace gradmap
