@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+// The command line end to end on real files: results equal numpy's, errors give their documented
+// exit codes with the file named, and nothing partial is ever written.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "test_util.hpp"
+
+using namespace gradmap_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Files in `dir`, hidden temporaries included.
+std::vector<std::string> listing(const std::string& dir) {
+  std::vector<std::string> names;
+  if (!fs::exists(dir)) return names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void make_npy(const std::string& path, const std::string& numpy_expr) {
+  const auto r = run_python("import numpy as np, sys\nrng = np.random.default_rng(5)\nnp.save(sys.argv[1], " +
+                            numpy_expr + ")\n", shell_quote(path));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+/// Runs python `check` with the temp dir as argv[1]; the script exits non-zero on a mismatch.
+void expect_python(const TempDir& dir, const std::string& check) {
+  const auto r = run_python("import numpy as np, sys\nd = sys.argv[1]\n" + check, shell_quote(dir.path().string()));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+}  // namespace
+
+TEST(Cli, GradientEqualsNumpyBitForBit) {
+  TempDir d;
+  make_npy(d / "f.npy", "rng.standard_normal((20, 30)).astype(np.float32)");
+  auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "out") +
+                   " --axis=-1 --spacing=-0.5 --edge-order 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(listing(d / "out"), std::vector<std::string>{"f_gx.npy"});
+  expect_python(d, R"(
+f = np.load(d + '/f.npy'); g = np.load(d + '/out/f_gx.npy')
+e = np.gradient(f, -0.5, axis=-1, edge_order=2)
+sys.exit(0 if g.dtype == e.dtype and g.tobytes() == e.tobytes() else 1)
+)");
+}
+
+TEST(Cli, NamedSpacingAndCoordinatesMatchNumpy) {
+  TempDir d;
+  make_npy(d / "v.npy", "rng.integers(0, 4000, (5, 6, 7)).astype(np.int16)");
+  make_npy(d / "zs.npy", "np.array([0.0, 1.0, 2.5, 4.5, 7.0])");
+  std::ofstream(d / "xs.txt") << "# x positions\n0\n0.5\n1.5\n2\n3\n3.25\n4\n";
+  auto r = run_cli("gradient " + shell_quote(d / "v.npy") + " -o " + shell_quote(d / "out") +
+                   " --spacing y=0.7 --coords z=" + shell_quote(d / "zs.npy") + " --coords x=" +
+                   shell_quote(d / "xs.txt"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(listing(d / "out"), (std::vector<std::string>{"v_gx.npy", "v_gy.npy", "v_gz.npy"}));
+  expect_python(d, R"(
+v = np.load(d + '/v.npy'); zs = np.load(d + '/zs.npy'); xs = np.loadtxt(d + '/xs.txt')
+gz, gy, gx = np.gradient(v, zs, 0.7, xs)
+ok = all(np.load(d + f'/out/v_{n}.npy').tobytes() == e.tobytes() for n, e in [('gz', gz), ('gy', gy), ('gx', gx)])
+sys.exit(0 if ok else 1)
+)");
+}
+
+TEST(Cli, EdgesFloatOutputsEqualTheLibraryPipeline) {
+  TempDir d;
+  make_npy(d / "img.npy", "(rng.random((64, 48)) * 255).astype(np.uint8)");
+  auto r = run_cli("edges " + shell_quote(d / "img.npy") + " -o " + shell_quote(d / "out") + " --dtype float32");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(listing(d / "out"), (std::vector<std::string>{"img_dir.npy", "img_mag.npy"}));
+  expect_python(d, R"(
+f = np.load(d + '/img.npy'); gy, gx = np.gradient(f)
+mag = np.load(d + '/out/img_mag.npy'); ang = np.load(d + '/out/img_dir.npy')
+ok = mag.dtype == np.float32 and np.array_equal(mag, np.hypot(gy, gx).astype(np.float32))
+ok = ok and np.max(np.abs(ang - np.arctan2(gy, gx).astype(np.float32))) <= 4.8e-7
+sys.exit(0 if ok else 1)
+)");
+}
+
+TEST(Cli, MissingInputExitsWith3AndNamesTheFile) {
+  TempDir d;
+  auto r = run_cli("gradient " + shell_quote(d / "nope.npy") + " -o " + shell_quote(d / "out"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("nope.npy"), std::string::npos) << r.err;
+  EXPECT_TRUE(listing(d / "out").empty());
+}
+
+TEST(Cli, InvalidRequestsExitWith4AndWriteNothing) {
+  TempDir d;
+  make_npy(d / "f.npy", "np.arange(12.0).reshape(3, 4)");
+  make_npy(d / "c2.npy", "np.zeros((2, 4))");
+  make_npy(d / "c5.npy", "np.arange(5.0)");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--edge-order 2 --axis 0 --spacing 1 --coords 0=" + shell_quote(d / "c5.npy"), "5 coordinates"},
+      {"--spacing 1,2,3", "--spacing has 3 values but 2 axes"},
+      {"--spacing 0", "finite and non-zero"},
+      {"--coords x=" + shell_quote(d / "c2.npy"), "must be a 1-D array"},
+      {"--axis 2", "does not exist"},
+      {"--axis x,x", "given twice"},
+  };
+  for (const auto& [flags, message] : cases) {
+    auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "out") + " " + flags);
+    EXPECT_EQ(r.exit_code, 4) << flags << "\n" << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << flags << "\n" << r.err;
+    EXPECT_TRUE(listing(d / "out").empty()) << flags;
+  }
+  make_npy(d / "short.npy", "np.arange(2.0)");
+  auto r = run_cli("gradient " + shell_quote(d / "short.npy") + " -o " + shell_quote(d / "out") + " --edge-order 2");
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("at least (edge_order + 1) elements are required"), std::string::npos) << r.err;
+}
+
+TEST(Cli, UnwritableOutputExitsWith5) {
+  TempDir d;
+  make_npy(d / "f.npy", "np.arange(12.0).reshape(3, 4)");
+  std::ofstream(d / "file") << "not a directory";
+  auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "file"));
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_NE(r.err.find("file"), std::string::npos);
+}
+
+TEST(Cli, NeverOverwritesItsInput) {
+  TempDir d;
+  make_npy(d / "f_gx.npy", "np.arange(12.0).reshape(3, 4)");
+  fs::copy_file(d / "f_gx.npy", d / "f.npy");
+  // The output of f.npy along x would be f_gx.npy in the same folder: not the input, so allowed;
+  // f_gx.npy's own output f_gx_gx.npy is fine too; but writing into the input itself is refused.
+  auto r = run_cli("gradient " + shell_quote(d / "f_gx.npy") + " -o " + shell_quote(d.path().string()) + " --axis x");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto before = listing(d.path().string());
+  EXPECT_EQ(before, (std::vector<std::string>{"f.npy", "f_gx.npy", "f_gx_gx.npy"}));
+}
+
+TEST(Cli, VersionAndHelp) {
+  auto v = run_cli("--version");
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.out.find("gradmap 0."), std::string::npos) << v.out;
+  auto h = run_cli("edges --help");
+  EXPECT_EQ(h.exit_code, 0);
+  for (const char* flag : {"--spacing", "--axis", "--edge-order", "--normalize", "--angle-units", "--y-up",
+                           "--compass", "--orientation", "--overview", "--dir-style", "Examples"})
+    EXPECT_NE(h.out.find(flag), std::string::npos) << flag;
+  auto bad = run_cli("gradient --no-such-flag x.npy -o out");
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+TEST(Cli, NegativeNumbersParseAsValues) {
+  TempDir d;
+  make_npy(d / "f.npy", "rng.standard_normal((4, 5))");
+  auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "out") + " --axis=-2 --spacing=-2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_python(d, R"(
+f = np.load(d + '/f.npy'); g = np.load(d + '/out/f_gy.npy')
+sys.exit(0 if g.tobytes() == np.gradient(f, -2.0, axis=-2).tobytes() else 1)
+)");
+}
+
+#ifdef GRADMAP_HAVE_ITK
+TEST(Cli, VolumeGradientUsesHeaderSpacingAndKeepsGeometry) {
+  TempDir d;
+  const std::string vol = source_path("sample_images/head_phantom.nii.gz");
+  auto r = run_cli("gradient " + shell_quote(vol) + " -o " + shell_quote(d / "out") + " --axis z");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto check = run_python(R"(
+import sys, numpy as np, nibabel as nib
+src = nib.load(sys.argv[1]); out = nib.load(sys.argv[2] + '/out/head_phantom_gz.nii.gz')
+data = np.asarray(src.dataobj)            # nibabel: (x, y, z)
+zooms = src.header.get_zooms()
+expect = np.gradient(data, zooms[2], axis=2)
+got = np.asarray(out.dataobj)
+ok = np.allclose(got, expect.astype(got.dtype), rtol=0, atol=1e-6 * np.abs(expect).max())
+ok = ok and np.allclose(out.affine, src.affine) and np.allclose(out.header.get_zooms()[:3], zooms[:3])
+print(got.dtype, got.shape, zooms)
+sys.exit(0 if ok else 1)
+)", shell_quote(vol) + " " + shell_quote(d.path().string()));
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+#endif
