@@ -4,6 +4,7 @@
 // is no template instantiation per pixel type and dimension, and the file's own pixel type is kept.
 // ITK's index order (x, y, z) is converted to numpy's (z, y, x) in to_numpy_geometry and
 // write(), nowhere else.
+#include <gdcmTrace.h>
 #include <itkGDCMImageIO.h>
 #include <itkGDCMSeriesFileNames.h>
 #include <itkImageIOBase.h>
@@ -12,13 +13,16 @@
 #include <itkNrrdImageIO.h>
 
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -144,7 +148,199 @@ std::string itk_reason(const itk::ExceptionObject& e) {
   return d;
 }
 
+std::vector<unsigned char> file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::uint64_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+std::uint32_t le32_at(const std::vector<unsigned char>& b, std::size_t i) {
+  return std::uint32_t(b[i]) | std::uint32_t(b[i + 1]) << 8 | std::uint32_t(b[i + 2]) << 16 | std::uint32_t(b[i + 3]) << 24;
+}
+std::uint32_t le16_at(const std::vector<unsigned char>& b, std::size_t i) { return std::uint32_t(b[i]) | std::uint32_t(b[i + 1]) << 8; }
+
+/// NIfTI's reader zero-fills voxels missing from a truncated file and carries on, so compare what
+/// the header needs (vox_offset + voxels × bitpix / 8) with what the file holds: its size, or for
+/// .nii.gz the length of the decompressed stream (which also catches a cut gzip stream).
+void check_nifti_complete(const std::string& path) {
+  gzFile gz = gzopen(path.c_str(), "rb");
+  if (!gz) throw io_error(path, "cannot open for reading");
+  struct Closer {
+    gzFile g;
+    ~Closer() { gzclose(g); }
+  } closer{gz};
+  unsigned char h[540];
+  int n = gzread(gz, h, sizeof h);
+  if (n < 348) throw io_error(path, "truncated NIfTI: the file ends inside its header");
+  auto i32 = [&](int at, bool swap) {
+    std::uint32_t v;
+    std::memcpy(&v, h + at, 4);
+    return swap ? __builtin_bswap32(v) : v;
+  };
+  bool swap = i32(0, false) != 348 && i32(0, false) != 540;
+  std::uint32_t version_size = i32(0, swap);
+  auto rd = [&](int at, auto tag) {
+    decltype(tag) v;
+    std::memcpy(&v, h + at, sizeof v);
+    if (swap) {
+      unsigned char* p = reinterpret_cast<unsigned char*>(&v);
+      std::reverse(p, p + sizeof v);
+    }
+    return v;
+  };
+  double voxels = 1, bitpix = 0, vox_offset = 0;
+  if (version_size == 348) {
+    int nd = rd(40, std::int16_t{});
+    for (int k = 1; k <= nd && k < 8; ++k) voxels *= std::max<int>(1, rd(40 + 2 * k, std::int16_t{}));
+    bitpix = rd(72, std::int16_t{});
+    vox_offset = std::max(352.0, double(rd(108, float{})));
+  } else if (version_size == 540 && n >= 540) {
+    auto nd = rd(16, std::int64_t{});
+    for (int k = 1; k <= nd && k < 8; ++k) voxels *= double(std::max<std::int64_t>(1, rd(16 + 8 * k, std::int64_t{})));
+    bitpix = rd(14, std::int16_t{});
+    vox_offset = std::max(544.0, double(rd(168, std::int64_t{})));
+  } else {
+    return;  // not NIfTI-1/2 single-file: ITK reports it
+  }
+  double need = vox_offset + voxels * bitpix / 8;
+  double have = 0;
+  if (gzdirect(gz)) {
+    have = double(file_size(path));
+  } else {
+    have = n;
+    std::vector<unsigned char> buf(1 << 20);
+    int got;
+    while ((got = gzread(gz, buf.data(), static_cast<unsigned>(buf.size()))) > 0) have += got;
+    int err = 0;
+    const char* msg = gzerror(gz, &err);
+    if (got < 0 || (err != Z_OK && err != Z_STREAM_END))
+      throw io_error(path, std::string("truncated or corrupt NIfTI: its gzip stream is damaged (") + msg + ")");
+  }
+  if (have < need)
+    throw io_error(path, "truncated NIfTI: the header needs " + std::to_string(std::int64_t(need)) +
+                             " bytes, the file holds " + std::to_string(std::int64_t(have)));
+}
+
+bool is_long_vr(unsigned char c0, unsigned char c1) {
+  static const char* const vrs[] = {"OB", "OW", "OF", "OD", "OL", "OV", "SQ", "UT", "UN", "UC", "UR", "SV", "UV"};
+  for (const char* v : vrs)
+    if (c0 == v[0] && c1 == v[1]) return true;
+  return false;
+}
+
+/// Walks a DICOM data set's element structure (not its values), checking that every element,
+/// item and sequence fits in the file.
+class DicomStructure {
+ public:
+  DicomStructure(const std::string& path, const std::vector<unsigned char>& b) : path_(path), b_(b) {}
+
+  /// Elements from `pos` to the end of the file, or to a delimiter when `until_delimiter`.
+  std::size_t walk(std::size_t pos, bool explicit_vr, bool until_delimiter, int depth) {
+    if (depth > 64) throw io_error(path_, "corrupt DICOM: sequences nested more than 64 deep");
+    const std::size_t end = b_.size();
+    while (pos < end) {
+      if (pos + 8 > end) cut(pos, 8);
+      const std::uint32_t group = le16_at(b_, pos), element = le16_at(b_, pos + 2);
+      if (group == 0xFFFE) {  // items and delimiters never have a VR
+        const std::uint64_t len = le32_at(b_, pos + 4);
+        if (element == 0xE00D || element == 0xE0DD) return pos + 8;
+        pos += 8;
+        if (len == 0xFFFFFFFFu) {
+          pos = walk(pos, explicit_vr, true, depth + 1);
+        } else {
+          if (pos + len > end) cut(pos - 8, len);
+          pos += len;
+        }
+        continue;
+      }
+      std::size_t header = 8;
+      std::uint64_t len;
+      if (explicit_vr) {
+        if (is_long_vr(b_[pos + 4], b_[pos + 5])) {
+          if (pos + 12 > end) cut(pos, 12);
+          header = 12;
+          len = le32_at(b_, pos + 8);
+        } else {
+          len = le16_at(b_, pos + 6);
+        }
+      } else {
+        len = le32_at(b_, pos + 4);
+      }
+      if (len == 0xFFFFFFFFu) {  // a sequence or encapsulated pixel data: items up to a delimiter
+        pos = walk(pos + header, explicit_vr, true, depth + 1);
+        continue;
+      }
+      if (pos + header + len > end) {
+        char tag[16];
+        std::snprintf(tag, sizeof tag, "(%04X,%04X)", group, element);
+        throw io_error(path_, "truncated DICOM: element " + std::string(tag) + " at byte " + std::to_string(pos) +
+                                  " needs " + std::to_string(len) + " bytes, the file holds " +
+                                  std::to_string(end - pos - std::min(end - pos, header)));
+      }
+      pos += header + len;
+    }
+    if (until_delimiter) throw io_error(path_, "truncated DICOM: a sequence is cut off by the end of the file");
+    return pos;
+  }
+
+ private:
+  [[noreturn]] void cut(std::size_t at, std::uint64_t need) {
+    throw io_error(path_, "truncated DICOM: the file ends at byte " + std::to_string(b_.size()) +
+                              " inside an element header at byte " + std::to_string(at) + " (needs " +
+                              std::to_string(need) + " bytes)");
+  }
+  const std::string& path_;
+  const std::vector<unsigned char>& b_;
+};
+
+/// GDCM aborts the whole process on some cut files (asserts in its file meta reader) and silently
+/// reads short pixel data from others, so the element structure is checked before GDCM sees the
+/// file. Only the little-endian transfer syntaxes are walked; GDCM judges the rare others.
+void check_dicom_complete(const std::string& path) {
+  std::vector<unsigned char> b = file_bytes(path);
+  const std::size_t size = b.size();
+  std::size_t pos = 0;
+  bool explicit_vr = true;
+  if (size >= 132 && std::memcmp(&b[128], "DICM", 4) == 0) {
+    pos = 132;
+    std::string syntax;
+    while (pos + 8 <= size && le16_at(b, pos) == 0x0002) {
+      std::size_t header = 8;
+      std::uint64_t len = le16_at(b, pos + 6);
+      if (is_long_vr(b[pos + 4], b[pos + 5])) {
+        if (pos + 12 > size) break;
+        header = 12;
+        len = le32_at(b, pos + 8);
+      }
+      if (len == 0xFFFFFFFFu || pos + header + len > size)
+        throw io_error(path, "truncated or corrupt DICOM: the file meta information is cut off at byte " + std::to_string(size));
+      if (le16_at(b, pos + 2) == 0x0010) syntax.assign(b.begin() + static_cast<std::ptrdiff_t>(pos + header),
+                                                        b.begin() + static_cast<std::ptrdiff_t>(pos + header + len));
+      pos += header + len;
+    }
+    if (pos + 8 > size) throw io_error(path, "truncated DICOM: the file ends after its meta information, before any image");
+    while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
+    if (syntax == "1.2.840.10008.1.2") {
+      explicit_vr = false;
+    } else if (syntax == "1.2.840.10008.1.2.2" || syntax == "1.2.840.10008.1.2.1.99") {
+      return;  // big endian or deflated
+    }
+  } else {
+    // No preamble: an old-style stream starts with group 0002 or 0008; its VR, if any, shows as
+    // two upper-case letters.
+    if (size < 8 || (le16_at(b, 0) != 0x0002 && le16_at(b, 0) != 0x0008))
+      throw io_error(path, "not a valid DICOM file: no 'DICM' marker at byte 128 and no data set at the start");
+    explicit_vr = std::isupper(b[4]) && std::isupper(b[5]);
+  }
+  DicomStructure(path, b).walk(pos, explicit_vr, false, 0);
+}
+
 itk::ImageIOBase::Pointer open_header(const std::string& path, Family f) {
+  if (f == Family::dicom) check_dicom_complete(path);
   itk::ImageIOBase::Pointer io = make_io(f);
   if (!io->CanReadFile(path.c_str()))
     throw io_error(path, std::string("not a valid ") + family_title(f) + " file (corrupt or truncated header)");
@@ -251,6 +447,7 @@ Image read_file(const std::string& path, Family f, const ReadOptions& options) {
   itk::ImageIOBase::Pointer io = open_header(path, f);
   ItkHeader h = header_of(*io);
   check_header(path, h, f, options.max_memory);
+  if (f == Family::nifti) check_nifti_complete(path);
   Array raw(dtype_of_component(path, h.component), numpy_shape(h));
   read_pixels(path, *io, raw.data(), f);
   // GDCM reports a single slice as x × y × 1 so that it can carry the slice position; a 2-D image
@@ -267,6 +464,15 @@ Image read_file(const std::string& path, Family f, const ReadOptions& options) {
 /// A directory holding one DICOM series: slices sorted along their normal, spacing between slices
 /// taken from the positions, which must be evenly spaced.
 Image read_dicom_series(const std::string& dir, const ReadOptions& options) {
+  // GDCM's directory scanner parses every file and shares its reader's asserts on cut files.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file(ec)) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    char magic[4] = {};
+    if (in.seekg(128) && in.read(magic, 4) && std::memcmp(magic, "DICM", 4) == 0)
+      check_dicom_complete(entry.path().string());
+  }
   std::vector<std::string> files;
   // GDCMSeriesFileNames prints "No Series were found" through ITK's warning window; the caller
   // gets an exception instead. The switch is ITK-global, hence restored.
@@ -320,22 +526,28 @@ Image read_dicom_series(const std::string& dir, const ReadOptions& options) {
 
   std::size_t n = slices.size();
   double spacing = (slices.back().position - slices.front().position) / static_cast<double>(n - 1);
+  // Gaps are judged against the median one, so that a single missing slice is the one named.
+  std::vector<double> gaps;
+  for (std::size_t k = 0; k + 1 < n; ++k) gaps.push_back(slices[k + 1].position - slices[k].position);
+  std::vector<double> sorted = gaps;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end());
+  const double typical = sorted[sorted.size() / 2];
   for (std::size_t k = 0; k + 1 < n; ++k) {
-    double gap = slices[k + 1].position - slices[k].position;
-    char buf[512];
-    if (gap <= 1e-6 * std::max(1.0, std::fabs(spacing))) {
+    const double gap = gaps[k];
+    char buf[1024];
+    if (gap <= 1e-6 * std::max(1.0, std::fabs(typical))) {
       std::snprintf(buf, sizeof buf, "slices %zu and %zu ('%s', '%s') are at the same position %.6g mm along the normal",
                     k, k + 1, slices[k].file.c_str(), slices[k + 1].file.c_str(), slices[k].position);
       throw io_error(dir, buf);
     }
-    // 1 % matches the rounding DICOM writers apply to positions (decimal strings of ≤ 16 chars).
-    if (std::fabs(gap - spacing) > 0.01 * spacing + 1e-4) {
+    // 1 % allows for the rounding of positions to DICOM decimal strings (at most 16 characters).
+    if (std::fabs(gap - typical) > 0.01 * typical + 1e-4) {
       std::snprintf(buf, sizeof buf,
-                    "inconsistent slice spacing: the gap between slices %zu and %zu ('%s' at %.6g mm, '%s' at %.6g mm "
-                    "along the normal) is %.6g mm, but the slices are %.6g mm apart on average; gradients need evenly "
-                    "spaced slices (missing slice?)",
+                    "inconsistent slice spacing: the gap between slices %zu and %zu ('%s' at %.6g mm and '%s' at "
+                    "%.6g mm along the normal) is %.6g mm, but most slices are %.6g mm apart; gradients need evenly "
+                    "spaced slices (is a slice missing?)",
                     k, k + 1, slices[k].file.c_str(), slices[k].position, slices[k + 1].file.c_str(),
-                    slices[k + 1].position, gap, spacing);
+                    slices[k + 1].position, gap, typical);
       throw io_error(dir, buf);
     }
   }
@@ -374,6 +586,9 @@ Image read_dicom_series(const std::string& dir, const ReadOptions& options) {
 bool can_read(const std::string& path) { return family_of(path) != Family::none || is_directory(path); }
 
 Image read(const std::string& path, const ReadOptions& options) {
+  // GDCM prints warnings about every odd file it meets; problems reach the caller as exceptions.
+  gdcm::Trace::WarningOff();
+  gdcm::Trace::DebugOff();
   if (is_directory(path)) return read_dicom_series(path, options);
   return read_file(path, family_of(path), options);
 }
