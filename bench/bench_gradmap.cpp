@@ -66,6 +66,15 @@ int register_all() {
                                              [spec](benchmark::State& st) { run_case(st, spec, true); });
       a->Arg(1)->Arg(hw)->ArgName("threads")->UseRealTime()->Unit(benchmark::kMillisecond);
     }
+    if (spec.kind != Kind::components) {
+      // The same case's components alone (gradient_into, preallocated, the maps' dtype): the
+      // difference to Edges/<case> is what the polar part (hypot, atan2, tiling) costs.
+      CaseSpec comps = spec;
+      comps.kind = Kind::components;
+      auto* c = benchmark::RegisterBenchmark(("ComponentsOnly/" + spec.id).c_str(),
+                                             [comps](benchmark::State& st) { run_case(st, comps, false); });
+      c->Arg(1)->Arg(hw)->ArgName("threads")->UseRealTime()->Unit(benchmark::kMillisecond);
+    }
     if (spec.id == "A" || spec.id == "E") {
       benchmark::RegisterBenchmark(("CopyInput/" + spec.id).c_str(), [spec](benchmark::State& st) { run_copy(st, spec); })
           ->UseRealTime()
