@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gradmap/error.hpp"
+#include "gradmap/export.hpp"
 
 namespace gradmap {
 
@@ -22,18 +23,18 @@ enum class DType { int8, int16, int32, int64, uint8, uint16, uint32, uint64, flo
 
 /// IEEE 754 binary16 storage type (numpy's float16). Arithmetic is done by gradmap's kernels the way
 /// numpy does it: widen to float, compute, round back to half after every operation.
-struct float16_t {
+struct GRADMAP_CORE_EXPORT float16_t {
   std::uint16_t bits = 0;
 };
 
 /// Size of one element in bytes.
-std::size_t dtype_size(DType t);
+GRADMAP_CORE_EXPORT std::size_t dtype_size(DType t);
 /// numpy's name of the type, e.g. "float32".
-const char* dtype_name(DType t);
+GRADMAP_CORE_EXPORT const char* dtype_name(DType t);
 /// Parses a numpy dtype name ("uint8", "float32", ...); throws InvalidArgument for anything else.
-DType dtype_from_name(const std::string& name);
-bool is_integer(DType t);
-bool is_floating(DType t);
+GRADMAP_CORE_EXPORT DType dtype_from_name(const std::string& name);
+GRADMAP_CORE_EXPORT bool is_integer(DType t);
+GRADMAP_CORE_EXPORT bool is_floating(DType t);
 
 template <class T> struct dtype_of;
 template <> struct dtype_of<std::int8_t> { static constexpr DType value = DType::int8; };
@@ -71,11 +72,11 @@ decltype(auto) visit_dtype(DType t, Fn&& fn) {
 }
 
 /// C-order (row-major) element strides for `extents`.
-Shape c_strides(const Shape& extents);
+GRADMAP_CORE_EXPORT Shape c_strides(const Shape& extents);
 /// Product of extents (1 for rank 0).
-index_t shape_size(const Shape& extents);
+GRADMAP_CORE_EXPORT index_t shape_size(const Shape& extents);
 /// "(3, 4, 5)" — numpy's way of printing a shape, used in error messages.
-std::string shape_string(const Shape& extents);
+GRADMAP_CORE_EXPORT std::string shape_string(const Shape& extents);
 
 /// Non-owning strided N-d view. Strides are in elements and may be negative or zero (broadcast).
 /// T may be const-qualified; ConstArrayView<T> is ArrayView<const T>.
@@ -134,7 +135,7 @@ using ConstArrayView = ArrayView<const T>;
 
 /// Owning C-contiguous N-d array whose element type is chosen at run time. Copies share the buffer
 /// (like a numpy array reference); use clone() for a deep copy.
-class Array {
+class GRADMAP_CORE_EXPORT Array {
  public:
   Array() = default;
   /// Zero-initialized array.
@@ -180,11 +181,11 @@ class Array {
 
 /// Copies a strided view into a new C-contiguous Array of the same dtype.
 template <class T>
-Array to_array(ConstArrayView<T> v);
+GRADMAP_CORE_EXPORT Array to_array(ConstArrayView<T> v);
 
 /// Element-wise conversion to another dtype with C++ conversion rules for floating → floating and
 /// integer → floating (numpy's `astype` for those pairs; float → integer truncates toward zero and
 /// is only used by display code after clipping).
-Array astype(const Array& a, DType to);
+GRADMAP_CORE_EXPORT Array astype(const Array& a, DType to);
 
 }  // namespace gradmap

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gradmap/array.hpp"
+#include "gradmap/export.hpp"
 #include "gradmap/gradient.hpp"
 
 namespace gradmap {
@@ -59,9 +60,9 @@ struct EdgeMaps {
 /// for more. Direction: see AngleOptions; equal to `np.arctan2(gy, gx)` with default options,
 /// within 2 ulp for float32. Output dtype: options.gradient.dtype, else float64 for integer input,
 /// else the input's float type.
-EdgeMaps edges(const Array& f, const EdgeOptions& options = {});
+GRADMAP_CORE_EXPORT EdgeMaps edges(const Array& f, const EdgeOptions& options = {});
 
 /// Shorthand for edges() with only the magnitude.
-Array gradient_magnitude(const Array& f, const GradientOptions& options = {});
+GRADMAP_CORE_EXPORT Array gradient_magnitude(const Array& f, const GradientOptions& options = {});
 
 }  // namespace gradmap

@@ -6,28 +6,30 @@
 #include <stdexcept>
 #include <string>
 
+#include "gradmap/export.hpp"
+
 namespace gradmap {
 
 /// Root of every exception gradmap throws.
-class Error : public std::runtime_error {
+class GRADMAP_CORE_EXPORT Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
 /// A parameter is invalid: edge_order, axes, spacing values, dtype, option values.
-class InvalidArgument : public Error {
+class GRADMAP_CORE_EXPORT InvalidArgument : public Error {
  public:
   using Error::Error;
 };
 
 /// Array shapes do not fit: an axis too short for edge_order, mismatched output or coordinate sizes.
-class ShapeError : public Error {
+class GRADMAP_CORE_EXPORT ShapeError : public Error {
  public:
   using Error::Error;
 };
 
 /// A file could not be read or written, or its contents are malformed. The message names the file.
-class IoError : public Error {
+class GRADMAP_CORE_EXPORT IoError : public Error {
  public:
   using Error::Error;
 };

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gradmap/array.hpp"
+#include "gradmap/export.hpp"
 
 namespace gradmap {
 
@@ -46,7 +47,7 @@ struct GradientOptions {
 };
 
 /// The element type gradient() returns for input type `in` under `options`.
-DType gradient_dtype(DType in, const GradientOptions& options = {});
+GRADMAP_CORE_EXPORT DType gradient_dtype(DType in, const GradientOptions& options = {});
 
 /// Resolved, validated form of numpy's (axis, varargs) pair: the normalized axes in selection order
 /// and one AxisSpacing per selected axis. Coordinate arrays whose differences are all equal become a
@@ -56,23 +57,24 @@ struct ResolvedAxes {
   std::vector<int> axes;
   std::vector<AxisSpacing> spacing;
 };
-ResolvedAxes resolve_axes(const Shape& shape, const GradientOptions& options);
+GRADMAP_CORE_EXPORT ResolvedAxes resolve_axes(const Shape& shape, const GradientOptions& options);
 
 /// Gradient components, one array per selected axis (in the order of options.axes), each of f's
 /// shape. Equivalent to `numpy.gradient(f, *spacing, axis=axes, edge_order=edge_order)`.
 /// Throws InvalidArgument (bad axes, edge_order, spacing) or ShapeError (axis shorter than
 /// edge_order + 1). Runs on the calling thread's oneTBB arena; results do not depend on the
 /// number of threads.
-std::vector<Array> gradient(const Array& f, const GradientOptions& options = {});
+GRADMAP_CORE_EXPORT std::vector<Array> gradient(const Array& f, const GradientOptions& options = {});
 
 /// Same as gradient() on a strided view of any supported element type (no copy of the input).
 template <class T>
-std::vector<Array> gradient(ConstArrayView<T> f, const GradientOptions& options = {});
+GRADMAP_CORE_EXPORT std::vector<Array> gradient(ConstArrayView<T> f, const GradientOptions& options = {});
 
 /// Writes the components into caller-provided views (one per selected axis, each of f's extents,
 /// any strides), allocating nothing. Out is float16_t, float or double; the values are numpy's
 /// result rounded to Out.
 template <class T, class Out>
-void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out, const GradientOptions& options = {});
+GRADMAP_CORE_EXPORT void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out,
+                                       const GradientOptions& options = {});
 
 }  // namespace gradmap

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "gradmap/array.hpp"
+#include "gradmap/export.hpp"
 
 namespace gradmap {
 
@@ -34,7 +35,7 @@ struct Geometry {
 };
 
 /// Geometry with unit spacing, zero origin and identity direction for `n` spatial axes.
-Geometry default_geometry(int n, const std::string& unit = "px");
+GRADMAP_EXPORT Geometry default_geometry(int n, const std::string& unit = "px");
 
 /// An image or volume as read from a file: pixels plus geometry.
 struct Image {
@@ -69,29 +70,30 @@ struct ReadOptions {
 
 /// Reads an image or volume. Throws IoError naming `path` and the reason (missing, unreadable,
 /// truncated, corrupt, unsupported extension, too large for max_memory).
-Image read_image(const std::string& path, const ReadOptions& options = {});
+GRADMAP_EXPORT Image read_image(const std::string& path, const ReadOptions& options = {});
 
 /// Writes `image` in the format its extension names, atomically: to a temporary file in the same
 /// directory, renamed into place only when complete. Float formats keep values and geometry;
 /// PNG/JPEG and integer TIFF accept only uint8 (and uint16 for PNG/TIFF) pixels, since scaling to
 /// display values is an explicit choice (see render.hpp). Throws IoError naming the path.
-void write_image(const std::string& path, const Image& image);
+GRADMAP_EXPORT void write_image(const std::string& path, const Image& image);
 
 /// True when the extension (or DICOM directory) is one gradmap can read with the backends built.
-bool is_supported_input(const std::string& path);
+GRADMAP_EXPORT bool is_supported_input(const std::string& path);
 /// True when `path`'s extension names a format whose files hold float values (npy, tiff, nifti,
 /// nrrd, metaimage).
-bool is_float_format(const std::string& path);
+GRADMAP_EXPORT bool is_float_format(const std::string& path);
 /// Lower-case extension including compound ones: "nii.gz", "png", "" for a directory.
-std::string file_extension(const std::string& path);
+GRADMAP_EXPORT std::string file_extension(const std::string& path);
 
 /// The .npy reader and writer (versions 1.0, 2.0, 3.0; either byte order; C or Fortran order).
-Array read_npy(const std::string& path);
-void write_npy(const std::string& path, const Array& a);
+GRADMAP_CORE_EXPORT Array read_npy(const std::string& path);
+GRADMAP_CORE_EXPORT void write_npy(const std::string& path, const Array& a);
 
 /// Writes through a temporary file in the target's directory and renames it into place. `fill`
 /// receives the temporary path; if it throws, the temporary is removed and nothing is left behind.
 /// Throws IoError if `path` is an existing directory or its directory does not exist.
-void write_atomically(const std::string& path, const std::function<void(const std::string& tmp_path)>& fill);
+GRADMAP_CORE_EXPORT void write_atomically(const std::string& path,
+                                          const std::function<void(const std::string& tmp_path)>& fill);
 
 }  // namespace gradmap

@@ -8,12 +8,13 @@
 
 #include "gradmap/array.hpp"
 #include "gradmap/edges.hpp"
+#include "gradmap/export.hpp"
 #include "gradmap/io.hpp"
 
 namespace gradmap {
 
 /// How values are mapped to the display range.
-struct Normalization {
+struct GRADMAP_CORE_EXPORT Normalization {
   enum class Kind {
     minmax,      ///< [min, max] of the finite values → full range (the default)
     percentile,  ///< [0 or -P, P-th percentile of |values|] → full range, values above clipped
@@ -37,16 +38,18 @@ struct DisplayOptions {
 /// A gray display map of `values` (any float or integer dtype, any rank). Non-negative data
 /// (magnitudes) maps 0 → black; with `signed_data` (gradient components) the range is symmetric
 /// around 0 and 0 maps to mid-gray. NaN → 0. Returns uint8 or uint16 of the same shape.
-Array display_map(const Array& values, const DisplayOptions& options, bool signed_data = false);
+GRADMAP_CORE_EXPORT Array display_map(const Array& values, const DisplayOptions& options,
+                                      bool signed_data = false);
 
 /// Direction as color: hue = angle (a full turn of `period` around the color wheel, red at 0),
 /// saturation 1, value = magnitude normalized by `options`, so flat regions are black. `direction`
 /// and `magnitude` have the same 2-D shape; returns (rows, cols, 3) RGB uint8/uint16 with
 /// Image::rgb semantics.
-Array direction_hsv(const Array& direction, const Array& magnitude, const DisplayOptions& options, double period);
+GRADMAP_CORE_EXPORT Array direction_hsv(const Array& direction, const Array& magnitude,
+                                        const DisplayOptions& options, double period);
 
 /// Direction as gray: the angle range [lo, hi] mapped linearly onto the full output range.
-Array direction_gray(const Array& direction, double lo, double hi, int bit_depth);
+GRADMAP_CORE_EXPORT Array direction_gray(const Array& direction, double lo, double hi, int bit_depth);
 
 /// What an overview picture shows and how it is titled.
 struct OverviewInfo {
@@ -68,6 +71,7 @@ struct OverviewInfo {
 /// element); magnitude and direction value share one scale, [0, largest finite magnitude]. Needs the
 /// OpenCV backend; throws IoError otherwise, or when `path` does not end in .png or cannot be
 /// written (naming it). Written atomically.
-void write_overview(const std::string& path, const Image& input, const EdgeMaps& maps, const OverviewInfo& info);
+GRADMAP_OPENCV_EXPORT void write_overview(const std::string& path, const Image& input, const EdgeMaps& maps,
+                                          const OverviewInfo& info);
 
 }  // namespace gradmap
