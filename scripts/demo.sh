@@ -11,7 +11,7 @@ out=$root/out
 mkdir -p "$out"
 
 echo "== gradmap info"
-"$gradmap" info "$root"/sample_images/*.{png,jpg,tif,nii.gz,nrrd} 2>/dev/null | sed -n '1,200p' || true
+"$gradmap" info "$root"/sample_images/*.{png,jpg,tif,nii.gz,nrrd} "$root"/sample_images/head_phantom_dicom
 
 echo "== gradmap edges (PNG display maps + overviews)"
 for f in "$root"/sample_images/*.{png,jpg,tif}; do
@@ -19,9 +19,10 @@ for f in "$root"/sample_images/*.{png,jpg,tif}; do
   "$gradmap" edges "$f" -o "$out" --overview "$out/$(basename "${f%.*}")_overview.png"
 done
 echo "== gradmap edges (volumes, maps in mm units, same format)"
-for f in "$root"/sample_images/*.nii.gz "$root"/sample_images/*.nrrd; do
+for f in "$root"/sample_images/*.nii.gz "$root"/sample_images/*.nrrd "$root"/sample_images/head_phantom_dicom; do
   [[ -e $f ]] || continue
-  "$gradmap" edges "$f" -o "$out" --overview "$out/$(basename "${f%%.*}")_overview.png"
+  name=$(basename "$f"); name=${name%.nii.gz}; name=${name/./_}
+  "$gradmap" edges "$f" -o "$out" --overview "$out/${name}_overview.png"
 done
 echo "== gradmap gradient (float32 TIFF components)"
 for f in "$root"/sample_images/*.png; do
