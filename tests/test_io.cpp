@@ -183,6 +183,48 @@ TEST(Io, PalettePngReadsAsItsColors) {
   expect_equal_arrays(img.pixels, gradmap::read_npy(tmp / "rgb.npy"));
 }
 
+/// A 3 × 2 gray + alpha PNG of the given bit depth: gray [[0, 1000, 65535], [7, 300, 40000]] scaled
+/// to the depth, alpha constant; `gray.npy` holds the gray samples.
+void write_gray_alpha_png(const std::string& dir, int depth) {
+  python("depth = int(sys.argv[2])\n"
+         "def chunk(t, data):\n"
+         "    return struct.pack('>I', len(data)) + t + data + struct.pack('>I', zlib.crc32(t + data) & 0xffffffff)\n"
+         "gray = np.array([[0, 1000, 65535], [7, 300, 40000]], dtype='>u2')\n"
+         "if depth == 8: gray = (gray // 257).astype(np.uint8)\n"
+         "la = np.stack([gray, np.full_like(gray, 123)], axis=-1)\n"
+         "raw = b''.join(b'\\0' + row.tobytes() for row in la)\n"
+         "png = b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 3, 2, depth, 4, 0, 0, 0))\n"
+         "png += chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')\n"
+         "open(os.path.join(d, 'la.png'), 'wb').write(png)\n"
+         "np.save(os.path.join(d, 'gray.npy'), gray.astype(gray.dtype.newbyteorder('=')))",
+         dir, std::to_string(depth));
+}
+
+TEST(Io, EightBitGrayPngWithAlphaReadsAsGray) {
+  TempDir tmp;
+  write_gray_alpha_png(tmp.path().string(), 8);
+  for (ColorMode mode : {ColorMode::gray, ColorMode::channels}) {
+    ReadOptions o;
+    o.color = mode;
+    Image img = gradmap::read_image(tmp / "la.png", o);
+    EXPECT_EQ(img.series_axes, 0);
+    expect_equal_arrays(img.pixels, gradmap::read_npy(tmp / "gray.npy"));
+  }
+}
+
+TEST(Io, SixteenBitGrayPngWithAlphaIsRefusedRatherThanMisread) {
+  // OpenCV 4.6 byte-swaps these samples: 1000 comes back as 59395.
+  TempDir tmp;
+  write_gray_alpha_png(tmp.path().string(), 16);
+  try {
+    gradmap::read_image(tmp / "la.png");
+    FAIL() << "read without error";
+  } catch (const gradmap::IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(tmp / "la.png"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("without its alpha"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Io, FloatTiffKeepsFloat32Values) {
   // scripts/make_samples.py: linear_ramp_2d.tif holds 2 x + 5 y, float32, 48 × 64.
   Image img = gradmap::read_image(sample("linear_ramp_2d.tif"));

@@ -26,6 +26,7 @@ struct RasterHeader {
   double width = 0, height = 0;
   double channels = 1;          // after OpenCV's IMREAD_UNCHANGED expansion (palette → BGR(A))
   double bytes_per_sample = 1;  // of the decoded Mat
+  bool gray_with_alpha = false;   // OpenCV expands these to BGRA; gradmap reads them as gray
 };
 
 class HeaderBytes {
@@ -69,6 +70,7 @@ RasterHeader png_header(const std::string& path, HeaderBytes& f) {
   if (h.width == 0 || h.height == 0) throw io_error(path, "corrupt PNG: image size 0 in the IHDR header");
   h.bytes_per_sample = depth == 16 ? 2 : 1;
   h.channels = (color == 0) ? 1 : 4;  // palette and gray+alpha may expand to BGRA
+  h.gray_with_alpha = color == 4;
   return h;
 }
 
@@ -299,6 +301,11 @@ Array luminance(const cv::Mat& m) {
 
 Image read(const std::string& path, const ReadOptions& options) {
   RasterHeader h = probe(path);
+  // OpenCV 4.6 returns the samples of these byte-swapped (only some of them, in some sizes), in
+  // every read mode; wrong values are worse than none.
+  if (h.gray_with_alpha && h.bytes_per_sample == 2)
+    throw io_error(path, "16-bit gray + alpha PNGs are not supported (OpenCV decodes their samples byte-swapped); "
+                         "save the image without its alpha channel");
   // At the peak the decoder's Mat and gradmap's array (native, or 4-byte luminance) coexist.
   double decoded = h.channels * h.bytes_per_sample;
   check_memory(path, {h.width, h.height}, decoded + std::max(decoded, 4.0), options.max_memory,
@@ -320,9 +327,9 @@ Image read(const std::string& path, const ReadOptions& options) {
   img.geometry = default_geometry(2, "px");
   DType t = dtype_of_depth(path, m.depth());
   const int c = m.channels();
-  if (c == 1 || c == 2) {  // 2: gray + alpha
+  if (c == 1 || c == 2 || h.gray_with_alpha) {  // 2: gray + alpha, when a decoder keeps it so
     cv::Mat gray;
-    if (c == 2) {
+    if (c != 1) {
       cv::extractChannel(m, gray, 0);
     } else {
       gray = m;

@@ -8,6 +8,28 @@
 // Axis contract: arrays are always in numpy (C) order — a volume is (z, y, x), an image (y, x) —
 // and so are spacing, origin and direction. The backends convert from ITK's (x, y, z) index order
 // and OpenCV's (rows, cols) exactly once, here; nothing else in gradmap knows about them.
+//
+// What the readers make of each kind of file:
+//   Rasters   Full bit depth (8/16-bit integer, 32-bit float TIFF); 1/2/4-bit PNGs are expanded to
+//             0..255 by libpng. Color follows ReadOptions::color; gray files stay 2-D in either mode
+//             (no channel axis); 8-bit gray + alpha reads as gray, 16-bit gray + alpha PNGs are
+//             refused (OpenCV 4.6 byte-swaps their samples). EXIF orientation is not applied (the
+//             pixels as stored); a multi-page TIFF gives its first page. Geometry: spacing 1, "px".
+//   Volumes   The file's pixel type (NIfTI scl_slope/inter and DICOM rescale applied as ITK does,
+//             which may turn integers into float32). Geometry from the header, in ITK's LPS world
+//             frame and millimetres. A 4-D image (x, y, z, t) becomes (t, z, y, x) with
+//             series_axes = 1 and 3-D geometry; multi-component pixels (RGB or vector NRRD, ...)
+//             become a leading series axis of components; both at once are refused.
+//   DICOM     A single file of one slice reads as a 2-D (y, x) image. A directory must hold exactly
+//             one series (GDCM's series details); its slices are sorted along their normal and must
+//             be evenly spaced: every gap within 1 % of the median gap, else IoError naming the two
+//             files around the odd gap. Slices decoded to different types make a float64 volume.
+//   Spacing   Header spacing is returned as found, even zero, negative or non-finite: read_image
+//             cannot know whether the caller overrides it (--spacing, --pixel-units), so validating
+//             it is the caller's job (gradient() rejects zero and non-finite spacing).
+// Bad input of any kind — missing, unreadable, empty, truncated, corrupt, unsupported, or larger
+// than ReadOptions::max_memory according to its header — throws IoError before any pixel is
+// decoded where the header allows it. The message starts with the quoted path.
 #pragma once
 
 #include <cstddef>
@@ -76,9 +98,14 @@ GRADMAP_EXPORT Image read_image(const std::string& path, const ReadOptions& opti
 /// directory, renamed into place only when complete. Float formats keep values and geometry;
 /// PNG/JPEG and integer TIFF accept only uint8 (and uint16 for PNG/TIFF) pixels, since scaling to
 /// display values is an explicit choice (see render.hpp). Throws IoError naming the path.
+/// TIFF stores float32 (float64 is narrowed); NIfTI, NRRD and MetaImage keep any dtype but float16
+/// (written as float32). Series axes of a volume are written as extra slowest ITK axes with unit
+/// spacing. A detached header (.nhdr, .mhd) gets its data in `<stem>.raw` beside it. NIfTI gets
+/// qform and sform both set (code 1) from spacing, origin and direction.
 GRADMAP_EXPORT void write_image(const std::string& path, const Image& image);
 
-/// True when the extension (or DICOM directory) is one gradmap can read with the backends built.
+/// True when the extension is one gradmap can read with the backends built; any directory counts
+/// (as a possible DICOM series) when the ITK backend is built.
 GRADMAP_EXPORT bool is_supported_input(const std::string& path);
 /// True when `path`'s extension names a format whose files hold float values (npy, tiff, nifti,
 /// nrrd, metaimage).
