@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gradmap/error.hpp"
+#include "gradmap/export.hpp"
 #include "gradmap/io.hpp"
 
 namespace gradmap::detail {
@@ -30,9 +31,10 @@ struct Backend {
   void (*write)(const std::string& path, const std::string& tmp_path, const Image& image);
 };
 
-/// Defined in io_opencv.cpp and io_itk.cpp; io.cpp calls only those that are built.
-const Backend& opencv_backend();
-const Backend& itk_backend();
+/// Defined in io_opencv.cpp and io_itk.cpp; io.cpp calls only those that are built. Exported because
+/// io.cpp lives in another library (libgradmap) than the backends in a shared build.
+GRADMAP_OPENCV_EXPORT const Backend& opencv_backend();
+GRADMAP_ITK_EXPORT const Backend& itk_backend();
 
 /// Lower-case extension with the compound ".nii.gz" kept whole; "" when there is none.
 inline std::string lower_extension(const std::string& path) {
