@@ -97,27 +97,42 @@ constexpr index_t kChunk = 512;
 
 /// Magnitude of n components over `len` samples. float: the sum of squares in double (cannot
 /// overflow, 53 bits) and one rounding — glibc's own hypotf, so np.hypot's bits for two
-/// components — in a loop that vectorizes. double: libm's hypot (np.hypot) for two, long double
-/// for more. hypot(inf, nan) is inf, as in C.
-template <class S>
+/// components. double rounded to a float output: the same double formula (a sum of squares that
+/// overflows or underflows in double belongs to a magnitude beyond float's range anyway), in a loop
+/// that vectorizes. double output: libm's hypot (np.hypot) for two, long double for more.
+/// hypot(inf, nan) is inf, as in C.
+template <class S, class Out>
 void magnitude_vec(const S* const* g, int n, S* out, index_t len) {
+  constexpr S inf = std::numeric_limits<S>::infinity();
   if constexpr (std::is_same_v<S, float>) {
-    constexpr float inf = std::numeric_limits<float>::infinity();
     if (n == 2) {
       detail::hypot2_f32(g[0], g[1], out, len);
-    } else if (n == 3) {
+      return;
+    }
+    if (n == 3) {
       detail::hypot3_f32(g[0], g[1], g[2], out, len);
-    } else {
+      return;
+    }
+  }
+  if constexpr (std::is_same_v<S, float> || !std::is_same_v<Out, double>) {
+    if (n == 2) {
+      const S *a = g[0], *b = g[1];
       for (index_t j = 0; j < len; ++j) {
-        double s = 0;
-        bool any_inf = false;
-        for (int k = 0; k < n; ++k) {
-          const double v = g[k][j];
-          s += v * v;
-          any_inf = any_inf || std::fabs(g[k][j]) == inf;
-        }
-        out[j] = any_inf ? inf : static_cast<float>(std::sqrt(s));
+        const double x = a[j], y = b[j];
+        const S r = static_cast<S>(std::sqrt(x * x + y * y));
+        out[j] = (std::fabs(a[j]) == inf || std::fabs(b[j]) == inf) ? inf : r;
       }
+      return;
+    }
+    for (index_t j = 0; j < len; ++j) {
+      double s = 0;
+      bool any_inf = false;
+      for (int k = 0; k < n; ++k) {
+        const double v = g[k][j];
+        s += v * v;
+        any_inf = any_inf || std::fabs(g[k][j]) == inf;
+      }
+      out[j] = any_inf ? inf : static_cast<S>(std::sqrt(s));
     }
   } else {
     if (n == 2) {
@@ -132,14 +147,15 @@ void magnitude_vec(const S* const* g, int n, S* out, index_t len) {
   }
 }
 
-/// atan2 over `len` samples: SLEEF's vector atan2 for float, and for double when the result is
-/// rounded to float anyway; libm's atan2 (numpy's choice) when float64 is the output.
+/// atan2 over `len` samples: SLEEF's vector atan2 for float; for double rounded to a float output,
+/// SLEEF's 3.5-ulp double atan2 (its error, 2^-51 relative, vanishes in the rounding to float);
+/// libm's atan2 (numpy's choice) when float64 is the output.
 template <class S, class Out>
 void atan2_vec(const S* y, const S* x, S* out, index_t len) {
   if constexpr (std::is_same_v<S, float>) {
     detail::atan2_f32(y, x, out, len);
   } else if constexpr (std::is_same_v<Out, float> || std::is_same_v<Out, float16_t>) {
-    detail::atan2_f64(y, x, out, len);
+    detail::atan2_f64_for_float(y, x, out, len);
   } else {
     for (index_t j = 0; j < len; ++j) out[j] = std::atan2(y[j], x[j]);
   }
@@ -176,7 +192,7 @@ void polar_vec(const std::vector<const S*>& comps, const std::vector<int>& order
     const index_t len = std::min(kChunk, count - c0);
     const S* g[16];
     for (int k = 0; k < n; ++k) g[k] = comps[static_cast<std::size_t>(k)] + c0;
-    magnitude_vec(g, n, mag, len);
+    magnitude_vec<S, Out>(g, n, mag, len);
     if (m.mag)
       for (index_t j = 0; j < len; ++j) m.mag[c0 + j] = cvt<Out>(mag[j]);
     if (nd >= 2 && (m.dir || m.elev)) {
@@ -195,7 +211,7 @@ void polar_vec(const std::vector<const S*>& comps, const std::vector<int>& order
       }
       if (m.elev) {
         const S* pair[2] = {gx, gy};
-        magnitude_vec(pair, 2, tmp, len);
+        magnitude_vec<S, Out>(pair, 2, tmp, len);
         atan2_vec<S, Out>(g[order[0]], tmp, ang, len);
         const double scale = o.angle.units == AngleUnits::degrees ? 180.0 / kPi : 1.0;
         for (index_t j = 0; j < len; ++j)
