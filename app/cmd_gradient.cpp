@@ -7,6 +7,7 @@
 
 #include "cli_common.hpp"
 #include "commands.hpp"
+#include "pipeline.hpp"
 
 namespace gradmap::cli {
 namespace {
@@ -14,36 +15,9 @@ namespace {
 struct GradientCommand {
   std::vector<std::string> inputs;
   std::string outdir;
-  ComputeOptions compute;
-  DisplayFlags display;
+  GradientSettings settings;
   bool quiet = false;
 };
-
-int run_one(const GradientCommand& c, const std::string& input) {
-  Image img;
-  if (int rc = guarded(kInputError, [&] { img = read_image(input, make_read_options(c.compute)); })) return rc;
-  GradientOptions opts;
-  std::vector<Array> comps;
-  std::string ext;
-  DisplayOptions display;
-  if (int rc = guarded(kInvalid, [&] {
-        opts = make_gradient_options(img, c.compute);
-        ext = output_extension(input, c.compute.format);
-        display = make_display_options(c.display);
-        comps = gradient(img.pixels, opts);
-      }))
-    return rc;
-  return guarded(kOutputError, [&] {
-    const std::string stem = stem_of(input);
-    for (std::size_t k = 0; k < comps.size(); ++k) {
-      const std::string name = component_name((*opts.axes)[k], img.pixels.rank());
-      auto paths = write_result(comps[k], img, input, c.outdir, stem, name, ext,
-                                [&](const Array& a, index_t) { return display_map(a, display, /*signed_data=*/true); });
-      if (!c.quiet)
-        for (const auto& p : paths) std::cout << p << "\n";
-    }
-  });
-}
 
 }  // namespace
 
@@ -52,8 +26,7 @@ Runner setup_gradient(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("gradient", "Gradient components, exactly numpy.gradient's");
   sub->add_option("inputs", c->inputs, "Input images, volumes or .npy arrays")->required();
   sub->add_option("-o,--output", c->outdir, "Output directory (created if missing)")->required();
-  add_compute_options(sub, c->compute);
-  add_display_options(sub, c->display);
+  add_gradient_options(sub, c->settings);
   sub->add_flag("-q,--quiet", c->quiet, "Do not list the files written");
   sub->footer(
       "Outputs: <stem>_gx (d/d last axis, columns), <stem>_gy (rows), <stem>_gz (slices), <stem>_d<k> for "
@@ -71,10 +44,16 @@ Runner setup_gradient(CLI::App& app) {
       report_error(c->outdir + ": cannot create output directory" + (ec ? ": " + ec.message() : ""));
       return static_cast<int>(kOutputError);
     }
+    const auto command = make_gradient_command(c->settings);
+    FileControl control;
+    control.outdir = c->outdir;
     int rc = kOk;
     for (const auto& in : c->inputs) {
-      int r = run_one(*c, in);
-      if (r != kOk && rc == kOk) rc = r;
+      const FileOutcome r = command->run(in, control);
+      if (!c->quiet)
+        for (const auto& p : r.outputs) std::cout << p << "\n";
+      if (r.code != kOk) report_error(r.reason);
+      if (r.code != kOk && rc == kOk) rc = r.code;
     }
     return rc;
   };
