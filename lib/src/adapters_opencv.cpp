@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+// cv::Mat adapters: a Mat becomes an ArrayView over its own memory (rows with the Mat's step,
+// channels as a trailing axis), and the library runs on that view. The channel axis is never
+// differentiated, so the user's axes are rewritten to spatial axes before the library sees them.
+#include "gradmap/opencv.hpp"
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <type_traits>
+
+namespace gradmap {
+namespace {
+
+Shape mat_shape(const cv::Mat& m) {
+  Shape extents, strides;
+  detail::mat_layout(m, extents, strides);
+  return extents;
+}
+
+/// options with `axes` made explicit and non-negative over the Mat's spatial axes, so that the
+/// trailing channel axis (if any) is never selected, and numpy's negative indices count from the
+/// last spatial axis rather than from the channels.
+GradientOptions spatial_options(const cv::Mat& m, const GradientOptions& options, const char* who) {
+  GradientOptions o = options;
+  const int dims = m.dims;
+  std::vector<int> axes;
+  if (!options.axes) {
+    for (int a = 0; a < dims; ++a) axes.push_back(a);
+  } else {
+    for (int a : *options.axes) {
+      if (a < -dims || a >= dims)
+        throw InvalidArgument(std::string(who) + ": axis " + std::to_string(a) + " is out of bounds for a Mat with " +
+                              std::to_string(dims) + " spatial axes (channels are not an axis)");
+      axes.push_back(a < 0 ? a + dims : a);
+    }
+  }
+  o.axes = axes;
+  return o;
+}
+
+void check_not_empty(const cv::Mat& m, const char* who) {
+  if (m.empty()) throw InvalidArgument(std::string(who) + ": the Mat is empty");
+}
+
+template <class Fn>
+decltype(auto) visit_float(DType t, const char* who, Fn&& fn) {
+  switch (t) {
+    case DType::float16: return fn(float16_t{});
+    case DType::float32: return fn(float{});
+    case DType::float64: return fn(double{});
+    default: break;
+  }
+  throw InvalidArgument(std::string(who) + ": output type must be float16, float32 or float64, got " +
+                        dtype_name(t));
+}
+
+}  // namespace
+
+DType mat_dtype(const cv::Mat& m) {
+  switch (m.depth()) {
+    case CV_8U: return DType::uint8;
+    case CV_8S: return DType::int8;
+    case CV_16U: return DType::uint16;
+    case CV_16S: return DType::int16;
+    case CV_32S: return DType::int32;
+    case CV_16F: return DType::float16;
+    case CV_32F: return DType::float32;
+    case CV_64F: return DType::float64;
+    default: break;
+  }
+  throw InvalidArgument("mat_dtype: OpenCV depth " + std::to_string(m.depth()) + " has no gradmap element type");
+}
+
+int mat_depth(DType t) {
+  switch (t) {
+    case DType::uint8: return CV_8U;
+    case DType::int8: return CV_8S;
+    case DType::uint16: return CV_16U;
+    case DType::int16: return CV_16S;
+    case DType::int32: return CV_32S;
+    case DType::float16: return CV_16F;
+    case DType::float32: return CV_32F;
+    case DType::float64: return CV_64F;
+    default: break;
+  }
+  throw InvalidArgument(std::string("mat_depth: cv::Mat cannot hold ") + dtype_name(t) +
+                        " (use astype() to float64 first)");
+}
+
+namespace detail {
+void check_mat_viewable(const cv::Mat& m, DType t, const char* who) {
+  check_not_empty(m, who);
+  const DType actual = mat_dtype(m);
+  if (actual != t)
+    throw InvalidArgument(std::string(who) + ": the element type is " + dtype_name(t) + " but the Mat holds " +
+                          dtype_name(actual) + " (" + cv::typeToString(m.type()) + ")");
+  // OpenCV's own Mats always satisfy both; a Mat wrapping user memory may not, and a misaligned
+  // element pointer is undefined behaviour for the kernels.
+  const std::size_t esz = m.elemSize1();
+  for (int d = 0; d < m.dims; ++d)
+    if (m.step[d] % esz != 0)
+      throw InvalidArgument(std::string(who) + ": step " + std::to_string(m.step[d]) + " bytes of axis " +
+                            std::to_string(d) + " is not a multiple of the element size " + std::to_string(esz) +
+                            "; clone() the Mat first");
+  if (reinterpret_cast<std::uintptr_t>(m.data) % esz != 0)
+    throw InvalidArgument(std::string(who) + ": the Mat's data is not aligned to its " + std::to_string(esz) +
+                          "-byte elements; clone() the Mat first");
+}
+}  // namespace detail
+
+Array to_array(const cv::Mat& m) {
+  check_not_empty(m, "to_array");
+  return visit_dtype(mat_dtype(m), [&](auto tag) {
+    using T = decltype(tag);
+    return to_array<T>(view_of<T>(m));
+  });
+}
+
+cv::Mat to_mat(const Array& a, bool last_axis_is_channels) {
+  const int min_rank = last_axis_is_channels ? 3 : 2;
+  if (a.rank() < min_rank)
+    throw InvalidArgument("to_mat: a cv::Mat needs " + std::to_string(min_rank) + " or more axes" +
+                          (last_axis_is_channels ? " (with the channel axis)" : "") + ", got shape " +
+                          shape_string(a.shape()));
+  const int dims = last_axis_is_channels ? a.rank() - 1 : a.rank();
+  const index_t channels = last_axis_is_channels ? a.extent(a.rank() - 1) : 1;
+  if (channels < 1 || channels > CV_CN_MAX)
+    throw InvalidArgument("to_mat: " + std::to_string(channels) + " channels; a cv::Mat holds 1 to " +
+                          std::to_string(CV_CN_MAX));
+  std::vector<int> sizes;
+  for (int d = 0; d < dims; ++d) {
+    if (a.extent(d) > std::numeric_limits<int>::max())
+      throw InvalidArgument("to_mat: axis " + std::to_string(d) + " of " + shape_string(a.shape()) +
+                            " is too long for a cv::Mat");
+    sizes.push_back(static_cast<int>(a.extent(d)));
+  }
+  cv::Mat m(dims, sizes.data(), CV_MAKETYPE(mat_depth(a.dtype()), static_cast<int>(channels)));
+  // A fresh Mat is continuous and C-ordered with interleaved channels: the Array's exact layout.
+  if (a.nbytes() > 0) std::memcpy(m.data, a.data(), a.nbytes());
+  return m;
+}
+
+void gradient_into(const cv::Mat& src, const std::vector<cv::Mat>& dst, const GradientOptions& options) {
+  check_not_empty(src, "gradient_into");
+  const GradientOptions o = spatial_options(src, options, "gradient_into");
+  const Shape shape = mat_shape(src);
+  if (dst.empty()) throw ShapeError("gradient_into: no output Mats given");
+  for (std::size_t k = 0; k < dst.size(); ++k) {
+    const cv::Mat& d = dst[k];
+    if (d.empty() || d.dims != src.dims || d.channels() != src.channels() || mat_shape(d) != shape)
+      throw ShapeError("gradient_into: output " + std::to_string(k) + " has shape " +
+                       (d.empty() ? std::string("()") : shape_string(mat_shape(d))) + ", expected " +
+                       shape_string(shape) + " (the input's size and channel count)");
+    if (d.depth() != dst[0].depth())
+      throw InvalidArgument("gradient_into: outputs of different depths (" + cv::typeToString(dst[0].type()) +
+                            " and " + cv::typeToString(d.type()) + "); give them one float depth");
+  }
+  const DType out_type = mat_dtype(dst[0]);
+  visit_dtype(mat_dtype(src), [&](auto in_tag) {
+    using In = decltype(in_tag);
+    visit_float(out_type, "gradient_into", [&](auto out_tag) {
+      using Out = decltype(out_tag);
+      std::vector<ArrayView<Out>> views;
+      for (const auto& d : dst) views.push_back(mutable_view_of<Out>(d));
+      gradmap::gradient_into<In, Out>(view_of<In>(src), views, o);
+    });
+  });
+}
+
+std::vector<cv::Mat> gradient(const cv::Mat& src, const GradientOptions& options) {
+  check_not_empty(src, "gradient");
+  const GradientOptions o = spatial_options(src, options, "gradient");
+  // Validate before allocating; resolve_axes also tells how many components there are.
+  const ResolvedAxes resolved = resolve_axes(mat_shape(src), o);
+  const DType out_type = gradient_dtype(mat_dtype(src), o);
+  std::vector<cv::Mat> out;
+  for (std::size_t k = 0; k < resolved.axes.size(); ++k)
+    out.emplace_back(src.dims, src.size.p, CV_MAKETYPE(mat_depth(out_type), src.channels()));
+  if (!out.empty()) gradient_into(src, out, o);
+  return out;
+}
+
+MatEdgeMaps edges(const cv::Mat& src, const EdgeOptions& options) {
+  check_not_empty(src, "edges");
+  EdgeOptions o = options;
+  o.gradient = spatial_options(src, options.gradient, "edges");
+  const bool channels = src.channels() > 1;
+  const EdgeMaps maps = edges(to_array(src), o);
+  auto mat = [&](const Array& a) { return a.empty() ? cv::Mat() : to_mat(a, channels); };
+  MatEdgeMaps r;
+  r.magnitude = mat(maps.magnitude);
+  r.direction = mat(maps.direction);
+  r.elevation = mat(maps.elevation);
+  for (const auto& a : maps.components) r.components.push_back(mat(a));
+  for (const auto& a : maps.normals) r.normals.push_back(mat(a));
+  return r;
+}
+
+cv::Mat gradient_magnitude(const cv::Mat& src, const GradientOptions& options) {
+  EdgeOptions o;
+  o.gradient = options;
+  o.direction = false;
+  return edges(src, o).magnitude;
+}
+
+}  // namespace gradmap
