@@ -28,5 +28,6 @@ using Runner = std::function<int()>;
 Runner setup_gradient(CLI::App& app);
 Runner setup_edges(CLI::App& app);
 Runner setup_info(CLI::App& app);
+Runner setup_batch(CLI::App& app);
 
 }  // namespace gradmap::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add(setup_gradient);
   add(setup_edges);
   add(setup_info);
+  add(setup_batch);
 
   try {
     app.parse(argc, argv);

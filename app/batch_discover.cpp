@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+#include "batch_discover.hpp"
+
+#include <fnmatch.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <utility>
+
+#include "gradmap/error.hpp"
+#include "gradmap/io.hpp"
+
+namespace gradmap::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+/// A DICOM file: ".dcm", or the "DICM" magic after the 128-byte preamble (series are often stored
+/// as extension-less files named by instance number).
+bool is_dicom_file(const fs::path& p) {
+  if (lower(p.extension().string()) == ".dcm") return true;
+  std::ifstream f(p, std::ios::binary);
+  char magic[4] = {};
+  if (!f.seekg(128) || !f.read(magic, 4)) return false;
+  return std::memcmp(magic, "DICM", 4) == 0;
+}
+
+/// True when `dir` directly holds DICOM files. Looking at a few files is enough: a series folder
+/// holds nothing else, and a folder of mixed files is not one volume anyway.
+bool is_dicom_series_dir(const fs::path& dir) {
+  std::error_code ec;
+  int looked = 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end && looked < 8; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.' || !it->is_regular_file(ec)) continue;
+    ++looked;
+    if (is_dicom_file(it->path())) return true;
+  }
+  return false;
+}
+
+struct Walker {
+  const DiscoverOptions& o;
+  Discovery& d;
+  std::set<std::pair<dev_t, ino_t>> visited;
+  struct stat skip_st {};
+  bool have_skip = false;
+
+  bool excluded(const std::string& rel) const {
+    for (const auto& p : o.exclude)
+      if (glob_match(p, rel)) return true;
+    return false;
+  }
+  bool included(const std::string& rel) const {
+    if (o.include.empty()) return true;
+    for (const auto& p : o.include)
+      if (glob_match(p, rel)) return true;
+    return false;
+  }
+  void add(const fs::path& path, const std::string& rel) {
+    if (included(rel) && !excluded(rel)) d.inputs.push_back({path.string(), rel});
+    else ++d.ignored;
+  }
+
+  void walk(const fs::path& dir, const std::string& rel_dir) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) {
+      d.problems.push_back({dir.string(), std::string("cannot access: ") + std::strerror(errno)});
+      return;
+    }
+    if (!visited.insert({st.st_dev, st.st_ino}).second) {
+      d.problems.push_back({dir.string(), "symlink loop: this directory was already visited; not entered again"});
+      return;
+    }
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec);
+    if (ec) {
+      d.problems.push_back({dir.string(), "cannot list the directory: " + ec.message()});
+      return;
+    }
+    std::vector<fs::directory_entry> entries;
+    for (fs::directory_iterator end; it != end; it.increment(ec)) {
+      if (ec) {
+        d.problems.push_back({dir.string(), "listing stopped: " + ec.message()});
+        break;
+      }
+      entries.push_back(*it);
+    }
+    for (const auto& e : entries) {
+      const std::string name = e.path().filename().string();
+      if (name.empty() || name[0] == '.') continue;  // hidden files, gradmap's temporaries
+      const std::string rel = rel_dir.empty() ? name : rel_dir + "/" + name;
+      struct stat es {};
+      const bool is_dir = ::stat(e.path().c_str(), &es) == 0 && S_ISDIR(es.st_mode);
+      if (!is_dir) {
+        // Dangling links and special files stay inputs: the reader reports why they fail.
+        if (is_supported_input(e.path().string())) add(e.path(), rel);
+        else ++d.ignored;
+        continue;
+      }
+      if (have_skip && es.st_dev == skip_st.st_dev && es.st_ino == skip_st.st_ino) continue;
+      if (excluded(rel)) {
+        ++d.ignored;
+        continue;
+      }
+      if (is_supported_input(e.path().string()) && is_dicom_series_dir(e.path())) {
+        add(e.path(), rel);
+        continue;
+      }
+      if (o.recursive) walk(e.path(), rel);
+    }
+  }
+};
+
+}  // namespace
+
+bool glob_match(const std::string& pattern, const std::string& rel) {
+  return ::fnmatch(pattern.c_str(), rel.c_str(), 0) == 0;
+}
+
+Discovery discover(const std::string& indir, const DiscoverOptions& options) {
+  Discovery d;
+  Walker w{options, d, {}, {}, false};
+  if (!options.skip_dir.empty() && ::stat(options.skip_dir.c_str(), &w.skip_st) == 0) w.have_skip = true;
+  w.walk(fs::path(indir), "");
+  std::sort(d.inputs.begin(), d.inputs.end(), [](const BatchInput& a, const BatchInput& b) { return a.rel < b.rel; });
+  return d;
+}
+
+std::pair<std::size_t, std::size_t> parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  auto number = [&](const std::string& s) -> long long {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return -1;
+    try {
+      return std::stoll(s);
+    } catch (const std::exception&) {
+      return -1;
+    }
+  };
+  const long long i = slash == std::string::npos ? -1 : number(text.substr(0, slash));
+  const long long n = slash == std::string::npos ? -1 : number(text.substr(slash + 1));
+  if (i < 0 || n <= 0 || i >= n)
+    throw InvalidArgument("--shard: expected I/N with 0 <= I < N (e.g. 0/4 ... 3/4), got '" + text + "'");
+  return {static_cast<std::size_t>(i), static_cast<std::size_t>(n)};
+}
+
+std::vector<BatchInput> shard_of(const std::vector<BatchInput>& all, std::size_t index, std::size_t count) {
+  std::vector<BatchInput> mine;
+  for (std::size_t k = index; k < all.size(); k += count) mine.push_back(all[k]);
+  return mine;
+}
+
+}  // namespace gradmap::cli
