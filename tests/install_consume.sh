@@ -64,7 +64,7 @@ step "version and component rules"
 mkdir -p "$work/rules"
 cat >"$work/rules/CMakeLists.txt" <<'CMAKE'
 cmake_minimum_required(VERSION 3.16)
-project(gradmap_rules LANGUAGES CXX)
+project(gradmap_rules LANGUAGES C CXX)  # C: ITK's configuration (loaded for the umbrella) try-compiles C
 # SameMinorVersion: 0.1 is accepted, 0.2 and 1.0 are not.
 find_package(gradmap 0.2 CONFIG QUIET)
 if(gradmap_FOUND)
