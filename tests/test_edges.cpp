@@ -248,3 +248,31 @@ TEST(Edges, DirectionNeedsTwoOrThreeAxes) {
   o.direction = false;
   EXPECT_EQ(edges(f, o).magnitude.shape(), f.shape());
 }
+
+TEST(Edges, PhysicalFrameRotatesComponentsByTheDirectionCosines) {
+  // Index x points along world +y and index y along world -x (numpy order: rows are world (y, x),
+  // columns index axes (y, x)). A ramp along index x rises along world +y.
+  Array f(DType::float64, {4, 5});
+  auto v = f.view<double>();
+  for (index_t j = 0; j < 4; ++j)
+    for (index_t i = 0; i < 5; ++i) v({j, i}) = 3.0 * static_cast<double>(i);
+  const auto g = gradient(f);
+  const auto w = to_physical_frame(g, {0, 1, -1, 0});
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_DOUBLE_EQ(center(w[0]), 3.0);  // world y
+  EXPECT_DOUBLE_EQ(center(w[1]), 0.0);  // world x
+  // The maps of the rotated components: magnitude unchanged, direction now along world y.
+  const auto m = edges_from_components(w, {0, 1});
+  EXPECT_DOUBLE_EQ(center(m.magnitude), 3.0);
+  EXPECT_DOUBLE_EQ(center(m.direction), kPi / 2);
+  EXPECT_THROW(to_physical_frame(g, {1, 0, 2, 0}), InvalidArgument);  // singular
+  EXPECT_THROW(to_physical_frame(g, {1, 0, 0}), InvalidArgument);     // not 2x2
+}
+
+TEST(Edges, FromComponentsEqualsEdgesBitForBit) {
+  const Array f = random_array<float>(DType::float32, {64, 80}, 5.0, 12);
+  const auto g = gradient(f);
+  const auto a = edges(f), b = edges_from_components(g, {0, 1});
+  EXPECT_TRUE(same_bits(a.magnitude, b.magnitude));
+  EXPECT_TRUE(same_bits(a.direction, b.direction));
+}

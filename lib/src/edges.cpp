@@ -238,32 +238,39 @@ template <class In>
 using result_t = std::conditional_t<std::is_same_v<In, float16_t>, float16_t,
                                     std::conditional_t<std::is_same_v<In, float>, float, double>>;
 
-template <class In, class Out>
-EdgeMaps edges_typed(const Array& f, const EdgeOptions& o, DType out_type) {
-  using S = result_t<In>;
-  const auto plans = detail::plan_gradient(f.dtype(), f.shape(), o.gradient);
-  const int n = static_cast<int>(plans.size());
-  if (n == 0) throw InvalidArgument("edges: no axes selected");
-  if (n > 16) throw InvalidArgument("edges: at most 16 axes");
-  // Direction components by axis number: gx is the highest selected axis, then gy, then gz.
-  std::vector<int> order(static_cast<std::size_t>(n));
-  for (int k = 0; k < n; ++k) order[static_cast<std::size_t>(k)] = k;
-  std::sort(order.begin(), order.end(), [&](int a, int b) { return plans[a].axis < plans[b].axis; });
+/// The per-sample maps over whole component arrays, in parallel blocks.
+template <class S, class Out, class PtrsAt>
+void maps_from_components(const std::vector<Array>& comps, const std::vector<int>& order, const EdgeOptions& o,
+                          const PtrsAt& ptrs_at) {
+  const index_t total = comps.front().size();
+  tbb::parallel_for(tbb::blocked_range<index_t>(0, total, 1 << 14), [&](const tbb::blocked_range<index_t>& r) {
+    std::vector<const S*> c;
+    for (const auto& a : comps) c.push_back(static_cast<const S*>(a.data()) + r.begin());
+    polar_block<S, Out>(c, order, r.end() - r.begin(), o, ptrs_at(r.begin()));
+  });
+}
+
+/// Component indices sorted by axis number: order.back() is gx, then gy, gz.
+std::vector<int> axis_order(const std::vector<int>& axes) {
+  std::vector<int> order(axes.size());
+  for (std::size_t k = 0; k < axes.size(); ++k) order[k] = static_cast<int>(k);
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return axes[static_cast<std::size_t>(a)] < axes[static_cast<std::size_t>(b)]; });
+  return order;
+}
+
+/// Allocates the requested maps and returns a function giving the output pointers at an offset.
+template <class Out>
+auto allocate_maps(EdgeMaps& maps, const EdgeOptions& o, int n, DType out_type, const Shape& shape) {
   if (o.direction && n != 2 && n != 3)
     throw InvalidArgument("edges: a direction needs 2 or 3 selected axes, got " + std::to_string(n) +
                           " (select axes, or ask for the magnitude only)");
   if (o.normals && n < 2) throw InvalidArgument("edges: normals need at least 2 selected axes");
-
-  EdgeMaps maps;
-  const Shape& shape = f.shape();
   if (o.magnitude) maps.magnitude = Array::uninitialized(out_type, shape);
   if (o.direction) maps.direction = Array::uninitialized(out_type, shape);
   if (o.direction && n == 3) maps.elevation = Array::uninitialized(out_type, shape);
   if (o.normals)
     for (int k = 0; k < n; ++k) maps.normals.push_back(Array::uninitialized(out_type, shape));
-  if (f.size() == 0) return maps;
-
-  auto ptrs_at = [&](index_t offset) {
+  return [&maps](index_t offset) {
     MapPtrs<Out> p;
     auto at = [&](Array& a) { return a.empty() ? nullptr : static_cast<Out*>(a.data()) + offset; };
     p.mag = at(maps.magnitude);
@@ -272,6 +279,22 @@ EdgeMaps edges_typed(const Array& f, const EdgeOptions& o, DType out_type) {
     for (auto& a : maps.normals) p.normals.push_back(at(a));
     return p;
   };
+}
+
+template <class In, class Out>
+EdgeMaps edges_typed(const Array& f, const EdgeOptions& o, DType out_type) {
+  using S = result_t<In>;
+  const auto plans = detail::plan_gradient(f.dtype(), f.shape(), o.gradient);
+  const int n = static_cast<int>(plans.size());
+  if (n == 0) throw InvalidArgument("edges: no axes selected");
+  if (n > 16) throw InvalidArgument("edges: at most 16 axes");
+  std::vector<int> axes;
+  for (const auto& p : plans) axes.push_back(p.axis);
+  const std::vector<int> order = axis_order(axes);
+  EdgeMaps maps;
+  const Shape& shape = f.shape();
+  const auto ptrs_at = allocate_maps<Out>(maps, o, n, out_type, shape);
+  if (f.size() == 0) return maps;
 
   const In* in = static_cast<const In*>(f.data());
   const Shape strides = c_strides(shape);
@@ -279,18 +302,13 @@ EdgeMaps edges_typed(const Array& f, const EdgeOptions& o, DType out_type) {
   const index_t per_row = f.size() / n0;
 
   if (o.components) {
-    // Unfused: numpy's components first (also returned), then the maps, in parallel blocks.
+    // Unfused: numpy's components first (also returned), then the maps from them.
     std::vector<Array> comps_s;
     for (int k = 0; k < n; ++k) comps_s.push_back(Array::uninitialized(dtype_of_v<S>, shape));
     std::vector<ArrayView<S>> views;
     for (auto& a : comps_s) views.push_back(a.view<S>());
     gradient_into<In, S>(f.view<In>(), views, o.gradient);
-    const index_t total = f.size();
-    tbb::parallel_for(tbb::blocked_range<index_t>(0, total, 1 << 14), [&](const tbb::blocked_range<index_t>& r) {
-      std::vector<const S*> c;
-      for (auto& a : comps_s) c.push_back(static_cast<const S*>(a.data()) + r.begin());
-      polar_block<S, Out>(c, order, r.end() - r.begin(), o, ptrs_at(r.begin()));
-    });
+    maps_from_components<S, Out>(comps_s, order, o, ptrs_at);
     for (auto& a : comps_s) maps.components.push_back(out_type == a.dtype() ? a : astype(a, out_type));
     return maps;
   }
@@ -325,7 +343,86 @@ EdgeMaps edges_typed(const Array& f, const EdgeOptions& o, DType out_type) {
   return maps;
 }
 
+template <class S, class Out>
+EdgeMaps from_components_typed(const std::vector<Array>& comps, const std::vector<int>& axes, const EdgeOptions& o,
+                               DType out_type) {
+  EdgeMaps maps;
+  const auto ptrs_at = allocate_maps<Out>(maps, o, static_cast<int>(comps.size()), out_type, comps.front().shape());
+  if (comps.front().size() == 0) return maps;
+  maps_from_components<S, Out>(comps, axis_order(axes), o, ptrs_at);
+  return maps;
+}
+
 }  // namespace
+
+EdgeMaps edges_from_components(const std::vector<Array>& components, const std::vector<int>& axes,
+                               const EdgeOptions& options) {
+  if (components.empty() || components.size() != axes.size() || components.size() > 16)
+    throw InvalidArgument("edges_from_components: " + std::to_string(components.size()) + " components for " +
+                          std::to_string(axes.size()) + " axes");
+  const DType s = components.front().dtype();
+  for (const auto& c : components)
+    if (c.dtype() != s || c.shape() != components.front().shape() || !is_floating(s))
+      throw InvalidArgument("edges_from_components: components must share one float dtype and shape");
+  const DType out_type = options.gradient.dtype.value_or(s);
+  return visit_dtype(s, [&](auto s_tag) {
+    using S = decltype(s_tag);
+    return visit_dtype(out_type, [&](auto out_tag) -> EdgeMaps {
+      using Out = decltype(out_tag);
+      if constexpr (std::is_same_v<S, float16_t> || std::is_same_v<S, float> || std::is_same_v<S, double>) {
+        if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> || std::is_same_v<Out, double>)
+          return from_components_typed<S, Out>(components, axes, options, out_type);
+      }
+      throw InvalidArgument("edges_from_components: float dtypes only");
+    });
+  });
+}
+
+std::vector<Array> to_physical_frame(const std::vector<Array>& components, const std::vector<double>& direction) {
+  const std::size_t n = components.size();
+  if (n == 0 || direction.size() != n * n)
+    throw InvalidArgument("to_physical_frame: " + std::to_string(n) + " components need a " + std::to_string(n) +
+                          "x" + std::to_string(n) + " direction matrix, got " + std::to_string(direction.size()) +
+                          " values");
+  // M = D^-T by Gauss-Jordan on [D^T | I]; n is at most 3 or 4.
+  std::vector<double> a(n * n), m(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) a[i * n + j] = direction[j * n + i];
+  for (std::size_t i = 0; i < n; ++i) m[i * n + i] = 1.0;
+  for (std::size_t c = 0; c < n; ++c) {
+    std::size_t piv = c;
+    for (std::size_t r = c + 1; r < n; ++r)
+      if (std::fabs(a[r * n + c]) > std::fabs(a[piv * n + c])) piv = r;
+    if (std::fabs(a[piv * n + c]) < 1e-12) throw InvalidArgument("to_physical_frame: the direction matrix is singular");
+    for (std::size_t j = 0; j < n; ++j) std::swap(a[c * n + j], a[piv * n + j]), std::swap(m[c * n + j], m[piv * n + j]);
+    const double d = a[c * n + c];
+    for (std::size_t j = 0; j < n; ++j) a[c * n + j] /= d, m[c * n + j] /= d;
+    for (std::size_t r = 0; r < n; ++r) {
+      if (r == c) continue;
+      const double fct = a[r * n + c];
+      for (std::size_t j = 0; j < n; ++j) a[r * n + j] -= fct * a[c * n + j], m[r * n + j] -= fct * m[c * n + j];
+    }
+  }
+  std::vector<Array> world;
+  std::vector<Array> in64;
+  for (const auto& c : components) {
+    if (c.shape() != components.front().shape() || !is_floating(c.dtype()))
+      throw InvalidArgument("to_physical_frame: components must be float arrays of one shape");
+    in64.push_back(astype(c, DType::float64));
+  }
+  const index_t count = in64.front().size();
+  for (std::size_t i = 0; i < n; ++i) {
+    Array w = Array::uninitialized(DType::float64, in64.front().shape());
+    double* out = static_cast<double*>(w.data());
+    for (index_t s = 0; s < count; ++s) {
+      double acc = 0.0;
+      for (std::size_t j = 0; j < n; ++j) acc += m[i * n + j] * static_cast<const double*>(in64[j].data())[s];
+      out[s] = acc;
+    }
+    world.push_back(components[i].dtype() == DType::float64 ? w : astype(w, components[i].dtype()));
+  }
+  return world;
+}
 
 EdgeMaps edges(const Array& f, const EdgeOptions& options) {
   const DType out_type = gradient_dtype(f.dtype(), options.gradient);

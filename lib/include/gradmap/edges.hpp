@@ -62,6 +62,22 @@ struct EdgeMaps {
 /// else the input's float type.
 GRADMAP_CORE_EXPORT EdgeMaps edges(const Array& f, const EdgeOptions& options = {});
 
+/// The maps of edges() from components computed elsewhere (e.g. rotated by to_physical_frame):
+/// `components[k]` is the derivative along numpy axis `axes[k]`, all of one float dtype and shape.
+/// options.gradient is ignored but for its dtype (the output type; default: the components').
+GRADMAP_CORE_EXPORT EdgeMaps edges_from_components(const std::vector<Array>& components, const std::vector<int>& axes,
+                                                   const EdgeOptions& options = {});
+
+/// Gradient components along the index axes → along the world axes, as ITK's GradientImageFilter
+/// does with UseImageDirection: g_world = D^-T g_index (D^-T = D for the orthonormal direction
+/// cosines of medical images). `components` are the derivatives along the n spatial axes in numpy
+/// order (z, y, x) — the last n axes of the array, all selected — and `direction` is Geometry's
+/// n×n matrix (numpy order). Returns the world components in the same (reversed world axis)
+/// order, computed in float64 and stored in the components' dtype. Throws InvalidArgument for a
+/// singular or mis-sized direction.
+GRADMAP_CORE_EXPORT std::vector<Array> to_physical_frame(const std::vector<Array>& components,
+                                                         const std::vector<double>& direction);
+
 /// Shorthand for edges() with only the magnitude.
 GRADMAP_CORE_EXPORT Array gradient_magnitude(const Array& f, const GradientOptions& options = {});
 
