@@ -77,18 +77,6 @@ bool check_readable(const std::string& path) {
 
 }  // namespace
 
-Geometry default_geometry(int n, const std::string& unit) {
-  if (n < 0) throw InvalidArgument("default_geometry: negative axis count " + std::to_string(n));
-  Geometry g;
-  auto un = static_cast<std::size_t>(n);
-  g.spacing.assign(un, 1.0);
-  g.origin.assign(un, 0.0);
-  g.direction.assign(un * un, 0.0);
-  for (std::size_t i = 0; i < un; ++i) g.direction[i * un + i] = 1.0;
-  g.unit = unit;
-  return g;
-}
-
 std::string file_extension(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return "";

@@ -57,7 +57,7 @@ struct Geometry {
 };
 
 /// Geometry with unit spacing, zero origin and identity direction for `n` spatial axes.
-GRADMAP_EXPORT Geometry default_geometry(int n, const std::string& unit = "px");
+GRADMAP_CORE_EXPORT Geometry default_geometry(int n, const std::string& unit = "px");
 
 /// An image or volume as read from a file: pixels plus geometry.
 struct Image {
