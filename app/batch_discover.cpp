@@ -78,7 +78,7 @@ struct Walker {
       return;
     }
     if (!visited.insert({st.st_dev, st.st_ino}).second) {
-      d.problems.push_back({dir.string(), "symlink loop: this directory was already visited; not entered again"});
+      d.problems.push_back({dir.string(), "symlink loop: this directory was already visited; not entered again", false});
       return;
     }
     std::error_code ec;

@@ -19,6 +19,9 @@ struct BatchInput {
 struct DiscoveryProblem {
   std::string path;
   std::string reason;
+  /// Inputs may have been missed (an unreadable directory): counts as a failure. A symlink loop
+  /// loses nothing (the directory was visited once) and is only a warning.
+  bool missed_inputs = true;
 };
 
 struct DiscoverOptions {

@@ -338,7 +338,8 @@ void write_report(const BatchCommand& c, const std::vector<Job>& jobs, const Dis
         << spacing_text(j.outcome.spacing) << "," << j.outcome.unit << "," << q(join(j.outcome.outputs, ";")) << ","
         << j.seconds << "," << j.outcome.read_seconds << "," << j.outcome.compute_seconds << ","
         << j.outcome.write_seconds << "\n";
-    for (const auto& p : found.problems) o << q(p.path) << ",failed," << q(p.reason) << ",,,,,0,0,0,0\n";
+    for (const auto& p : found.problems)
+      o << q(p.path) << "," << (p.missed_inputs ? "failed" : "warning") << "," << q(p.reason) << ",,,,,0,0,0,0\n";
     text = o.str();
   } else {
     json files = json::array();
@@ -358,7 +359,7 @@ void write_report(const BatchCommand& c, const std::vector<Job>& jobs, const Dis
                        {"write_seconds", j.outcome.write_seconds}});
     }
     json problems = json::array();
-    for (const auto& p : found.problems) problems.push_back({{"path", p.path}, {"reason", p.reason}});
+    for (const auto& p : found.problems) problems.push_back({{"path", p.path}, {"reason", p.reason}, {"status", p.missed_inputs ? "failed" : "warning"}});
     json doc = {{"gradmap", GRADMAP_VERSION}, {"mode", c.mode},       {"input_dir", c.indir},
                 {"output_dir", c.outdir},     {"shard", shard},       {"summary", summary},
                 {"files", files},             {"problems", problems}};
@@ -416,7 +417,7 @@ int run_batch(BatchCommand& c) {
   if (found.inputs.empty()) {
     console.error(c.indir + ": no supported inputs found" +
                   (c.recursive ? std::string() : std::string(" (subfolders are searched only with --recursive)")));
-    return found.problems.empty() ? kInputError : kPartialFailure;
+    return kInputError;
   }
 
   const std::unique_ptr<FileCommand> command =
@@ -614,7 +615,8 @@ int run_batch(BatchCommand& c) {
 
   const int signo = signals.signal();
   if (signo != 0) remove_own_temporaries(out_dirs);  // nothing should remain; never leave one
-  std::size_t ok = 0, failed = found.problems.size(), skipped = 0, interrupted = 0;
+  std::size_t ok = 0, failed = 0, skipped = 0, interrupted = 0;
+  for (const auto& p : found.problems) failed += p.missed_inputs;
   double t_read = 0, t_compute = 0, t_write = 0;
   for (auto& j : jobs) {
     if (j.status == "pending") j.status = "interrupted";
