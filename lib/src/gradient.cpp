@@ -274,22 +274,30 @@ void diff_axis_range(const In* in, const Shape& shape, const Shape& in_strides, 
 
 namespace {
 
-/// Splits [0, n0) of axis 0 into tasks of roughly `kTaskElements` samples each.
-constexpr index_t kTaskElements = 1 << 16;
+/// Every component of a tile of axis-0 rows is computed before the next tile, so the tile's input
+/// (plus a halo row or two) is read from memory once and from cache for the other components:
+/// one pass over the input for all outputs. Tiles hold about kTileBytes of input, so they stay in
+/// L2; oneTBB spreads the tiles over the threads.
+constexpr index_t kTileBytes = 256 * 1024;
 
 template <class In, class Out>
-void run_component(const In* in, const Shape& shape, const Shape& in_strides, Out* out, const Shape& out_strides,
-                   const detail::AxisPlan& plan) {
+void run_components(const In* in, const Shape& shape, const Shape& in_strides, const std::vector<ArrayView<Out>>& out,
+                    const std::vector<detail::AxisPlan>& plans) {
   const index_t n0 = shape[0];
   const index_t per_row = std::max<index_t>(1, shape_size(shape) / std::max<index_t>(n0, 1));
-  const index_t grain = std::max<index_t>(1, kTaskElements / per_row);
-  if (n0 <= grain) {
-    detail::diff_axis_range(in, shape, in_strides, out, out_strides, plan, 0, n0);
+  const index_t tile = std::max<index_t>(1, kTileBytes / (per_row * static_cast<index_t>(sizeof(In))));
+  auto run_tile = [&](index_t t0, index_t t1) {
+    for (std::size_t k = 0; k < plans.size(); ++k)
+      detail::diff_axis_range(in, shape, in_strides, out[k].data() + t0 * out[k].stride(0), out[k].strides(),
+                              plans[k], t0, t1);
+  };
+  if (n0 <= tile) {
+    run_tile(0, n0);
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<index_t>(0, n0, grain), [&](const tbb::blocked_range<index_t>& r) {
-    detail::diff_axis_range(in, shape, in_strides, out + r.begin() * out_strides[0], out_strides, plan, r.begin(),
-                            r.end());
+  const index_t tiles = (n0 + tile - 1) / tile;
+  tbb::parallel_for(tbb::blocked_range<index_t>(0, tiles, 1), [&](const tbb::blocked_range<index_t>& r) {
+    for (index_t t = r.begin(); t < r.end(); ++t) run_tile(t * tile, std::min(n0, (t + 1) * tile));
   });
 }
 
@@ -369,8 +377,7 @@ void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out, 
       throw ShapeError("gradient_into: output shape " + shape_string(o.extents()) + " differs from input shape " +
                        shape_string(f.extents()));
   if (f.size() == 0) return;
-  for (std::size_t k = 0; k < plans.size(); ++k)
-    run_component(f.data(), f.extents(), f.strides(), out[k].data(), out[k].strides(), plans[k]);
+  run_components(f.data(), f.extents(), f.strides(), out, plans);
 }
 
 template <class T>
