@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gradmap/io.hpp"
+#include "gradmap/render.hpp"
 #include "io_backend.hpp"
 
 namespace gradmap {
@@ -125,7 +126,7 @@ void write_image(const std::string& path, const Image& image) {
   if (image.pixels.empty()) throw io_error(path, "nothing to write: the image has no pixel array");
   std::string ext = detail::lower_extension(path);
   if (ext == "npy") {
-    write_atomically(path, [&](const std::string& tmp) { write_npy(tmp, image.pixels); });
+    write_npy(path, image.pixels);  // atomic itself
     return;
   }
   const Backend* b = writer_for(path);
@@ -137,5 +138,12 @@ void write_image(const std::string& path, const Image& image) {
                              std::to_string(image.geometry.direction.size()) + " direction values");
   write_atomically(path, [&](const std::string& tmp) { b->write(path, tmp, image); });
 }
+
+#ifndef GRADMAP_HAVE_OPENCV
+// Without the OpenCV backend there is no PNG encoder or text rendering for the overview.
+void write_overview(const std::string& path, const Image&, const EdgeMaps&, const OverviewInfo&) {
+  throw io_error(path, "overview pictures need gradmap built with OpenCV (GRADMAP_WITH_OPENCV=ON)");
+}
+#endif
 
 }  // namespace gradmap
