@@ -382,6 +382,11 @@ int run_batch(BatchCommand& c) {
     console.error(c.indir + ": not a directory (batch takes a folder; use `gradmap " + c.mode + "` for files)");
     return kInputError;
   }
+  if (fs::exists(c.outdir, ec) && fs::equivalent(c.indir, c.outdir, ec)) {
+    // Outputs are images too: the next run would take them for inputs.
+    console.error(c.outdir + ": the output folder must not be the input folder");
+    return kUsage;
+  }
   if (c.mode == "gradient") {
     for (const char* edge_only : {"--angle-units", "--angle-range", "--y-up", "--orientation", "--compass",
                                   "--components", "--normals", "--dir-style", "--overview"})
@@ -645,6 +650,8 @@ int run_batch(BatchCommand& c) {
                   {"seconds_by_step", {{"decode", t_read}, {"compute", t_compute}, {"encode_write", t_write}}}};
   if (!c.report.empty()) {
     try {
+      const fs::path report_dir = fs::path(c.report).parent_path();
+      if (!report_dir.empty()) fs::create_directories(report_dir, ec);
       write_report(c, jobs, found, shard_text, summary);
     } catch (const Error& e) {
       progress.error(e.what());
