@@ -99,7 +99,8 @@ TEST(OpenCvAdapter, ContinuousMatGradientEqualsArrayGradient) {
       for (std::size_t k = 0; k < 2; ++k) {
         EXPECT_EQ(got[k].depth(), type == CV_32FC1 ? CV_32F : CV_64F) << cv::typeToString(type);
         EXPECT_EQ(got[k].size(), m.size());
-        expect_same_bits(want[k], array_copy(got[k]), cv::typeToString(type) + " component " + std::to_string(k));
+        expect_same_bits(want[k], array_copy(got[k]),
+                         cv::typeToString(type) + " component " + std::to_string(k));
       }
     }
   }
@@ -187,8 +188,8 @@ TEST(OpenCvAdapter, EdgesEqualLibraryEdgesPerChannel) {
     EXPECT_TRUE(got.elevation.empty());
   }
   const cv::Mat gray = random_mat(6, 6, CV_8UC1, 2);
-  expect_same_bits(gradmap::gradient_magnitude(array_copy(gray)), array_copy(gradmap::gradient_magnitude(gray)),
-                   "gradient_magnitude");
+  expect_same_bits(gradmap::gradient_magnitude(array_copy(gray)),
+                   array_copy(gradmap::gradient_magnitude(gray)), "gradient_magnitude");
 }
 
 TEST(OpenCvAdapter, RejectsWrongTypesAxesAndOutputs) {
@@ -197,7 +198,8 @@ TEST(OpenCvAdapter, RejectsWrongTypesAxesAndOutputs) {
     (void)view_of<float>(m);
     FAIL() << "no exception";
   } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("the element type is float32 but the Mat holds uint8"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("the element type is float32 but the Mat holds uint8"),
+              std::string::npos)
         << e.what();
   }
   GradientOptions channel_axis;
@@ -206,7 +208,8 @@ TEST(OpenCvAdapter, RejectsWrongTypesAxesAndOutputs) {
     (void)gradmap::gradient(m, channel_axis);
     FAIL() << "no exception";
   } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("axis 2 is out of bounds for a Mat with 2 spatial axes"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("axis 2 is out of bounds for a Mat with 2 spatial axes"),
+              std::string::npos)
         << e.what();
   }
   std::vector<cv::Mat> wrong{cv::Mat(5, 5, CV_64FC1), cv::Mat(5, 5, CV_64FC1)};  // 1 channel, not 3
@@ -214,7 +217,8 @@ TEST(OpenCvAdapter, RejectsWrongTypesAxesAndOutputs) {
     gradmap::gradient_into(m, wrong);
     FAIL() << "no exception";
   } catch (const ShapeError& e) {
-    EXPECT_NE(std::string(e.what()).find("has shape (5, 5), expected (5, 5, 3)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("has shape (5, 5), expected (5, 5, 3)"), std::string::npos)
+        << e.what();
   }
   EXPECT_THROW((void)gradmap::gradient(cv::Mat()), InvalidArgument);
   // A Mat over misaligned user memory cannot be viewed as floats.
@@ -285,7 +289,8 @@ void expect_same_geometry(const Volume& in, const Image& out) {
 }
 
 TEST(ItkAdapter, ViewIsNumpyOrderOverTheImagesBuffer) {
-  const auto img = make_volume([](unsigned x, unsigned y, unsigned z) { return float(100 * z + 10 * y + x); });
+  const auto img =
+      make_volume([](unsigned x, unsigned y, unsigned z) { return float(100 * z + 10 * y + x); });
   const ConstArrayView<float> v = view_of(*img);
   EXPECT_EQ(v.data(), img->GetBufferPointer());
   EXPECT_EQ(v.extents(), (Shape{4, 5, 6}));  // (z, y, x)
@@ -299,7 +304,8 @@ TEST(ItkAdapter, ViewIsNumpyOrderOverTheImagesBuffer) {
 
 TEST(ItkAdapter, AnisotropicSpacingIsHonouredPerAxisAndGeometryCopied) {
   // f = 3 i + 5 j + 7 k (index units): per mm, d/dx = 3/0.5, d/dy = 5/2, d/dz = 7/3, exact.
-  const auto img = make_volume([](unsigned x, unsigned y, unsigned z) { return float(3 * x + 5 * y + 7 * z); });
+  const auto img =
+      make_volume([](unsigned x, unsigned y, unsigned z) { return float(3 * x + 5 * y + 7 * z); });
   const auto g = gradmap::gradient(*img);
   ASSERT_EQ(g.size(), 3u);  // numpy order: d/dz, d/dy, d/dx
   const float expected[3] = {7.0f / 3.0f, 2.5f, 6.0f};
@@ -340,7 +346,8 @@ TEST(ItkAdapter, GradientEqualsLibraryGradientOnTheEquivalentArray) {
 }
 
 TEST(ItkAdapter, VectorImageFollowsItkComponentOrderAndDirection) {
-  const auto img = make_volume([](unsigned x, unsigned y, unsigned z) { return float(3 * x + 5 * y + 7 * z); });
+  const auto img =
+      make_volume([](unsigned x, unsigned y, unsigned z) { return float(3 * x + 5 * y + 7 * z); });
   const double index_grad[3] = {6.0, 2.5, 7.0 / 3.0};  // ITK order: x, y, z
   const auto local = gradmap::gradient_vector_image(*img, false);
   expect_same_geometry(*img, *local);
@@ -374,7 +381,8 @@ TEST(ItkAdapter, EdgesUseImageSpacingAndKeepGeometry) {
   expect_same_bits(want.magnitude, to_array<float>(view_of(*got.magnitude)), "magnitude");
   expect_same_bits(want.direction, to_array<float>(view_of(*got.direction)), "azimuth");
   expect_same_bits(want.elevation, to_array<float>(view_of(*got.elevation)), "elevation");
-  expect_same_bits(want.magnitude, to_array<float>(view_of(*gradmap::gradient_magnitude(*img))), "gradient_magnitude");
+  expect_same_bits(want.magnitude, to_array<float>(view_of(*gradmap::gradient_magnitude(*img))),
+                   "gradient_magnitude");
 }
 
 TEST(ItkAdapter, RejectsImagesWithoutBufferAndMismatchedDtype) {

@@ -50,7 +50,9 @@ int main() {
   two_threads.execute([&] { maps = gradmap::edges(f, edge_options); });
   const double m = maps.magnitude.view<double>()({3, 4});
   const double a = maps.direction.view<double>()({3, 4});  // radians, atan2(gy, gx)
-  if (std::abs(m - std::hypot(4.0 * 3 * dy, 3.0)) > 1e-12 || std::abs(a - std::atan2(4.0 * 3 * dy, 3.0)) > 1e-12) ++bad;
+  if (std::abs(m - std::hypot(4.0 * 3 * dy, 3.0)) > 1e-12 ||
+      std::abs(a - std::atan2(4.0 * 3 * dy, 3.0)) > 1e-12)
+    ++bad;
 
   std::printf("gx(3,4) = %g  gy(3,4) = %g  |g| = %g  angle = %g rad\n", gx({3, 4}), gy({3, 4}), m, a);
   std::printf("%s\n", bad == 0 ? "ok" : "MISMATCH");

@@ -35,14 +35,16 @@ int main(int argc, char** argv) {
     const auto m = gradmap::gradient_magnitude(image);
 
     const auto size = image.GetLargestPossibleRegion().GetSize();
-    const Image::IndexType c = {{static_cast<long>(size[0] / 2), static_cast<long>(size[1] / 2), static_cast<long>(size[2] / 2)}};
+    const Image::IndexType c = {
+        {static_cast<long>(size[0] / 2), static_cast<long>(size[1] / 2), static_cast<long>(size[2] / 2)}};
     const float gz = g[0]->GetPixel(c), gy = g[1]->GetPixel(c), gx = g[2]->GetPixel(c);
     std::printf("spacing (x, y, z) = (%g, %g, %g) mm\n", image.GetSpacing()[0], image.GetSpacing()[1],
                 image.GetSpacing()[2]);
     std::printf("at the centre: d/dx %g, d/dy %g, d/dz %g per mm; |g| %g; physical %g %g %g\n", gx, gy, gz,
                 m->GetPixel(c), v->GetPixel(c)[0], v->GetPixel(c)[1], v->GetPixel(c)[2]);
 
-    const bool same_geometry = g[0]->GetSpacing() == image.GetSpacing() && g[0]->GetDirection() == image.GetDirection() &&
+    const bool same_geometry = g[0]->GetSpacing() == image.GetSpacing() &&
+                               g[0]->GetDirection() == image.GetDirection() &&
                                g[0]->GetOrigin() == image.GetOrigin();
     const double hyp = std::sqrt(double(gx) * gx + double(gy) * gy + double(gz) * gz);
     const bool same_magnitude = std::abs(m->GetPixel(c) - hyp) <= 1e-5 * (1 + hyp);

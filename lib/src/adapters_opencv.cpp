@@ -2,15 +2,14 @@
 // cv::Mat adapters: a Mat becomes an ArrayView over its own memory (rows with the Mat's step,
 // channels as a trailing axis), and the library runs on that view. The channel axis is never
 // differentiated, so the user's axes are rewritten to spatial axes before the library sees them.
-#include "gradmap/opencv.hpp"
-
-#include <opencv2/core.hpp>
-
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <opencv2/core.hpp>
 #include <string>
 #include <type_traits>
+
+#include "gradmap/opencv.hpp"
 
 namespace gradmap {
 namespace {
@@ -33,8 +32,9 @@ GradientOptions spatial_options(const cv::Mat& m, const GradientOptions& options
   } else {
     for (int a : *options.axes) {
       if (a < -dims || a >= dims)
-        throw InvalidArgument(std::string(who) + ": axis " + std::to_string(a) + " is out of bounds for a Mat with " +
-                              std::to_string(dims) + " spatial axes (channels are not an axis)");
+        throw InvalidArgument(std::string(who) + ": axis " + std::to_string(a) +
+                              " is out of bounds for a Mat with " + std::to_string(dims) +
+                              " spatial axes (channels are not an axis)");
       axes.push_back(a < 0 ? a + dims : a);
     }
   }
@@ -49,10 +49,14 @@ void check_not_empty(const cv::Mat& m, const char* who) {
 template <class Fn>
 decltype(auto) visit_float(DType t, const char* who, Fn&& fn) {
   switch (t) {
-    case DType::float16: return fn(float16_t{});
-    case DType::float32: return fn(float{});
-    case DType::float64: return fn(double{});
-    default: break;
+    case DType::float16:
+      return fn(float16_t{});
+    case DType::float32:
+      return fn(float{});
+    case DType::float64:
+      return fn(double{});
+    default:
+      break;
   }
   throw InvalidArgument(std::string(who) + ": output type must be float16, float32 or float64, got " +
                         dtype_name(t));
@@ -62,30 +66,49 @@ decltype(auto) visit_float(DType t, const char* who, Fn&& fn) {
 
 DType mat_dtype(const cv::Mat& m) {
   switch (m.depth()) {
-    case CV_8U: return DType::uint8;
-    case CV_8S: return DType::int8;
-    case CV_16U: return DType::uint16;
-    case CV_16S: return DType::int16;
-    case CV_32S: return DType::int32;
-    case CV_16F: return DType::float16;
-    case CV_32F: return DType::float32;
-    case CV_64F: return DType::float64;
-    default: break;
+    case CV_8U:
+      return DType::uint8;
+    case CV_8S:
+      return DType::int8;
+    case CV_16U:
+      return DType::uint16;
+    case CV_16S:
+      return DType::int16;
+    case CV_32S:
+      return DType::int32;
+    case CV_16F:
+      return DType::float16;
+    case CV_32F:
+      return DType::float32;
+    case CV_64F:
+      return DType::float64;
+    default:
+      break;
   }
-  throw InvalidArgument("mat_dtype: OpenCV depth " + std::to_string(m.depth()) + " has no gradmap element type");
+  throw InvalidArgument("mat_dtype: OpenCV depth " + std::to_string(m.depth()) +
+                        " has no gradmap element type");
 }
 
 int mat_depth(DType t) {
   switch (t) {
-    case DType::uint8: return CV_8U;
-    case DType::int8: return CV_8S;
-    case DType::uint16: return CV_16U;
-    case DType::int16: return CV_16S;
-    case DType::int32: return CV_32S;
-    case DType::float16: return CV_16F;
-    case DType::float32: return CV_32F;
-    case DType::float64: return CV_64F;
-    default: break;
+    case DType::uint8:
+      return CV_8U;
+    case DType::int8:
+      return CV_8S;
+    case DType::uint16:
+      return CV_16U;
+    case DType::int16:
+      return CV_16S;
+    case DType::int32:
+      return CV_32S;
+    case DType::float16:
+      return CV_16F;
+    case DType::float32:
+      return CV_32F;
+    case DType::float64:
+      return CV_64F;
+    default:
+      break;
   }
   throw InvalidArgument(std::string("mat_depth: cv::Mat cannot hold ") + dtype_name(t) +
                         " (use astype() to float64 first)");
@@ -96,16 +119,17 @@ void check_mat_viewable(const cv::Mat& m, DType t, const char* who) {
   check_not_empty(m, who);
   const DType actual = mat_dtype(m);
   if (actual != t)
-    throw InvalidArgument(std::string(who) + ": the element type is " + dtype_name(t) + " but the Mat holds " +
-                          dtype_name(actual) + " (" + cv::typeToString(m.type()) + ")");
+    throw InvalidArgument(std::string(who) + ": the element type is " + dtype_name(t) +
+                          " but the Mat holds " + dtype_name(actual) + " (" + cv::typeToString(m.type()) +
+                          ")");
   // OpenCV's own Mats always satisfy both; a Mat wrapping user memory may not, and a misaligned
   // element pointer is undefined behaviour for the kernels.
   const std::size_t esz = m.elemSize1();
   for (int d = 0; d < m.dims; ++d)
     if (m.step[d] % esz != 0)
       throw InvalidArgument(std::string(who) + ": step " + std::to_string(m.step[d]) + " bytes of axis " +
-                            std::to_string(d) + " is not a multiple of the element size " + std::to_string(esz) +
-                            "; clone() the Mat first");
+                            std::to_string(d) + " is not a multiple of the element size " +
+                            std::to_string(esz) + "; clone() the Mat first");
   if (reinterpret_cast<std::uintptr_t>(m.data) % esz != 0)
     throw InvalidArgument(std::string(who) + ": the Mat's data is not aligned to its " + std::to_string(esz) +
                           "-byte elements; clone() the Mat first");

@@ -31,13 +31,13 @@
 // MultiThreader); limit a call's threads with `tbb::task_arena arena(n); arena.execute(...)`.
 #pragma once
 
+#include <itkCovariantVector.h>
+#include <itkImage.h>
+
 #include <cstdint>
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <itkCovariantVector.h>
-#include <itkImage.h>
 
 #include "gradmap/array.hpp"
 #include "gradmap/edges.hpp"
@@ -74,9 +74,10 @@ using itk_out_t = std::conditional_t<std::is_void_v<Out>, itk_gradient_t<P>, Out
 
 template <class P>
 constexpr void check_pixel() {
-  static_assert(is_itk_scalar<P>::value,
-                "gradmap's itk::Image adapters take scalar pixels of a fixed-width integer, float or double "
-                "type; for RGB or vector images, extract the components (itk::VectorIndexSelectionCastImageFilter)");
+  static_assert(
+      is_itk_scalar<P>::value,
+      "gradmap's itk::Image adapters take scalar pixels of a fixed-width integer, float or double "
+      "type; for RGB or vector images, extract the components (itk::VectorIndexSelectionCastImageFilter)");
 }
 template <class Out>
 constexpr void check_output() {
@@ -133,7 +134,8 @@ ConstArrayView<detail::itk_element_t<TPixel>> view_of(const itk::Image<TPixel, D
   using E = detail::itk_element_t<TPixel>;
   if (!image.GetBufferPointer())
     throw InvalidArgument("view_of: the itk::Image has no pixel buffer (Allocate() or Update() it first)");
-  return ConstArrayView<E>(reinterpret_cast<const E*>(image.GetBufferPointer()), detail::itk_numpy_shape(image));
+  return ConstArrayView<E>(reinterpret_cast<const E*>(image.GetBufferPointer()),
+                           detail::itk_numpy_shape(image));
 }
 
 /// A writable numpy-order view of the image's buffer (see view_of).
@@ -207,8 +209,9 @@ std::vector<typename itk::Image<detail::itk_out_t<TOut, TPixel>, D>::Pointer> gr
 /// Interior values equal ITK's; borders follow numpy (edge_order 1 or 2). Derivatives are written
 /// straight into the vector image's buffer. Throws as gradient().
 template <class TOut = void, class TPixel, unsigned int D>
-typename itk::Image<itk::CovariantVector<detail::itk_out_t<TOut, TPixel>, D>, D>::Pointer gradient_vector_image(
-    const itk::Image<TPixel, D>& image, bool use_image_direction = true, int edge_order = 1) {
+typename itk::Image<itk::CovariantVector<detail::itk_out_t<TOut, TPixel>, D>, D>::Pointer
+gradient_vector_image(const itk::Image<TPixel, D>& image, bool use_image_direction = true,
+                      int edge_order = 1) {
   using Out = detail::itk_out_t<TOut, TPixel>;
   using E = detail::itk_element_t<TPixel>;
   using Vec = itk::CovariantVector<Out, D>;
@@ -249,9 +252,10 @@ typename itk::Image<itk::CovariantVector<detail::itk_out_t<TOut, TPixel>, D>, D>
 template <class TOut, unsigned int D>
 struct ItkEdgeMaps {
   using ImagePointer = typename itk::Image<TOut, D>::Pointer;
-  ImagePointer magnitude;   ///< per unit of spacing
-  ImagePointer direction;   ///< 2-D direction or 3-D azimuth (AngleOptions), in numpy's (y, x) image convention
-  ImagePointer elevation;   ///< 3 selected axes only
+  ImagePointer magnitude;  ///< per unit of spacing
+  ImagePointer
+      direction;  ///< 2-D direction or 3-D azimuth (AngleOptions), in numpy's (y, x) image convention
+  ImagePointer elevation;                ///< 3 selected axes only
   std::vector<ImagePointer> components;  ///< with EdgeOptions::components, in the order of the axes
   std::vector<ImagePointer> normals;     ///< with EdgeOptions::normals
 };
@@ -263,13 +267,15 @@ struct ItkEdgeMaps {
 /// and each result once into its image. Throws as edges(), or InvalidArgument when
 /// options.gradient.dtype is set and not TOut.
 template <class TOut = void, class TPixel, unsigned int D>
-ItkEdgeMaps<detail::itk_out_t<TOut, TPixel>, D> edges(const itk::Image<TPixel, D>& image, const EdgeOptions& options = {}) {
+ItkEdgeMaps<detail::itk_out_t<TOut, TPixel>, D> edges(const itk::Image<TPixel, D>& image,
+                                                      const EdgeOptions& options = {}) {
   using Out = detail::itk_out_t<TOut, TPixel>;
   using E = detail::itk_element_t<TPixel>;
   detail::check_output<Out>();
   if (options.gradient.dtype && *options.gradient.dtype != dtype_of_v<Out>)
-    throw InvalidArgument(std::string("edges: options.gradient.dtype is ") + dtype_name(*options.gradient.dtype) +
-                          " but the output images hold " + dtype_name(dtype_of_v<Out>));
+    throw InvalidArgument(std::string("edges: options.gradient.dtype is ") +
+                          dtype_name(*options.gradient.dtype) + " but the output images hold " +
+                          dtype_name(dtype_of_v<Out>));
   EdgeOptions o = options;
   o.gradient = with_image_spacing(image, options.gradient);
   o.gradient.dtype = dtype_of_v<Out>;

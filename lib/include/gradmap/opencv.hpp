@@ -24,10 +24,9 @@
 #pragma once
 
 #include <cstdint>
+#include <opencv2/core/mat.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
 
 #include "gradmap/array.hpp"
 #include "gradmap/edges.hpp"
@@ -105,7 +104,8 @@ ConstArrayView<T> channel_view_of(const cv::Mat& m, int channel) {
     extents.pop_back();
     strides.pop_back();
   }
-  return ConstArrayView<T>(reinterpret_cast<const T*>(m.data) + channel, std::move(extents), std::move(strides));
+  return ConstArrayView<T>(reinterpret_cast<const T*>(m.data) + channel, std::move(extents),
+                           std::move(strides));
 }
 
 /// Copies `m` into a new C-contiguous Array (shape as view_of).
@@ -137,9 +137,9 @@ GRADMAP_OPENCV_EXPORT void gradient_into(const cv::Mat& src, const std::vector<c
 /// Results of edges() on a Mat; each has src's size and channel count; members not requested are
 /// empty Mats.
 struct MatEdgeMaps {
-  cv::Mat magnitude;               ///< input value per unit of spacing
-  cv::Mat direction;               ///< 2-D direction (units and range per AngleOptions), or 3-D azimuth
-  cv::Mat elevation;               ///< 3-D Mats only
+  cv::Mat magnitude;                ///< input value per unit of spacing
+  cv::Mat direction;                ///< 2-D direction (units and range per AngleOptions), or 3-D azimuth
+  cv::Mat elevation;                ///< 3-D Mats only
   std::vector<cv::Mat> components;  ///< with EdgeOptions::components, in the order of the axes
   std::vector<cv::Mat> normals;     ///< with EdgeOptions::normals
 };
