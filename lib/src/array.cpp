@@ -225,17 +225,7 @@ Array astype(const Array& a, DType to) {
 }
 
 #define GRADMAP_INSTANTIATE(T) template Array to_array<T>(ConstArrayView<T>);
-GRADMAP_INSTANTIATE(std::int8_t)
-GRADMAP_INSTANTIATE(std::int16_t)
-GRADMAP_INSTANTIATE(std::int32_t)
-GRADMAP_INSTANTIATE(std::int64_t)
-GRADMAP_INSTANTIATE(std::uint8_t)
-GRADMAP_INSTANTIATE(std::uint16_t)
-GRADMAP_INSTANTIATE(std::uint32_t)
-GRADMAP_INSTANTIATE(std::uint64_t)
-GRADMAP_INSTANTIATE(float16_t)
-GRADMAP_INSTANTIATE(float)
-GRADMAP_INSTANTIATE(double)
+GRADMAP_FOR_EACH_DTYPE(GRADMAP_INSTANTIATE)
 #undef GRADMAP_INSTANTIATE
 
 }  // namespace gradmap

@@ -418,17 +418,7 @@ std::vector<Array> gradient(const Array& f, const GradientOptions& options) {
                                                   const detail::AxisPlan&, index_t, index_t);                \
   template void detail::diff_axis_range<T, double>(const T*, const Shape&, const Shape&, double*,            \
                                                    const Shape&, const detail::AxisPlan&, index_t, index_t);
-GRADMAP_INSTANTIATE(std::int8_t)
-GRADMAP_INSTANTIATE(std::int16_t)
-GRADMAP_INSTANTIATE(std::int32_t)
-GRADMAP_INSTANTIATE(std::int64_t)
-GRADMAP_INSTANTIATE(std::uint8_t)
-GRADMAP_INSTANTIATE(std::uint16_t)
-GRADMAP_INSTANTIATE(std::uint32_t)
-GRADMAP_INSTANTIATE(std::uint64_t)
-GRADMAP_INSTANTIATE(float16_t)
-GRADMAP_INSTANTIATE(float)
-GRADMAP_INSTANTIATE(double)
+GRADMAP_FOR_EACH_DTYPE(GRADMAP_INSTANTIATE)
 #undef GRADMAP_INSTANTIATE
 
 }  // namespace gradmap

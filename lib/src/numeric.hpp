@@ -7,6 +7,11 @@
 
 #include "half.hpp"
 
+/// Applies M to every element type gradmap supports, for explicit template instantiations.
+#define GRADMAP_FOR_EACH_DTYPE(M)                                                                        \
+  M(std::int8_t) M(std::int16_t) M(std::int32_t) M(std::int64_t) M(std::uint8_t) M(std::uint16_t)   \
+  M(std::uint32_t) M(std::uint64_t) M(float16_t) M(float) M(double)
+
 namespace gradmap::detail {
 
 /// The type numpy computes in for input element type In: integers are promoted to float64 before
