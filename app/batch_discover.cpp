@@ -20,7 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -67,8 +68,10 @@ struct Walker {
     return false;
   }
   void add(const fs::path& path, const std::string& rel) {
-    if (included(rel) && !excluded(rel)) d.inputs.push_back({path.string(), rel});
-    else ++d.ignored;
+    if (included(rel) && !excluded(rel))
+      d.inputs.push_back({path.string(), rel});
+    else
+      ++d.ignored;
   }
 
   void walk(const fs::path& dir, const std::string& rel_dir) {
@@ -78,7 +81,8 @@ struct Walker {
       return;
     }
     if (!visited.insert({st.st_dev, st.st_ino}).second) {
-      d.problems.push_back({dir.string(), "symlink loop: this directory was already visited; not entered again", false});
+      d.problems.push_back(
+          {dir.string(), "symlink loop: this directory was already visited; not entered again", false});
       return;
     }
     std::error_code ec;
@@ -103,8 +107,10 @@ struct Walker {
       const bool is_dir = ::stat(e.path().c_str(), &es) == 0 && S_ISDIR(es.st_mode);
       if (!is_dir) {
         // Dangling links and special files stay inputs: the reader reports why they fail.
-        if (is_supported_input(e.path().string())) add(e.path(), rel);
-        else ++d.ignored;
+        if (is_supported_input(e.path().string()))
+          add(e.path(), rel);
+        else
+          ++d.ignored;
         continue;
       }
       if (have_skip && es.st_dev == skip_st.st_dev && es.st_ino == skip_st.st_ino) continue;
@@ -132,7 +138,8 @@ Discovery discover(const std::string& indir, const DiscoverOptions& options) {
   Walker w{options, d, {}, {}, false};
   if (!options.skip_dir.empty() && ::stat(options.skip_dir.c_str(), &w.skip_st) == 0) w.have_skip = true;
   w.walk(fs::path(indir), "");
-  std::sort(d.inputs.begin(), d.inputs.end(), [](const BatchInput& a, const BatchInput& b) { return a.rel < b.rel; });
+  std::sort(d.inputs.begin(), d.inputs.end(),
+            [](const BatchInput& a, const BatchInput& b) { return a.rel < b.rel; });
   return d;
 }
 

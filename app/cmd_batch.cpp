@@ -2,15 +2,13 @@
 // `gradmap batch`: a whole folder through the same per-file pipeline as `gradmap edges` /
 // `gradmap gradient`, several files at a time, surviving bad files and interruptions, and split
 // across machines with --shard.
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
+#include <signal.h>
 #include <tbb/info.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
-
-#include <signal.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -22,6 +20,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -59,8 +58,8 @@ struct BatchCommand {
 /// One input's plan and outcome.
 struct Job {
   BatchInput in;
-  std::string outdir;    // OUTDIR mirrored with the input's subfolder
-  std::string overview;  // --overview: <outdir>/<stem>_overview.png
+  std::string outdir;                  // OUTDIR mirrored with the input's subfolder
+  std::string overview;                // --overview: <outdir>/<stem>_overview.png
   std::vector<std::string> predicted;  // planned outputs when knowable without decoding
   std::vector<std::string> existing;   // outputs present before the run
   std::string status = "pending";      // ok | failed | skipped | interrupted
@@ -78,8 +77,10 @@ std::string fmt_duration(double s) {
   if (!(s >= 0) || s > 1e7) return "--:--";
   const long t = static_cast<long>(s + 0.5);
   char buf[32];
-  if (t >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-  else std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
   return buf;
 }
 
@@ -100,7 +101,8 @@ class Console {
     if (j.status == "ok") ++processed_;
     clear_bar();
     if (!quiet_ && !tty_) {
-      std::cout << "[" << done_ << "/" << total_ << "] " << std::left << std::setw(7) << j.status << " " << j.in.rel;
+      std::cout << "[" << done_ << "/" << total_ << "] " << std::left << std::setw(7) << j.status << " "
+                << j.in.rel;
       if (j.status == "ok") std::cout << " (" << fmt_seconds(j.seconds) << ")";
       std::cout << "\n" << std::flush;
     }
@@ -149,9 +151,10 @@ class Console {
     constexpr int kWidth = 28;
     const int filled = total_ ? static_cast<int>(kWidth * done_ / total_) : kWidth;
     std::ostringstream b;
-    b << "\r[" << std::string(static_cast<std::size_t>(filled), '#') << std::string(static_cast<std::size_t>(kWidth - filled), '.')
-      << "] " << done_ << "/" << total_ << "  " << std::fixed << std::setprecision(1) << rate << " img/s  ETA "
-      << fmt_duration(eta) << "  failed " << failed_;
+    b << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
+      << std::string(static_cast<std::size_t>(kWidth - filled), '.') << "] " << done_ << "/" << total_ << "  "
+      << std::fixed << std::setprecision(1) << rate << " img/s  ETA " << fmt_duration(eta) << "  failed "
+      << failed_;
     std::cerr << b.str() << std::flush;
     bar_drawn_ = true;
   }
@@ -202,7 +205,8 @@ class MemoryBudget {
 
 std::size_t physical_memory() {
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) : (std::size_t{4} << 30);
+  return pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page)
+                               : (std::size_t{4} << 30);
 }
 
 /// Bytes a file needs before it is read, from its size on disk: compressed formats expand, and the
@@ -219,8 +223,8 @@ std::size_t estimate_before_reading(const BatchInput& in) {
   }
   const std::string ext = file_extension(in.path);
   const std::size_t expand = (ext == "jpg" || ext == "jpeg" || ext == "webp") ? 10
-                             : (ext == "png" || ext == "nii.gz")             ? 4
-                                                                             : 1;
+                             : (ext == "png" || ext == "nii.gz")              ? 4
+                                                                              : 1;
   return bytes * expand * 12;
 }
 
@@ -292,7 +296,8 @@ bool is_output_name(const std::string& name, const std::string& stem, const std:
   if (name.size() <= head.size() + tail.size() || name.compare(0, head.size(), head) != 0 ||
       name.compare(name.size() - tail.size(), tail.size(), tail) != 0)
     return false;
-  static const std::regex product("(([rgb]|t[0-9]+)_)?(mag|dir|azimuth|elevation|g[xyz]|d[0-9]+|n[xyz]|nd[0-9]+)");
+  static const std::regex product(
+      "(([rgb]|t[0-9]+)_)?(mag|dir|azimuth|elevation|g[xyz]|d[0-9]+|n[xyz]|nd[0-9]+)");
   return std::regex_match(name.substr(head.size(), name.size() - head.size() - tail.size()), product);
 }
 
@@ -332,14 +337,16 @@ void write_report(const BatchCommand& c, const std::vector<Job>& jobs, const Dis
       return r + "\"";
     };
     std::ostringstream o;
-    o << "input,status,reason,shape,spacing,unit,outputs,seconds,read_seconds,compute_seconds,write_seconds\n";
+    o << "input,status,reason,shape,spacing,unit,outputs,seconds,read_seconds,compute_seconds,write_"
+         "seconds\n";
     for (const auto& j : jobs)
-      o << q(j.in.rel) << "," << j.status << "," << q(j.outcome.reason) << "," << shape_text(j.outcome.shape) << ","
-        << spacing_text(j.outcome.spacing) << "," << j.outcome.unit << "," << q(join(j.outcome.outputs, ";")) << ","
-        << j.seconds << "," << j.outcome.read_seconds << "," << j.outcome.compute_seconds << ","
-        << j.outcome.write_seconds << "\n";
+      o << q(j.in.rel) << "," << j.status << "," << q(j.outcome.reason) << "," << shape_text(j.outcome.shape)
+        << "," << spacing_text(j.outcome.spacing) << "," << j.outcome.unit << ","
+        << q(join(j.outcome.outputs, ";")) << "," << j.seconds << "," << j.outcome.read_seconds << ","
+        << j.outcome.compute_seconds << "," << j.outcome.write_seconds << "\n";
     for (const auto& p : found.problems)
-      o << q(p.path) << "," << (p.missed_inputs ? "failed" : "warning") << "," << q(p.reason) << ",,,,,0,0,0,0\n";
+      o << q(p.path) << "," << (p.missed_inputs ? "failed" : "warning") << "," << q(p.reason)
+        << ",,,,,0,0,0,0\n";
     text = o.str();
   } else {
     json files = json::array();
@@ -359,10 +366,17 @@ void write_report(const BatchCommand& c, const std::vector<Job>& jobs, const Dis
                        {"write_seconds", j.outcome.write_seconds}});
     }
     json problems = json::array();
-    for (const auto& p : found.problems) problems.push_back({{"path", p.path}, {"reason", p.reason}, {"status", p.missed_inputs ? "failed" : "warning"}});
-    json doc = {{"gradmap", GRADMAP_VERSION}, {"mode", c.mode},       {"input_dir", c.indir},
-                {"output_dir", c.outdir},     {"shard", shard},       {"summary", summary},
-                {"files", files},             {"problems", problems}};
+    for (const auto& p : found.problems)
+      problems.push_back(
+          {{"path", p.path}, {"reason", p.reason}, {"status", p.missed_inputs ? "failed" : "warning"}});
+    json doc = {{"gradmap", GRADMAP_VERSION},
+                {"mode", c.mode},
+                {"input_dir", c.indir},
+                {"output_dir", c.outdir},
+                {"shard", shard},
+                {"summary", summary},
+                {"files", files},
+                {"problems", problems}};
     text = doc.dump(2) + "\n";
   }
   write_atomically(c.report, [&](const std::string& tmp) {
@@ -379,7 +393,8 @@ int run_batch(BatchCommand& c) {
   Console console(c.quiet, 0);
   std::error_code ec;
   if (!fs::is_directory(c.indir, ec)) {
-    console.error(c.indir + ": not a directory (batch takes a folder; use `gradmap " + c.mode + "` for files)");
+    console.error(c.indir + ": not a directory (batch takes a folder; use `gradmap " + c.mode +
+                  "` for files)");
     return kInputError;
   }
   if (fs::exists(c.outdir, ec) && fs::equivalent(c.indir, c.outdir, ec)) {
@@ -403,7 +418,7 @@ int run_batch(BatchCommand& c) {
     if (!c.report.empty() && file_extension(c.report) != "json" && file_extension(c.report) != "csv")
       throw InvalidArgument("--report: the file name must end in .json or .csv, got '" + c.report + "'");
     output_extension("x.png", c.settings.compute.format);  // validates --format up front
-    make_display_options(c.settings.display);               // validates --normalize up front
+    make_display_options(c.settings.display);              // validates --normalize up front
   } catch (const Error& e) {
     console.error(e.what());
     return kUsage;
@@ -420,8 +435,9 @@ int run_batch(BatchCommand& c) {
   const Discovery found = discover(c.indir, dopt);
   for (const auto& p : found.problems) console.warning(p.path + ": " + p.reason);
   if (found.inputs.empty()) {
-    console.error(c.indir + ": no supported inputs found" +
-                  (c.recursive ? std::string() : std::string(" (subfolders are searched only with --recursive)")));
+    console.error(
+        c.indir + ": no supported inputs found" +
+        (c.recursive ? std::string() : std::string(" (subfolders are searched only with --recursive)")));
     return kInputError;
   }
 
@@ -434,13 +450,15 @@ int run_batch(BatchCommand& c) {
     std::map<std::string, std::vector<std::string>> by_output;
     for (const auto& in : found.inputs) {
       const fs::path parent = fs::path(in.rel).parent_path();
-      by_output[(parent / stem_of(in.path)).string() + "." + output_extension(in.path, c.settings.compute.format)]
+      by_output[(parent / stem_of(in.path)).string() + "." +
+                output_extension(in.path, c.settings.compute.format)]
           .push_back(in.rel);
     }
     bool clash = false;
     for (const auto& [key, rels] : by_output)
       if (rels.size() > 1) {
-        console.error("inputs " + join(rels, ", ") + " would write the same outputs; rename one or --exclude it");
+        console.error("inputs " + join(rels, ", ") +
+                      " would write the same outputs; rename one or --exclude it");
         clash = true;
       }
     if (clash) return kUsage;
@@ -483,8 +501,9 @@ int run_batch(BatchCommand& c) {
     const std::string stem = stem_of(j.in.path), ext = output_extension(j.in.path, c.settings.compute.format);
     for (const auto& name : listing(j.outdir)) {
       const std::string p = (fs::path(j.outdir) / name).string();
-      const bool ours = j.predicted.empty() ? is_output_name(name, stem, ext)
-                                            : std::find(j.predicted.begin(), j.predicted.end(), p) != j.predicted.end();
+      const bool ours = j.predicted.empty()
+                            ? is_output_name(name, stem, ext)
+                            : std::find(j.predicted.begin(), j.predicted.end(), p) != j.predicted.end();
       if (ours) j.existing.push_back(p);
     }
     if (!j.existing.empty()) ++with_existing;
@@ -492,7 +511,8 @@ int run_batch(BatchCommand& c) {
   if (with_existing > 0 && !c.skip_existing && !c.overwrite && !c.dry_run) {
     std::size_t shown = 0;
     for (const auto& j : jobs)
-      if (!j.existing.empty() && shown++ < 20) console.error(j.in.rel + ": outputs exist: " + join(j.existing, ", "));
+      if (!j.existing.empty() && shown++ < 20)
+        console.error(j.in.rel + ": outputs exist: " + join(j.existing, ", "));
     console.error(std::to_string(with_existing) + " input(s) already have outputs in " + c.outdir +
                   "; pass --skip-existing to resume or --overwrite to replace them");
     return kOutputError;
@@ -515,14 +535,17 @@ int run_batch(BatchCommand& c) {
         // Without a predicted layout, completeness is known only once the file is read.
         action = j.existing.empty() ? "process" : c.skip_existing ? "check" : "replace";
         outputs = j.predicted.empty()
-                      ? (fs::path(j.outdir) / (stem_of(j.in.path) + "_*." + output_extension(j.in.path, c.settings.compute.format))).string()
+                      ? (fs::path(j.outdir) / (stem_of(j.in.path) + "_*." +
+                                               output_extension(j.in.path, c.settings.compute.format)))
+                            .string()
                       : join(j.predicted, ", ");
       }
       console.out(action + "  " + j.in.rel + "  -> " + outputs);
     }
     console.out("plan: " + std::to_string(jobs.size()) + " input(s) in shard " + shard_text + " of " +
                 std::to_string(found.inputs.size()) + " found; " + std::to_string(run) + " to process, " +
-                std::to_string(skip) + " to skip; " + std::to_string(found.ignored) + " other file(s) ignored; " +
+                std::to_string(skip) + " to skip; " + std::to_string(found.ignored) +
+                " other file(s) ignored; " +
                 std::to_string(std::min<int>(jobs_wanted, static_cast<int>(std::max<std::size_t>(run, 1)))) +
                 " at a time; memory budget " + std::to_string(budget_bytes >> 20) + " MiB");
     return kOk;
@@ -543,7 +566,8 @@ int run_batch(BatchCommand& c) {
       [&](int s) {
         cancel = true;
         progress.notice(std::string("interrupted (") + (s == SIGINT ? "SIGINT" : "SIGTERM") +
-                        "): finishing the step in progress of each file, then stopping; press Ctrl-C again to stop at once");
+                        "): finishing the step in progress of each file, then stopping; press Ctrl-C again "
+                        "to stop at once");
       },
       [&](int s) {
         // Second signal: no waiting. Complete outputs stay; this process's temporaries go.
@@ -557,7 +581,8 @@ int run_batch(BatchCommand& c) {
   std::atomic<bool> ticking{progress.tty() && !c.quiet};
   std::thread ticker;
   progress.start_bar();
-  if (ticking) ticker = std::thread([&] {
+  if (ticking)
+    ticker = std::thread([&] {
       while (ticking) {
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
         if (ticking) progress.redraw();
@@ -638,16 +663,17 @@ int run_batch(BatchCommand& c) {
   }
   const double rate = wall > 0 ? static_cast<double>(ok) / wall : 0;
   const double busy = t_read + t_compute + t_write;
-  json summary = {{"inputs", jobs.size()},
-                  {"ok", ok},
-                  {"failed", failed},
-                  {"skipped", skipped},
-                  {"interrupted", interrupted},
-                  {"ignored", found.ignored},
-                  {"wall_seconds", wall},
-                  {"images_per_second", rate},
-                  {"jobs", workers},
-                  {"seconds_by_step", {{"decode", t_read}, {"compute", t_compute}, {"encode_write", t_write}}}};
+  json summary = {
+      {"inputs", jobs.size()},
+      {"ok", ok},
+      {"failed", failed},
+      {"skipped", skipped},
+      {"interrupted", interrupted},
+      {"ignored", found.ignored},
+      {"wall_seconds", wall},
+      {"images_per_second", rate},
+      {"jobs", workers},
+      {"seconds_by_step", {{"decode", t_read}, {"compute", t_compute}, {"encode_write", t_write}}}};
   if (!c.report.empty()) {
     try {
       const fs::path report_dir = fs::path(c.report).parent_path();
@@ -662,22 +688,24 @@ int run_batch(BatchCommand& c) {
   std::ostringstream s;
   s << "gradmap batch: " << ok << " ok, " << failed << " failed, " << skipped << " skipped";
   if (interrupted) s << ", " << interrupted << " not finished";
-  s << " of " << jobs.size() << (shard_count > 1 ? " (shard " + shard_text + ")" : "") << " in " << fmt_seconds(wall)
-    << " (" << std::fixed << std::setprecision(1) << rate << " images/s, " << workers << " at a time)";
+  s << " of " << jobs.size() << (shard_count > 1 ? " (shard " + shard_text + ")" : "") << " in "
+    << fmt_seconds(wall) << " (" << std::fixed << std::setprecision(1) << rate << " images/s, " << workers
+    << " at a time)";
   progress.out(s.str());
   if (c.timing && ok > 0) {
     auto part = [&](const char* name, double t) {
       std::ostringstream o;
       o << name << " " << std::fixed << std::setprecision(2) << t << " s (" << std::setprecision(0)
-        << (busy > 0 ? 100 * t / busy : 0) << "%, " << std::setprecision(1) << 1000 * t / static_cast<double>(ok)
-        << " ms/image)";
+        << (busy > 0 ? 100 * t / busy : 0) << "%, " << std::setprecision(1)
+        << 1000 * t / static_cast<double>(ok) << " ms/image)";
       return o.str();
     };
-    progress.out("time by step, summed over files: " + part("decode", t_read) + ", " + part("compute", t_compute) +
-                 ", " + part("encode+write", t_write));
+    progress.out("time by step, summed over files: " + part("decode", t_read) + ", " +
+                 part("compute", t_compute) + ", " + part("encode+write", t_write));
   }
   if (signo != 0) {
-    progress.notice("batch interrupted: every output present is complete; rerun with --skip-existing to finish");
+    progress.notice(
+        "batch interrupted: every output present is complete; rerun with --skip-existing to finish");
     return signo == SIGINT ? kInterruptedInt : kInterruptedTerm;
   }
   return failed > 0 ? kPartialFailure : kOk;
@@ -687,21 +715,27 @@ int run_batch(BatchCommand& c) {
 
 Runner setup_batch(CLI::App& app) {
   auto c = std::make_shared<BatchCommand>();
-  CLI::App* sub = app.add_subcommand("batch", "Edge maps or gradients of every image in a folder, in parallel");
+  CLI::App* sub =
+      app.add_subcommand("batch", "Edge maps or gradients of every image in a folder, in parallel");
   c->sub = sub;
   sub->add_option("indir", c->indir, "Input folder")->required();
-  sub->add_option("-o,--output", c->outdir, "Output folder (created if missing; subfolders mirrored)")->required();
-  sub->add_option("--mode", c->mode, "What to compute: edges (as `gradmap edges`) or gradient (as `gradmap gradient`)")
+  sub->add_option("-o,--output", c->outdir, "Output folder (created if missing; subfolders mirrored)")
+      ->required();
+  sub->add_option("--mode", c->mode,
+                  "What to compute: edges (as `gradmap edges`) or gradient (as `gradmap gradient`)")
       ->check(CLI::IsMember({"edges", "gradient"}))
       ->capture_default_str();
   add_edges_options(sub, c->settings);
   sub->add_flag("--overview", c->overview, "edges: also write <stem>_overview.png per input");
-  sub->add_flag("-r,--recursive", c->recursive, "Descend into subfolders and mirror them under the output folder");
-  sub->add_option("--include", c->include,
-                  "Only inputs whose path relative to the input folder matches this glob ('*' also matches '/'); "
-                  "repeatable, quote it: --include '*.png'")
+  sub->add_flag("-r,--recursive", c->recursive,
+                "Descend into subfolders and mirror them under the output folder");
+  sub->add_option(
+         "--include", c->include,
+         "Only inputs whose path relative to the input folder matches this glob ('*' also matches '/'); "
+         "repeatable, quote it: --include '*.png'")
       ->allow_extra_args(false);
-  sub->add_option("--exclude", c->exclude, "Skip inputs (and folders) whose relative path matches this glob; repeatable")
+  sub->add_option("--exclude", c->exclude,
+                  "Skip inputs (and folders) whose relative path matches this glob; repeatable")
       ->allow_extra_args(false);
   sub->add_option("-j,--jobs", c->jobs, "Files processed at a time (default: the number of cores)")
       ->check(CLI::Range(1, 1024));
@@ -718,9 +752,11 @@ Runner setup_batch(CLI::App& app) {
   sub->footer(
       "Inputs: files gradmap reads (see `gradmap edges --help`) and folders holding one DICOM series each.\n"
       "Outputs: as the single-file commands, in the mirrored subfolder; written atomically.\n"
-      "--max-memory also bounds the estimated memory of all files in flight together (default: half of RAM).\n"
+      "--max-memory also bounds the estimated memory of all files in flight together (default: half of "
+      "RAM).\n"
       "Exit codes: 0 all ok, 6 some inputs failed (listed, and in --report), 5 outputs exist without\n"
-      "--skip-existing/--overwrite, 2 bad options, 130 / 143 interrupted by SIGINT / SIGTERM (outputs present are\n"
+      "--skip-existing/--overwrite, 2 bad options, 130 / 143 interrupted by SIGINT / SIGTERM (outputs "
+      "present are\n"
       "complete; rerun with --skip-existing).\n"
       "Examples:\n"
       "  gradmap batch scans/ -o maps/ --recursive --format nii.gz --report maps/report.json\n"

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `gradmap edges`: gradient magnitude and direction maps, gradmap's main job.
 #include <CLI/CLI.hpp>
-
 #include <filesystem>
 #include <iostream>
 
@@ -53,9 +52,10 @@ Runner setup_edges(CLI::App& app) {
       FileControl control;
       control.outdir = c->outdir;
       if (!c->overview.empty())
-        control.overview = c->inputs.size() == 1
-                               ? c->overview
-                               : (std::filesystem::path(c->outdir) / (stem_of(in) + "_overview.png")).string();
+        control.overview =
+            c->inputs.size() == 1
+                ? c->overview
+                : (std::filesystem::path(c->outdir) / (stem_of(in) + "_overview.png")).string();
       const FileOutcome r = command->run(in, control);
       // Outputs are listed once the file is complete, as before the pipeline was shared.
       if (!c->quiet && r.code == kOk)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `gradmap gradient`: numpy.gradient of every input, one file per selected axis.
 #include <CLI/CLI.hpp>
-
 #include <filesystem>
 #include <iostream>
 

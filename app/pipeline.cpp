@@ -2,7 +2,6 @@
 #include "pipeline.hpp"
 
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -19,7 +18,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr double kPi = 3.141592653589793238462643383279502884;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 /// Runs `step`, mapping gradmap's exceptions to exit codes and keeping the message (guarded()'s
 /// mapping, without printing: batch prints through its own console).
@@ -61,7 +62,8 @@ std::size_t result_element_bytes(const Image& img, const ComputeOptions& o) {
   return t == DType::float32 ? 4 : t == DType::float16 ? 2 : 8;
 }
 
-std::size_t estimate(const Image& img, const ComputeOptions& o, const DisplayFlags& d, std::size_t float_maps) {
+std::size_t estimate(const Image& img, const ComputeOptions& o, const DisplayFlags& d,
+                     std::size_t float_maps) {
   const auto n = static_cast<std::size_t>(img.pixels.size());
   // Display maps (RGB at most) counted whatever the format: an upper bound is what a budget needs.
   const std::size_t display = n * static_cast<std::size_t>(d.bit_depth / 8) * 3;
@@ -97,7 +99,9 @@ class GradientFile final : public FileCommand {
       Product p;
       p.suffix = component_name((*opts.axes)[k], img.pixels.rank());
       p.values = std::move(comps[k]);
-      p.to_display = [display](const Array& a, index_t) { return display_map(a, display, /*signed_data=*/true); };
+      p.to_display = [display](const Array& a, index_t) {
+        return display_map(a, display, /*signed_data=*/true);
+      };
       products.push_back(std::move(p));
     }
     return products;
@@ -132,8 +136,10 @@ std::string spacing_text(const GradientOptions& g, const Image& img) {
   std::ostringstream s;
   for (std::size_t k = 0; k < g.spacing.size(); ++k) {
     if (k) s << " x ";
-    if (g.spacing[k].coords.empty()) s << g.spacing[k].step;
-    else s << "coords";
+    if (g.spacing[k].coords.empty())
+      s << g.spacing[k].step;
+    else
+      s << "coords";
   }
   s << " " << img.geometry.unit;
   return s.str();
@@ -176,7 +182,8 @@ class EdgesFile final : public FileCommand {
     return names;
   }
 
-  std::vector<Product> compute(const Image& img, const std::string& input, const FileControl& control) const override {
+  std::vector<Product> compute(const Image& img, const std::string& input,
+                               const FileControl& control) const override {
     const EdgeOptions opts = options(img);
     const DisplayOptions display = make_display_options(s_.display);
     // Shared: the direction's HSV display needs the magnitude, the overview needs every map.
@@ -185,7 +192,8 @@ class EdgesFile final : public FileCommand {
     const auto& axes = *opts.gradient.axes;
     const auto [lo, hi] = angle_interval(opts.angle);
     std::vector<Product> products;
-    auto put = [&](const Array& a, const std::string& suffix, std::function<Array(const Array&, index_t)> show) {
+    auto put = [&](const Array& a, const std::string& suffix,
+                   std::function<Array(const Array&, index_t)> show) {
       if (a.empty()) return;
       Product p;
       p.suffix = suffix;
@@ -235,7 +243,8 @@ class EdgesFile final : public FileCommand {
 };
 
 bool is_raster_extension(const std::string& ext) {
-  static const char* const rasters[] = {"png", "jpg", "jpeg", "tif", "tiff", "bmp", "webp", "pgm", "ppm", "pnm"};
+  static const char* const rasters[] = {"png", "jpg",  "jpeg", "tif", "tiff",
+                                        "bmp", "webp", "pgm",  "ppm", "pnm"};
   for (const char* r : rasters)
     if (ext == r) return true;
   return false;
@@ -288,7 +297,8 @@ FileOutcome FileCommand::run(const std::string& input, const FileControl& contro
 
   Image img;
   auto t0 = Clock::now();
-  out.code = capture(kInputError, out.reason, [&] { img = read_image(input, make_read_options(compute_options())); });
+  out.code = capture(kInputError, out.reason,
+                     [&] { img = read_image(input, make_read_options(compute_options())); });
   out.read_seconds = seconds_since(t0);
   if (out.code != kOk) return out;
   out.shape = img.pixels.shape();
@@ -362,13 +372,15 @@ void add_edges_options(CLI::App* sub, EdgesSettings& c) {
   sub->add_option("--angle-range", c.angle_range, "signed: [-pi, pi] like atan2; unsigned: [0, 2pi)")
       ->check(CLI::IsMember({"signed", "unsigned"}))
       ->capture_default_str();
-  sub->add_flag("--y-up", c.y_up, "Math convention: y grows upward, angle = atan2(-gy, gx) (MATLAB imgradient)");
+  sub->add_flag("--y-up", c.y_up,
+                "Math convention: y grows upward, angle = atan2(-gy, gx) (MATLAB imgradient)");
   sub->add_flag("--orientation", c.orientation, "Undirected edges: the angle modulo pi, in [0, pi)");
   sub->add_flag("--compass", c.compass, "Clockwise from north (up on screen), in [0, 2pi)");
   sub->add_flag("--components", c.components, "Also write the gradient components gx, gy (gz)");
   sub->add_flag("--normals", c.normals, "3-D: write the unit gradient vector (nx, ny, nz) instead of angles");
-  sub->add_option("--dir-style", c.dir_style,
-                  "PNG direction maps: hsv (hue = angle, value = magnitude) or gray (angle range → full range)")
+  sub->add_option(
+         "--dir-style", c.dir_style,
+         "PNG direction maps: hsv (hue = angle, value = magnitude) or gray (angle range → full range)")
       ->check(CLI::IsMember({"hsv", "gray"}))
       ->capture_default_str();
 }
@@ -377,6 +389,8 @@ std::unique_ptr<FileCommand> make_gradient_command(const GradientSettings& s) {
   return std::make_unique<GradientFile>(s);
 }
 
-std::unique_ptr<FileCommand> make_edges_command(const EdgesSettings& s) { return std::make_unique<EdgesFile>(s); }
+std::unique_ptr<FileCommand> make_edges_command(const EdgesSettings& s) {
+  return std::make_unique<EdgesFile>(s);
+}
 
 }  // namespace gradmap::cli

@@ -2,10 +2,8 @@
 // `gradmap batch` end to end on real folders: bad files of every kind are reported and the rest
 // finish, a batch killed midway leaves only complete outputs and --skip-existing finishes exactly
 // the rest, shards partition the inputs, and the report lists every input.
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -16,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -60,8 +59,9 @@ std::size_t count_visible(const fs::path& dir) {
 
 /// Runs a script with the system python that has cv2 and nibabel (the numpy oracle interpreter).
 void python(const std::string& script, const std::string& dir) {
-  const auto r = run_python("import numpy as np, sys, os\nd = sys.argv[1]\nrng = np.random.default_rng(7)\n" + script,
-                            shell_quote(dir));
+  const auto r =
+      run_python("import numpy as np, sys, os\nd = sys.argv[1]\nrng = np.random.default_rng(7)\n" + script,
+                 shell_quote(dir));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
@@ -153,10 +153,11 @@ open(d + '/in/notes.txt', 'w').write('not an input: ignored\n')
   EXPECT_EQ(r.exit_code, 6) << r.out << r.err;  // kPartialFailure
   const json report = read_json(d / "report.json");
   const std::map<std::string, std::string> expected = {
-      {"a.png", "ok"},           {"c.jpg", "ok"},          {"n.npy", "ok"},
-      {"sub/deeper/b.png", "ok"}, {"sub/v.nii.gz", "ok"},  {"ct/series", "ok"},
-      {"corrupt.png", "failed"}, {"fake.png", "failed"},   {"pipe.png", "failed"},
-      {"sub/trunc.nii.gz", "failed"}};
+      {"a.png", "ok"},           {"c.jpg", "ok"},
+      {"n.npy", "ok"},           {"sub/deeper/b.png", "ok"},
+      {"sub/v.nii.gz", "ok"},    {"ct/series", "ok"},
+      {"corrupt.png", "failed"}, {"fake.png", "failed"},
+      {"pipe.png", "failed"},    {"sub/trunc.nii.gz", "failed"}};
   EXPECT_EQ(statuses(report), expected);
   EXPECT_EQ(report["summary"]["ok"], 6);
   EXPECT_EQ(report["summary"]["failed"], 4);
@@ -164,7 +165,8 @@ open(d + '/in/notes.txt', 'w').write('not an input: ignored\n')
   for (const auto& f : report["files"]) {
     if (f["status"] == "failed") {
       // Each failure names its file and says why, on stderr as well as in the report.
-      EXPECT_NE(f["reason"].get<std::string>().find(f["input"].get<std::string>()), std::string::npos) << f.dump();
+      EXPECT_NE(f["reason"].get<std::string>().find(f["input"].get<std::string>()), std::string::npos)
+          << f.dump();
       EXPECT_NE(r.err.find(f["reason"].get<std::string>()), std::string::npos) << r.err;
     } else {
       EXPECT_FALSE(f["outputs"].empty()) << f.dump();
@@ -173,18 +175,19 @@ open(d + '/in/notes.txt', 'w').write('not an input: ignored\n')
   }
   const auto& v = *std::find_if(report["files"].begin(), report["files"].end(),
                                 [](const json& f) { return f["input"] == "sub/v.nii.gz"; });
-  EXPECT_EQ(v["shape"], json({8, 9, 10}));  // numpy (z, y, x) order
+  EXPECT_EQ(v["shape"], json({8, 9, 10}));          // numpy (z, y, x) order
   EXPECT_EQ(v["spacing"], json({2.0, 0.75, 0.5}));  // binary-exact in the float32 header
 
   // Subfolders mirrored; outputs equal the single-file command's, byte for byte (same pipeline).
   const auto out = tree(d / "out");
-  for (const char* name : {"a_mag.png", "a_dir.png", "c_mag.png", "n_mag.npy", "n_dir.npy", "sub/deeper/b_mag.png",
-                           "sub/v_mag.nii.gz", "sub/v_azimuth.nii.gz", "sub/v_elevation.nii.gz",
-                           "ct/series_mag.nii.gz"})
+  for (const char* name :
+       {"a_mag.png", "a_dir.png", "c_mag.png", "n_mag.npy", "n_dir.npy", "sub/deeper/b_mag.png",
+        "sub/v_mag.nii.gz", "sub/v_azimuth.nii.gz", "sub/v_elevation.nii.gz", "ct/series_mag.nii.gz"})
     EXPECT_TRUE(out.count(name)) << name;
   EXPECT_EQ(count_hidden(d / "out"), 0u);
-  const auto single = run_cli("edges " + shell_quote(d / "in/a.png") + " " + shell_quote(d / "in/n.npy") + " " +
-                              shell_quote(d / "in/sub/v.nii.gz") + " -o " + shell_quote(d / "single") + " --dtype float32");
+  const auto single =
+      run_cli("edges " + shell_quote(d / "in/a.png") + " " + shell_quote(d / "in/n.npy") + " " +
+              shell_quote(d / "in/sub/v.nii.gz") + " -o " + shell_quote(d / "single") + " --dtype float32");
   ASSERT_EQ(single.exit_code, 0) << single.err;
   for (const auto& [name, bytes] : tree(d / "single"))
     EXPECT_EQ(out.at(name.find("v_") == 0 ? "sub/" + name : name), bytes) << name;
@@ -220,9 +223,10 @@ TEST(Batch, UnreadableFilesAndFoldersAreReportedNotFatal) {
   fs::permissions(d / "in/img001.png", fs::perms::none);
   fs::permissions(d / "in/locked_dir", fs::perms::none);
   // The binary must be reachable by nobody: its build tree is world-readable in this project.
-  const auto r = run_command("/usr/bin/setpriv --reuid=nobody --regid=nogroup --clear-groups " +
-                             std::string(GRADMAP_CLI) + " batch " + shell_quote(d / "in") + " -o " +
-                             shell_quote(d / "out") + " --recursive -q --report " + shell_quote(d / "report.csv"));
+  const auto r =
+      run_command("/usr/bin/setpriv --reuid=nobody --regid=nogroup --clear-groups " +
+                  std::string(GRADMAP_CLI) + " batch " + shell_quote(d / "in") + " -o " +
+                  shell_quote(d / "out") + " --recursive -q --report " + shell_quote(d / "report.csv"));
   if (r.exit_code == 126 || r.exit_code == 127) GTEST_SKIP() << "nobody cannot run the binary: " << r.err;
   EXPECT_EQ(r.exit_code, 6) << r.out << r.err;
   EXPECT_NE(r.err.find("img001.png': not readable"), std::string::npos) << r.err;
@@ -264,7 +268,8 @@ TEST(Batch, KilledMidwayLeavesOnlyCompleteOutputsAndSkipExistingDoesTheRest) {
     std::size_t complete_inputs = 0;
     for (const auto& [name, bytes] : partial) {
       EXPECT_EQ(bytes, reference.at(name)) << name;
-      if (name.find("_dir.png") != std::string::npos && partial.count(name.substr(0, name.size() - 8) + "_mag.png"))
+      if (name.find("_dir.png") != std::string::npos &&
+          partial.count(name.substr(0, name.size() - 8) + "_mag.png"))
         ++complete_inputs;
     }
     // Resume: exactly the unfinished inputs are processed; the result equals the full run.
@@ -283,12 +288,14 @@ TEST(Batch, ShardsCoverEveryInputExactlyOnce) {
   make_pngs(d / "in", 7, 8, 8);
   make_pngs(d / "in/x", 4, 8, 8);
   make_pngs(d / "in/x/y", 3, 8, 8);
-  const std::string common = shell_quote(d / "in") + " -o " + shell_quote(d / "out") + " -r -q --skip-existing";
+  const std::string common =
+      shell_quote(d / "in") + " -o " + shell_quote(d / "out") + " -r -q --skip-existing";
   std::multiset<std::string> seen;
   std::size_t reported = 0;
   for (int i = 0; i < 3; ++i) {
     const std::string rep = d / ("shard" + std::to_string(i) + ".json");
-    const auto r = run_cli("batch " + common + " --shard " + std::to_string(i) + "/3 --report " + shell_quote(rep));
+    const auto r =
+        run_cli("batch " + common + " --shard " + std::to_string(i) + "/3 --report " + shell_quote(rep));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const json report = read_json(rep);
     EXPECT_EQ(report["shard"], std::to_string(i) + "/3");
@@ -325,7 +332,8 @@ TEST(Batch, ExistingOutputsAreListedUpFrontUnlessSkipOrOverwrite) {
   const auto resume = run_cli(common + " --skip-existing --report " + shell_quote(d / "r.json"));
   EXPECT_EQ(resume.exit_code, 0) << resume.err;
   EXPECT_EQ(statuses(read_json(d / "r.json")),
-            (std::map<std::string, std::string>{{"img000.png", "skipped"}, {"img001.png", "skipped"}, {"img002.png", "ok"}}));
+            (std::map<std::string, std::string>{
+                {"img000.png", "skipped"}, {"img001.png", "skipped"}, {"img002.png", "ok"}}));
   EXPECT_TRUE(fs::exists(d / "out/img002_dir.png"));
   EXPECT_EQ(run_cli(common + " --overwrite").exit_code, 0);
   EXPECT_EQ(run_cli(common + " --overwrite --skip-existing").exit_code, 2);
@@ -339,17 +347,19 @@ for p in ['a.npy', 'keep/b.npy', 'scratch/c.npy', 'keep/d_old.npy']:
     np.save(d + '/in/' + p, rng.standard_normal((6, 5, 4)))
 )",
          d.path().string());
-  const auto r = run_cli("batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "out") +
-                         " -r -j 1 --mode gradient --include '*.npy' --exclude 'scratch' --exclude '*_old*' --axis=-1,0");
+  const auto r = run_cli(
+      "batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "out") +
+      " -r -j 1 --mode gradient --include '*.npy' --exclude 'scratch' --exclude '*_old*' --axis=-1,0");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("[1/2] ok      a.npy"), std::string::npos) << r.out;  // one line per file, sorted
   EXPECT_NE(r.out.find("[2/2] ok      keep/b.npy"), std::string::npos) << r.out;
-  const auto single = run_cli("gradient " + shell_quote(d / "in/keep/b.npy") + " -o " + shell_quote(d / "single") +
-                              " --axis=-1,0");
+  const auto single = run_cli("gradient " + shell_quote(d / "in/keep/b.npy") + " -o " +
+                              shell_quote(d / "single") + " --axis=-1,0");
   ASSERT_EQ(single.exit_code, 0) << single.err;
   EXPECT_EQ(tree(d / "out/keep"), tree(d / "single"));
   EXPECT_EQ(tree(d / "out").size(), 4u);  // gx and gz of a and b
-  const auto wrong = run_cli("batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "o2") + " --mode gradient --y-up");
+  const auto wrong =
+      run_cli("batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "o2") + " --mode gradient --y-up");
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_NE(wrong.err.find("--y-up applies to --mode edges only"), std::string::npos) << wrong.err;
 }
