@@ -213,7 +213,11 @@ MatEdgeMaps edges(const cv::Mat& src, const EdgeOptions& options) {
   EdgeOptions o = options;
   o.gradient = spatial_options(src, options.gradient, "edges");
   const bool channels = src.channels() > 1;
-  const EdgeMaps maps = edges(to_array(src), o);
+  // Straight from the Mat's memory (ROI steps and interleaved channels included): no input copy.
+  const EdgeMaps maps = visit_dtype(mat_dtype(src), [&](auto tag) {
+    using T = decltype(tag);
+    return gradmap::edges<T>(view_of<T>(src), o);
+  });
   auto mat = [&](const Array& a) { return a.empty() ? cv::Mat() : to_mat(a, channels); };
   MatEdgeMaps r;
   r.magnitude = mat(maps.magnitude);

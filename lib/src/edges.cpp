@@ -282,9 +282,9 @@ auto allocate_maps(EdgeMaps& maps, const EdgeOptions& o, int n, DType out_type, 
 }
 
 template <class In, class Out>
-EdgeMaps edges_typed(const Array& f, const EdgeOptions& o, DType out_type) {
+EdgeMaps edges_typed(ConstArrayView<In> f, const EdgeOptions& o, DType out_type) {
   using S = result_t<In>;
-  const auto plans = detail::plan_gradient(f.dtype(), f.shape(), o.gradient);
+  const auto plans = detail::plan_gradient(dtype_of_v<In>, f.extents(), o.gradient);
   const int n = static_cast<int>(plans.size());
   if (n == 0) throw InvalidArgument("edges: no axes selected");
   if (n > 16) throw InvalidArgument("edges: at most 16 axes");
@@ -292,12 +292,12 @@ EdgeMaps edges_typed(const Array& f, const EdgeOptions& o, DType out_type) {
   for (const auto& p : plans) axes.push_back(p.axis);
   const std::vector<int> order = axis_order(axes);
   EdgeMaps maps;
-  const Shape& shape = f.shape();
+  const Shape& shape = f.extents();
   const auto ptrs_at = allocate_maps<Out>(maps, o, n, out_type, shape);
   if (f.size() == 0) return maps;
 
-  const In* in = static_cast<const In*>(f.data());
-  const Shape strides = c_strides(shape);
+  const In* in = f.data();
+  const Shape& strides = f.strides();
   const index_t n0 = shape[0];
   const index_t per_row = f.size() / n0;
 
@@ -307,7 +307,7 @@ EdgeMaps edges_typed(const Array& f, const EdgeOptions& o, DType out_type) {
     for (int k = 0; k < n; ++k) comps_s.push_back(Array::uninitialized(dtype_of_v<S>, shape));
     std::vector<ArrayView<S>> views;
     for (auto& a : comps_s) views.push_back(a.view<S>());
-    gradient_into<In, S>(f.view<In>(), views, o.gradient);
+    gradient_into<In, S>(f, views, o.gradient);
     maps_from_components<S, Out>(comps_s, order, o, ptrs_at);
     for (auto& a : comps_s) maps.components.push_back(out_type == a.dtype() ? a : astype(a, out_type));
     return maps;
@@ -424,19 +424,29 @@ std::vector<Array> to_physical_frame(const std::vector<Array>& components, const
   return world;
 }
 
-EdgeMaps edges(const Array& f, const EdgeOptions& options) {
-  const DType out_type = gradient_dtype(f.dtype(), options.gradient);
-  return visit_dtype(f.dtype(), [&](auto in_tag) {
-    using In = decltype(in_tag);
-    return visit_dtype(out_type, [&](auto out_tag) -> EdgeMaps {
-      using Out = decltype(out_tag);
-      if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> || std::is_same_v<Out, double>)
-        return edges_typed<In, Out>(f, options, out_type);
-      else
-        throw InvalidArgument("edges: output dtype must be a float type");
-    });
+template <class T>
+EdgeMaps edges(ConstArrayView<T> f, const EdgeOptions& options) {
+  using In = std::remove_const_t<T>;
+  const DType out_type = gradient_dtype(dtype_of_v<In>, options.gradient);
+  return visit_dtype(out_type, [&](auto out_tag) -> EdgeMaps {
+    using Out = decltype(out_tag);
+    if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> || std::is_same_v<Out, double>)
+      return edges_typed<In, Out>(f, options, out_type);
+    else
+      throw InvalidArgument("edges: output dtype must be a float type");
   });
 }
+
+EdgeMaps edges(const Array& f, const EdgeOptions& options) {
+  return visit_dtype(f.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return edges<T>(f.view<T>(), options);
+  });
+}
+
+#define GRADMAP_INSTANTIATE(T) template EdgeMaps edges<T>(ConstArrayView<T>, const EdgeOptions&);
+GRADMAP_FOR_EACH_DTYPE(GRADMAP_INSTANTIATE)
+#undef GRADMAP_INSTANTIATE
 
 Array gradient_magnitude(const Array& f, const GradientOptions& options) {
   EdgeOptions o;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "gradmap/error.hpp"
@@ -117,7 +118,10 @@ class ArrayView {
     return true;
   }
   /// Element at a multi-index (no bounds check; for tests and small code paths, not kernels).
-  T& operator()(std::initializer_list<index_t> idx) const {
+  /// (add_lvalue_reference keeps ArrayView<void> a valid type, so overload resolution against
+  /// view-taking templates with T = void fails softly.)
+  template <class U = T>
+  std::add_lvalue_reference_t<U> operator()(std::initializer_list<index_t> idx) const {
     index_t off = 0;
     int d = 0;
     for (index_t i : idx) off += i * stride(d++);

@@ -78,6 +78,11 @@ GRADMAP_CORE_EXPORT EdgeMaps edges_from_components(const std::vector<Array>& com
 GRADMAP_CORE_EXPORT std::vector<Array> to_physical_frame(const std::vector<Array>& components,
                                                          const std::vector<double>& direction);
 
+/// Same as edges() on a strided view of any supported element type, without copying the input
+/// (cv::Mat ROIs, itk::Image buffers, numpy arrays passed through pybind11).
+template <class T>
+GRADMAP_CORE_EXPORT EdgeMaps edges(ConstArrayView<T> f, const EdgeOptions& options = {});
+
 /// Shorthand for edges() with only the magnitude.
 GRADMAP_CORE_EXPORT Array gradient_magnitude(const Array& f, const GradientOptions& options = {});
 

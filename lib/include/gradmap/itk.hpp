@@ -263,8 +263,8 @@ struct ItkEdgeMaps {
 /// Edge maps of an image: gradmap::edges() (formulas, conventions and accuracy in edges.hpp) with
 /// the image's spacing (unless options.gradient.spacing is set) and numpy axis order: for a volume
 /// the azimuth is atan2(d/dy, d/dx) and the elevation atan2(d/dz, hypot(d/dx, d/dy)), y and z
-/// along the image's index axes 1 and 2. Copies the input once (edges() takes an owning Array)
-/// and each result once into its image. Throws as edges(), or InvalidArgument when
+/// along the image's index axes 1 and 2. Reads the image's buffer in place; copies each result
+/// once into its image. Throws as edges(), or InvalidArgument when
 /// options.gradient.dtype is set and not TOut.
 template <class TOut = void, class TPixel, unsigned int D>
 ItkEdgeMaps<detail::itk_out_t<TOut, TPixel>, D> edges(const itk::Image<TPixel, D>& image,
@@ -279,7 +279,7 @@ ItkEdgeMaps<detail::itk_out_t<TOut, TPixel>, D> edges(const itk::Image<TPixel, D
   EdgeOptions o = options;
   o.gradient = with_image_spacing(image, options.gradient);
   o.gradient.dtype = dtype_of_v<Out>;
-  const EdgeMaps maps = edges(to_array<E>(view_of(image)), o);
+  const EdgeMaps maps = gradmap::edges<E>(view_of(image), o);  // in place: no input copy
   ItkEdgeMaps<Out, D> r;
   auto img = [&](const Array& a) {
     return a.empty() ? typename itk::Image<Out, D>::Pointer() : detail::itk_from_array<Out, D>(a, image);

@@ -146,8 +146,8 @@ struct MatEdgeMaps {
 
 /// Edge maps of a Mat, per channel: gradmap::edges() (see edges.hpp for the formulas and accuracy)
 /// with the axis contract above; with default options the direction is `np.arctan2(gy, gx)` in
-/// radians, y growing downward, (-π, π]. Unlike gradient(), this copies the input once into an Array
-/// (edges() takes an owning Array) and each result once into its Mat. Throws as edges().
+/// radians, y growing downward, (-π, π]. The input is read in place (no copy); each result is copied
+/// once into its Mat. Throws as edges().
 GRADMAP_OPENCV_EXPORT MatEdgeMaps edges(const cv::Mat& src, const EdgeOptions& options = {});
 
 /// Gradient magnitude of a Mat, per channel: hypot of the selected components (see edges()).
