@@ -104,7 +104,10 @@ std::size_t parse_bytes(const std::string& text) {
   }
   const double v = parse_number(t, "--max-memory");
   if (!(v > 0)) throw InvalidArgument("--max-memory must be positive, got '" + text + "'");
-  return static_cast<std::size_t>(v * mult);
+  const double bytes = v * mult;
+  // 2^63 bytes is beyond any machine; past it the conversion to size_t would be undefined.
+  if (!(bytes < 9.2e18)) throw InvalidArgument("--max-memory '" + text + "' is beyond any machine's memory");
+  return static_cast<std::size_t>(bytes);
 }
 
 }  // namespace

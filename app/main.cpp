@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <iostream>
 #include <utility>
 #include <vector>
@@ -9,6 +10,9 @@
 
 int main(int argc, char** argv) {
   using namespace gradmap::cli;
+  // Over a file-size limit (ulimit -f) write(2) should fail with EFBIG, which the writers report
+  // and clean up after, instead of SIGXFSZ killing the process with a temporary left behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"gradmap: numpy-exact gradient and edge maps of images and medical volumes"};
   app.set_version_flag("--version", std::string("gradmap ") + GRADMAP_VERSION);
   app.require_subcommand(1);
