@@ -193,19 +193,32 @@ void check_nifti_complete(const std::string& path) {
     return v;
   };
   double voxels = 1, bitpix = 0, vox_offset = 0;
+  std::int64_t nd = 0;
+  std::vector<std::int64_t> dims;
   if (version_size == 348) {
-    int nd = rd(40, std::int16_t{});
-    for (int k = 1; k <= nd && k < 8; ++k) voxels *= std::max<int>(1, rd(40 + 2 * k, std::int16_t{}));
+    nd = rd(40, std::int16_t{});
+    for (int k = 1; k <= nd && k < 8; ++k) dims.push_back(rd(40 + 2 * k, std::int16_t{}));
     bitpix = rd(72, std::int16_t{});
     vox_offset = std::max(352.0, double(rd(108, float{})));
   } else if (version_size == 540 && n >= 540) {
-    auto nd = rd(16, std::int64_t{});
-    for (int k = 1; k <= nd && k < 8; ++k) voxels *= double(std::max<std::int64_t>(1, rd(16 + 8 * k, std::int64_t{})));
+    nd = rd(16, std::int64_t{});
+    for (int k = 1; k <= nd && k < 8; ++k) dims.push_back(rd(16 + 8 * k, std::int64_t{}));
     bitpix = rd(14, std::int16_t{});
     vox_offset = std::max(544.0, double(rd(168, std::int64_t{})));
   } else {
     return;  // not NIfTI-1/2 single-file: ITK reports it
   }
+  // ITK's NIfTI reader prints a complaint about such headers and may still return an image, so
+  // refuse them here: the dimension count, every dimension and the bits per voxel must make sense.
+  if (nd < 1 || nd > 7) throw io_error(path, "corrupt NIfTI header: dim[0] = " + std::to_string(nd) + " (must be 1 to 7)");
+  for (std::size_t k = 0; k < dims.size(); ++k) {
+    if (dims[k] < 1)
+      throw io_error(path, "corrupt NIfTI header: dim[" + std::to_string(k + 1) + "] = " + std::to_string(dims[k]) +
+                               " (dimensions must be positive)");
+    voxels *= double(dims[k]);
+  }
+  if (bitpix != 8 && bitpix != 16 && bitpix != 24 && bitpix != 32 && bitpix != 64 && bitpix != 128 && bitpix != 256)
+    throw io_error(path, "corrupt NIfTI header: bitpix = " + std::to_string(int(bitpix)) + " bits per voxel");
   double need = vox_offset + voxels * bitpix / 8;
   double have = 0;
   if (gzdirect(gz)) {
