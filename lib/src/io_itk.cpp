@@ -238,6 +238,72 @@ void check_nifti_complete(const std::string& path) {
                              " bytes, the file holds " + std::to_string(std::int64_t(have)));
 }
 
+/// MetaIO prints "data not read completely" for a short or missing data section and returns the
+/// image anyway, so check the header's DimSize × element size against the bytes that follow it
+/// (ElementDataFile = LOCAL) or the size of a single detached data file. Compressed data is
+/// checked by ITK itself.
+void check_metaimage_complete(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw io_error(path, "cannot open for reading");
+  std::vector<std::int64_t> dims;
+  std::int64_t channels = 1, elem = 0;
+  bool compressed = false;
+  std::string data_file, line;
+  while (std::getline(in, line) && in.tellg() < (1 << 16)) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+    auto trim = [](std::string& t) {
+      t.erase(0, t.find_first_not_of(" \t\r"));
+      t.erase(t.find_last_not_of(" \t\r") + 1);
+    };
+    trim(key);
+    trim(value);
+    if (key == "DimSize") {
+      std::istringstream ss(value);
+      std::int64_t d;
+      while (ss >> d) {
+        if (d < 1) throw io_error(path, "corrupt MetaImage header: DimSize " + value + " (sizes must be positive)");
+        dims.push_back(d);
+      }
+    } else if (key == "ElementNumberOfChannels") {
+      channels = std::max<std::int64_t>(1, std::atoll(value.c_str()));
+    } else if (key == "CompressedData") {
+      compressed = value == "True" || value == "true";
+    } else if (key == "ElementType") {
+      static const std::pair<const char*, int> sizes[] = {
+          {"MET_CHAR", 1}, {"MET_UCHAR", 1}, {"MET_SHORT", 2}, {"MET_USHORT", 2}, {"MET_INT", 4}, {"MET_UINT", 4},
+          {"MET_LONG", 4}, {"MET_ULONG", 4}, {"MET_LONG_LONG", 8}, {"MET_ULONG_LONG", 8}, {"MET_FLOAT", 4},
+          {"MET_DOUBLE", 8}};
+      for (const auto& [name, size] : sizes)
+        if (value == name) elem = size;
+    } else if (key == "ElementDataFile") {
+      data_file = value;
+      break;
+    }
+  }
+  if (compressed || dims.empty() || elem == 0 || data_file.empty()) return;
+  double need = double(channels) * double(elem);
+  for (auto d : dims) need *= double(d);
+  double have;
+  if (data_file == "LOCAL") {
+    const auto pos = in.tellg();
+    if (pos < 0) return;
+    have = double(file_size(path)) - double(pos);
+  } else {
+    if (data_file.find_first_of("%* ") != std::string::npos || data_file == "LIST") return;  // patterns, lists
+    const std::string dir = path.substr(0, path.find_last_of('/') + 1);
+    const std::string data = data_file[0] == '/' ? data_file : dir + data_file;
+    struct stat st {};
+    if (stat(data.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      throw io_error(path, "its data file '" + data_file + "' is missing or not a regular file");
+    have = double(st.st_size);
+  }
+  if (have < need)
+    throw io_error(path, "truncated MetaImage: DimSize needs " + std::to_string(std::int64_t(need)) +
+                             " data bytes, there are " + std::to_string(std::int64_t(std::max(0.0, have))));
+}
+
 bool is_long_vr(unsigned char c0, unsigned char c1) {
   static const char* const vrs[] = {"OB", "OW", "OF", "OD", "OL", "OV", "SQ", "UT", "UN", "UC", "UR", "SV", "UV"};
   for (const char* v : vrs)
@@ -461,6 +527,7 @@ Image read_file(const std::string& path, Family f, const ReadOptions& options) {
   ItkHeader h = header_of(*io);
   check_header(path, h, f, options.max_memory);
   if (f == Family::nifti) check_nifti_complete(path);
+  if (f == Family::metaimage) check_metaimage_complete(path);
   Array raw(dtype_of_component(path, h.component), numpy_shape(h));
   read_pixels(path, *io, raw.data(), f);
   // GDCM reports a single slice as x × y × 1 so that it can carry the slice position; a 2-D image
