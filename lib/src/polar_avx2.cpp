@@ -23,6 +23,19 @@ void atan2_f32_avx2(const float* y, const float* x, float* out, index_t n) {
   }
 }
 
+void atan2_f64_avx2(const double* y, const double* x, double* out, index_t n) {
+  index_t j = 0;
+  for (; j + 4 <= n; j += 4)
+    _mm256_storeu_pd(out + j, Sleef_atan2d4_u10avx2(_mm256_loadu_pd(y + j), _mm256_loadu_pd(x + j)));
+  if (j < n) {
+    alignas(32) double ty[4] = {}, tx[4] = {}, to[4];
+    std::copy(y + j, y + n, ty);
+    std::copy(x + j, x + n, tx);
+    _mm256_store_pd(to, Sleef_atan2d4_u10avx2(_mm256_load_pd(ty), _mm256_load_pd(tx)));
+    std::copy(to, to + (n - j), out + j);
+  }
+}
+
 void atan2_f64_for_float_avx2(const double* y, const double* x, double* out, index_t n) {
   index_t j = 0;
   for (; j + 4 <= n; j += 4)

@@ -33,6 +33,14 @@ void atan2_f32(const float* y, const float* x, float* out, index_t n) {
   }
 }
 
+void atan2_f64(const double* y, const double* x, double* out, index_t n) {
+  if (use_avx2()) return atan2_f64_avx2(y, x, out, n);
+  index_t j = 0;
+  for (; j + 2 <= n; j += 2)
+    _mm_storeu_pd(out + j, Sleef_atan2d2_u10sse2(_mm_loadu_pd(y + j), _mm_loadu_pd(x + j)));
+  if (j < n) out[j] = _mm_cvtsd_f64(Sleef_atan2d2_u10sse2(_mm_set1_pd(y[j]), _mm_set1_pd(x[j])));
+}
+
 void atan2_f64_for_float(const double* y, const double* x, double* out, index_t n) {
   if (use_avx2()) return atan2_f64_for_float_avx2(y, x, out, n);
   index_t j = 0;

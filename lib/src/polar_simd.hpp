@@ -12,6 +12,8 @@ namespace gradmap::detail {
 
 /// out[j] = atan2(y[j], x[j]), |error| <= 1 ulp (float32).
 void atan2_f32(const float* y, const float* x, float* out, index_t n);
+/// out[j] = atan2(y[j], x[j]), |error| <= 1 ulp (float64).
+void atan2_f64(const double* y, const double* x, double* out, index_t n);
 /// out[j] = atan2(y[j], x[j]), |error| <= 3.5 ulp of float64: for results rounded to float32.
 void atan2_f64_for_float(const double* y, const double* x, double* out, index_t n);
 
@@ -26,6 +28,7 @@ const char* simd_variant();
 
 // The AVX2 variants, compiled in their own translation unit with -mavx2 -mfma.
 void atan2_f32_avx2(const float* y, const float* x, float* out, index_t n);
+void atan2_f64_avx2(const double* y, const double* x, double* out, index_t n);
 void atan2_f64_for_float_avx2(const double* y, const double* x, double* out, index_t n);
 void hypot2_f32_avx2(const float* a, const float* b, float* out, index_t n);
 void hypot3_f32_avx2(const float* a, const float* b, const float* c, float* out, index_t n);
