@@ -132,8 +132,8 @@ void add_compute_options(CLI::App* sub, ComputeOptions& o) {
       ->check(CLI::IsMember({1, 2}))
       ->capture_default_str();
   sub->add_option("--dtype", o.dtype,
-                  "Output type: auto (numpy's: float64 for integer input, else the input's float type), "
-                  "float32 or float64")
+                  "Output type: auto (numpy's: float64 for integer input, else the input's float type; "
+                  "float32 when the outputs are PNG/JPEG display maps), float32 or float64")
       ->check(CLI::IsMember({"auto", "float32", "float64"}))
       ->capture_default_str();
   sub->add_option("--color", o.color,
@@ -179,6 +179,9 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
   g.axes = axes;
   g.edge_order = o.edge_order;
   if (o.dtype != "auto") g.dtype = dtype_from_name(o.dtype);
+  // Display maps hold 8 or 16 bits: float64 would only cost time (libm-grade float64 atan2 and
+  // hypot are several times slower than float32's) without changing a pixel.
+  else if (writes_display_maps(o.format, img)) g.dtype = DType::float32;
 
   // Spacing per selected axis: the file's (physical units) unless --pixel-units.
   const auto& sp = img.geometry.spacing;
@@ -305,6 +308,17 @@ Array series_slice(const Array& a, index_t i) {
   Array part(a.dtype(), one);
   std::memcpy(part.data(), static_cast<const unsigned char*>(a.data()) + static_cast<std::size_t>(i) * bytes, bytes);
   return part;
+}
+
+bool writes_display_maps(const std::string& format_flag, const Image& img) {
+  if (!trim(format_flag).empty()) {
+    std::string f = lower(trim(format_flag));
+    if (!f.empty() && f[0] == '.') f = f.substr(1);
+    return is_display_format(f);
+  }
+  static const std::set<std::string> rasters = {"png", "jpeg", "jpg", "tiff", "tif", "bmp", "webp", "pnm",
+                                                "pgm", "ppm", "pbm"};
+  return rasters.count(img.format) > 0;  // rasters default to PNG maps (output_extension)
 }
 
 bool is_display_format(const std::string& ext) { return ext == "png" || ext == "jpg" || ext == "jpeg"; }

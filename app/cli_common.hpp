@@ -66,6 +66,9 @@ DisplayOptions make_display_options(const DisplayFlags& d);
 /// Entry i along axis 0 (a copy).
 Array series_slice(const Array& a, index_t i);
 
+/// True when `img`'s outputs will be PNG/JPEG display maps (--format, else the input's family).
+bool writes_display_maps(const std::string& format_flag, const Image& img);
+
 /// True for formats that hold display maps (8/16-bit) rather than float values.
 bool is_display_format(const std::string& ext);
 
