@@ -119,7 +119,15 @@ std::pair<double, double> reference_at(const Input& in, const RefAxis& ax, Shape
   auto x = [&](index_t j) { return ax.uniform ? static_cast<double>(j) * ax.step : ax.x[static_cast<std::size_t>(j)]; };
   double c[3];
   index_t j0;
-  if (i > 0 && i < n - 1) {
+  if (ax.uniform) {
+    // numpy's uniform-step formulas, with their own coefficients (not the coordinate formula on
+    // j·h, whose differences are not exactly h and would add an error numpy does not have).
+    const double h = ax.step;
+    if (i > 0 && i < n - 1) c[0] = -0.5 / h, c[1] = 0, c[2] = 0.5 / h, j0 = i - 1;
+    else if (edge_order == 1) j0 = i == 0 ? 0 : n - 2, c[0] = -1 / h, c[1] = 1 / h, c[2] = 0;
+    else if (i == 0) c[0] = -1.5 / h, c[1] = 2 / h, c[2] = -0.5 / h, j0 = 0;
+    else c[0] = 0.5 / h, c[1] = -2 / h, c[2] = 1.5 / h, j0 = n - 3;
+  } else if (i > 0 && i < n - 1) {
     const double dx1 = x(i) - x(i - 1), dx2 = x(i + 1) - x(i);
     c[0] = -dx2 / (dx1 * (dx1 + dx2));
     c[1] = (dx2 - dx1) / (dx1 * dx2);

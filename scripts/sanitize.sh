@@ -34,10 +34,13 @@ cmake --build "$build" -j "$jobs" --target gradmap_tests gradmap_cli
 # Leaks are reported (the CLI and tests must free what they allocate); abort_on_error gives a
 # non-zero status even where a test harness catches the report's exit code.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/scripts/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-# oneTBB's scheduler is not instrumented (Debian's libtbb): the suppressions file names only its
-# own internals, see the comments in it.
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$root/scripts/tsan.supp}
+# Debian's libtbb is not instrumented; if it ever needs suppressions they go in scripts/tsan.supp,
+# each with the reason (none are needed today).
+tsan=halt_on_error=1:second_deadlock_stack=1
+[[ -f $root/scripts/tsan.supp ]] && tsan+=:suppressions=$root/scripts/tsan.supp
+export TSAN_OPTIONS=${TSAN_OPTIONS:-$tsan}
 
 filter=()
 if [[ $kind == thread ]]; then
