@@ -47,7 +47,7 @@ for t in "${targets[@]}"; do
     tail -40 "$log" >&2
     status=1
   fi
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo "?")
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo "?")
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo "?")
   printf '%-18s %6ss  executions %-10s coverage (edges) %-6s features %s\n' "$t" "$seconds" "$execs" "$cov" "$ft" |
