@@ -143,6 +143,9 @@ void add_compute_options(CLI::App* sub, ComputeOptions& o) {
       ->capture_default_str();
   sub->add_flag("--pixel-units", o.pixel_units, "Ignore the file's spacing: 1 per sample on every axis");
   sub->add_flag("--slices", o.slices, "2-D gradients of every slice of a 3-D stack (only the last two axes)");
+  sub->add_flag("--physical-frame", o.physical_frame,
+                "Volumes: rotate the gradient by the direction cosines so that components are along the world "
+                "axes (ITK's UseImageDirection); default: along the index axes");
   sub->add_option("--format", o.format,
                   "Output format: npy, tiff (float32), nii, nii.gz, nrrd, mha (float), png, jpg (display maps). "
                   "Default: the input's family (raster → png, volume → same format, npy → npy)");
@@ -242,6 +245,18 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
   }
   g.spacing = std::move(spacing);
   return g;
+}
+
+std::vector<Array> compute_components(const Image& img, const GradientOptions& opts, const ComputeOptions& o) {
+  std::vector<Array> comps = gradient(img.pixels, opts);
+  if (!o.physical_frame) return comps;
+  const int rank = img.pixels.rank(), n = static_cast<int>(img.geometry.spacing.size());
+  std::vector<int> spatial;
+  for (int d = rank - n; d < rank; ++d) spatial.push_back(d);
+  if (*opts.axes != spatial)
+    throw InvalidArgument("--physical-frame needs every spatial axis selected, in order (" + std::to_string(n) +
+                          " axes); do not combine it with --axis or --slices");
+  return to_physical_frame(comps, img.geometry.direction);
 }
 
 std::string component_name(int axis, int rank) {

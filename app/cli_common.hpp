@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "gradmap/edges.hpp"
 #include "gradmap/gradient.hpp"
 #include "gradmap/io.hpp"
 #include "gradmap/render.hpp"
@@ -29,6 +30,7 @@ struct ComputeOptions {
   std::string color = "gray";     ///< gray | channels
   bool pixel_units = false;
   bool slices = false;
+  bool physical_frame = false;    ///< --physical-frame: components along the world axes
   std::string format;             ///< output format (extension), empty: the input's family
   std::string max_memory;         ///< e.g. 4G; empty: half of RAM
 };
@@ -41,6 +43,10 @@ ReadOptions make_read_options(const ComputeOptions& o);
 /// --slices); spacing from the file's geometry unless --pixel-units, overridden by --spacing and
 /// --coords. Throws InvalidArgument with a message meant for the command line.
 GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o);
+
+/// The gradient components for `img`: gradient(), then with --physical-frame rotated by the
+/// direction cosines onto the world axes (all spatial axes must be selected, in order).
+std::vector<Array> compute_components(const Image& img, const GradientOptions& opts, const ComputeOptions& o);
 
 /// "gx" for the last axis of a rank-`rank` array, "gy", "gz" for the ones before, "d<k>" else.
 std::string component_name(int axis, int rank);

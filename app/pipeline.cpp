@@ -93,7 +93,7 @@ class GradientFile final : public FileCommand {
   std::vector<Product> compute(const Image& img, const std::string&, const FileControl&) const override {
     const GradientOptions opts = make_gradient_options(img, s_.compute);
     const DisplayOptions display = make_display_options(s_.display);
-    std::vector<Array> comps = gradient(img.pixels, opts);
+    std::vector<Array> comps = compute_components(img, opts, s_.compute);
     std::vector<Product> products;
     for (std::size_t k = 0; k < comps.size(); ++k) {
       Product p;
@@ -187,7 +187,15 @@ class EdgesFile final : public FileCommand {
     const EdgeOptions opts = options(img);
     const DisplayOptions display = make_display_options(s_.display);
     // Shared: the direction's HSV display needs the magnitude, the overview needs every map.
-    auto maps = std::make_shared<EdgeMaps>(edges(img.pixels, opts));
+    auto maps = std::make_shared<EdgeMaps>();
+    if (s_.compute.physical_frame) {
+      // World-frame components first, then the maps from them (the fused path knows only index axes).
+      std::vector<Array> world = compute_components(img, opts.gradient, s_.compute);
+      *maps = edges_from_components(world, *opts.gradient.axes, opts);
+      if (opts.components) maps->components = std::move(world);
+    } else {
+      *maps = edges(img.pixels, opts);
+    }
     const int rank = img.pixels.rank();
     const auto& axes = *opts.gradient.axes;
     const auto [lo, hi] = angle_interval(opts.angle);
