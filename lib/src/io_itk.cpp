@@ -259,7 +259,11 @@ void check_metaimage_complete(const std::string& path) {
     };
     trim(key);
     trim(value);
-    if (key == "DimSize") {
+    if (key == "NDims") {
+      // MetaIO loops forever on a negative NDims; anything outside 1..8 is refused here.
+      const long long nd = std::atoll(value.c_str());
+      if (nd < 1 || nd > 8) throw io_error(path, "corrupt MetaImage header: NDims = " + value + " (must be 1 to 8)");
+    } else if (key == "DimSize") {
       std::istringstream ss(value);
       std::int64_t d;
       while (ss >> d) {
@@ -523,11 +527,11 @@ void check_header(const std::string& path, const ItkHeader& h, Family f, std::si
 }
 
 Image read_file(const std::string& path, Family f, const ReadOptions& options) {
+  if (f == Family::metaimage) check_metaimage_complete(path);  // before MetaIO parses it
   itk::ImageIOBase::Pointer io = open_header(path, f);
   ItkHeader h = header_of(*io);
   check_header(path, h, f, options.max_memory);
   if (f == Family::nifti) check_nifti_complete(path);
-  if (f == Family::metaimage) check_metaimage_complete(path);
   Array raw(dtype_of_component(path, h.component), numpy_shape(h));
   read_pixels(path, *io, raw.data(), f);
   // GDCM reports a single slice as x × y × 1 so that it can carry the slice position; a 2-D image

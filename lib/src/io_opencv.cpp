@@ -120,6 +120,7 @@ void check_jpeg_complete(const std::string& path, HeaderBytes& f) {
 
 RasterHeader tiff_header(const std::string& path, HeaderBytes& f) {
   auto b = f.at(0, 16);
+  if (b.size() < 8) throw io_error(path, "truncated TIFF: the file ends inside its 8-byte header");
   bool le = b[0] == 'I';
   auto u16 = [&](const unsigned char* p) { return le ? le16(p) : be16(p); };
   auto u32 = [&](const unsigned char* p) { return le ? le32(p) : be32(p); };
@@ -142,7 +143,9 @@ RasterHeader tiff_header(const std::string& path, HeaderBytes& f) {
     std::uint64_t count = big ? u64(e + 4) : u32(e + 4);
     const unsigned char* v = e + value_off;
     // SHORT values sit in the first two bytes of the value field; LONG/LONG8 fill it.
-    double value = type == 3 ? u16(v) : type == 4 ? u32(v) : type == 16 ? double(u64(v)) : 0;
+    // LONG8 (type 16) exists only in BigTIFF, whose 8-byte value field can hold it; in a classic
+    // TIFF's 4-byte field it would read past the entry (a fuzzer found that).
+    double value = type == 3 ? u16(v) : type == 4 ? u32(v) : (type == 16 && big) ? double(u64(v)) : 0;
     if (tag == 256) h.width = value;
     if (tag == 257) h.height = value;
     if (tag == 277) spp = value;
