@@ -15,11 +15,17 @@ bool use_avx2() {
   return yes;
 }
 
+bool use_avx512() {
+  static const bool yes = __builtin_cpu_supports("avx512f");
+  return yes;
+}
+
 }  // namespace
 
-const char* simd_variant() { return use_avx2() ? "avx2" : "sse2"; }
+const char* simd_variant() { return use_avx512() ? "avx512f" : use_avx2() ? "avx2" : "sse2"; }
 
 void atan2_f32(const float* y, const float* x, float* out, index_t n) {
+  if (use_avx512()) return atan2_f32_avx512(y, x, out, n);
   if (use_avx2()) return atan2_f32_avx2(y, x, out, n);
   index_t j = 0;
   for (; j + 4 <= n; j += 4)
@@ -34,6 +40,7 @@ void atan2_f32(const float* y, const float* x, float* out, index_t n) {
 }
 
 void atan2_f64(const double* y, const double* x, double* out, index_t n) {
+  if (use_avx512()) return atan2_f64_avx512(y, x, out, n);
   if (use_avx2()) return atan2_f64_avx2(y, x, out, n);
   index_t j = 0;
   for (; j + 2 <= n; j += 2)
@@ -42,6 +49,7 @@ void atan2_f64(const double* y, const double* x, double* out, index_t n) {
 }
 
 void atan2_f64_for_float(const double* y, const double* x, double* out, index_t n) {
+  if (use_avx512()) return atan2_f64_for_float_avx512(y, x, out, n);
   if (use_avx2()) return atan2_f64_for_float_avx2(y, x, out, n);
   index_t j = 0;
   for (; j + 2 <= n; j += 2)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Vector atan2 for the edge-map directions: SLEEF's 1.0-ulp functions, chosen once at run time
-// (AVX2+FMA when the CPU has them, SSE2 otherwise) so one binary runs on any x86-64. Lanes are
+// (AVX-512F, else AVX2+FMA, else SSE2) so one binary runs on any x86-64. Lanes are
 // independent, so a sample's result does not depend on where it falls in a vector, a tile or a
 // thread's share. The AVX2 and SSE2 variants may differ from each other by an ulp; a given
 // machine always uses the same one.
@@ -23,10 +23,13 @@ void atan2_f64_for_float(const double* y, const double* x, double* out, index_t 
 void hypot2_f32(const float* a, const float* b, float* out, index_t n);
 void hypot3_f32(const float* a, const float* b, const float* c, float* out, index_t n);
 
-/// The variant in use: "avx2" or "sse2".
+/// The variant in use: "avx512f", "avx2" or "sse2".
 const char* simd_variant();
 
-// The AVX2 variants, compiled in their own translation unit with -mavx2 -mfma.
+// The AVX-512 and AVX2 variants, compiled in their own translation units (-mavx512f; -mavx2 -mfma).
+void atan2_f32_avx512(const float* y, const float* x, float* out, index_t n);
+void atan2_f64_avx512(const double* y, const double* x, double* out, index_t n);
+void atan2_f64_for_float_avx512(const double* y, const double* x, double* out, index_t n);
 void atan2_f32_avx2(const float* y, const float* x, float* out, index_t n);
 void atan2_f64_avx2(const double* y, const double* x, double* out, index_t n);
 void atan2_f64_for_float_avx2(const double* y, const double* x, double* out, index_t n);
