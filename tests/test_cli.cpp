@@ -182,3 +182,50 @@ sys.exit(0 if ok else 1)
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 #endif
+
+#ifdef GRADMAP_HAVE_ITK
+TEST(Cli, SlicesDifferentiateOnlyWithinEachSlice) {
+  TempDir d;
+  const std::string vol = source_path("sample_images/head_phantom.nii.gz");
+  auto r = run_cli("gradient " + shell_quote(vol) + " -o " + shell_quote(d / "out") + " --slices --format npy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(listing(d / "out"), (std::vector<std::string>{"head_phantom_gx.npy", "head_phantom_gy.npy"}));
+  const auto check = run_python(R"(
+import sys, numpy as np, nibabel as nib
+src = nib.load(sys.argv[1]); d = sys.argv[2]
+v = np.asarray(src.dataobj).transpose(2, 1, 0)      # nibabel (x, y, z) -> numpy (z, y, x)
+zx, zy, zz = src.header.get_zooms()[:3]
+gy, gx = np.gradient(v, np.float32(zy), np.float32(zx), axis=(1, 2))
+ok = np.array_equal(np.load(d + '/out/head_phantom_gy.npy'), gy) and np.array_equal(np.load(d + '/out/head_phantom_gx.npy'), gx)
+sys.exit(0 if ok else 1)
+)", shell_quote(vol) + " " + shell_quote(d.path().string()));
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+TEST(Cli, PhysicalFrameRotatesButKeepsTheMagnitude) {
+  TempDir d;
+  const std::string vol = source_path("sample_images/head_phantom.nii.gz");
+  auto a = run_cli("gradient " + shell_quote(vol) + " -o " + shell_quote(d / "index") + " --format npy");
+  auto b = run_cli("gradient " + shell_quote(vol) + " -o " + shell_quote(d / "world") + " --format npy --physical-frame");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const auto check = run_python(R"(
+import sys, numpy as np, nibabel as nib
+src = nib.load(sys.argv[1]); d = sys.argv[2]
+gi = np.stack([np.load(f'{d}/index/head_phantom_{c}.npy') for c in ('gz', 'gy', 'gx')]).astype(np.float64)
+gw = np.stack([np.load(f'{d}/world/head_phantom_{c}.npy') for c in ('gz', 'gy', 'gx')]).astype(np.float64)
+# numpy-order direction: nibabel's affine columns divided by the zooms, in (x, y, z) world/index order,
+# reversed on both axes; then ITK's LPS frame flips x and y of nibabel's RAS.
+A = src.affine[:3, :3] / np.array(src.header.get_zooms()[:3])
+D = (np.diag([-1, -1, 1]) @ A)[::-1, ::-1]
+expect = np.einsum('ij,j...->i...', D, gi)
+ok = np.allclose(gw, expect, atol=1e-3 * np.abs(gi).max())
+ok = ok and np.allclose(np.linalg.norm(gw, axis=0), np.linalg.norm(gi, axis=0), atol=1e-3 * np.abs(gi).max())
+ok = ok and not np.allclose(gw, gi)
+sys.exit(0 if ok else 1)
+)", shell_quote(vol) + " " + shell_quote(d.path().string()));
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  auto bad = run_cli("gradient " + shell_quote(vol) + " -o " + shell_quote(d / "x") + " --physical-frame --axis x");
+  EXPECT_EQ(bad.exit_code, 4);
+}
+#endif
