@@ -58,11 +58,13 @@ void atan2_f64_for_float(const double* y, const double* x, double* out, index_t 
 }
 
 void hypot2_f32(const float* a, const float* b, float* out, index_t n) {
+  if (use_avx512()) return hypot2_f32_avx512(a, b, out, n);
   if (use_avx2()) return hypot2_f32_avx2(a, b, out, n);
   for (index_t j = 0; j < n; ++j) out[j] = hypot_f32_ref(a[j], b[j]);
 }
 
 void hypot3_f32(const float* a, const float* b, const float* c, float* out, index_t n) {
+  if (use_avx512()) return hypot3_f32_avx512(a, b, c, out, n);
   if (use_avx2()) return hypot3_f32_avx2(a, b, c, out, n);
   for (index_t j = 0; j < n; ++j) out[j] = hypot_f32_ref(a[j], b[j], c[j]);
 }

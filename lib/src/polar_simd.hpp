@@ -30,6 +30,8 @@ const char* simd_variant();
 void atan2_f32_avx512(const float* y, const float* x, float* out, index_t n);
 void atan2_f64_avx512(const double* y, const double* x, double* out, index_t n);
 void atan2_f64_for_float_avx512(const double* y, const double* x, double* out, index_t n);
+void hypot2_f32_avx512(const float* a, const float* b, float* out, index_t n);
+void hypot3_f32_avx512(const float* a, const float* b, const float* c, float* out, index_t n);
 void atan2_f32_avx2(const float* y, const float* x, float* out, index_t n);
 void atan2_f64_avx2(const double* y, const double* x, double* out, index_t n);
 void atan2_f64_for_float_avx2(const double* y, const double* x, double* out, index_t n);
