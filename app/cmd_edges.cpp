@@ -40,30 +40,13 @@ Runner setup_edges(CLI::App& app) {
       "  gradmap edges photo.png -o out --format tiff        # float32 values: np.hypot / np.arctan2\n"
       "  gradmap edges ct.nii.gz -o out --overview ct.png    # NIfTI maps in mm units + a picture");
   return [c] {
-    std::error_code ec;
-    std::filesystem::create_directories(c->outdir, ec);
-    if (!std::filesystem::is_directory(c->outdir)) {
-      report_error(c->outdir + ": cannot create output directory" + (ec ? ": " + ec.message() : ""));
-      return static_cast<int>(kOutputError);
-    }
-    const auto command = make_edges_command(c->settings);
-    int rc = kOk;
-    for (const auto& in : c->inputs) {
-      FileControl control;
-      control.outdir = c->outdir;
-      if (!c->overview.empty())
-        control.overview =
-            c->inputs.size() == 1
-                ? c->overview
-                : (std::filesystem::path(c->outdir) / (stem_of(in) + "_overview.png")).string();
-      const FileOutcome r = command->run(in, control);
-      // Outputs are listed once the file is complete, as before the pipeline was shared.
-      if (!c->quiet && r.code == kOk)
-        for (const auto& p : r.outputs) std::cout << p << "\n";
-      if (r.code != kOk) report_error(r.reason);
-      if (r.code != kOk && rc == kOk) rc = r.code;
-    }
-    return rc;
+    std::function<std::string(const std::string&)> overview;
+    if (!c->overview.empty())
+      overview = [c](const std::string& in) {
+        return c->inputs.size() == 1 ? c->overview
+                                     : (std::filesystem::path(c->outdir) / (stem_of(in) + "_overview.png")).string();
+      };
+    return run_inputs(*make_edges_command(c->settings), c->inputs, c->outdir, c->quiet, overview);
   };
 }
 

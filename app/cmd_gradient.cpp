@@ -36,26 +36,7 @@ Runner setup_gradient(CLI::App& app) {
       "                                                     # = np.gradient(f, 0.5, axis=-1, edge_order=2)\n"
       "  gradmap gradient ct.nii.gz -o out                  # header spacing (mm), NIfTI out\n"
       "  gradmap gradient f.npy -o out --coords x=xs.npy    # non-uniform coordinates along x");
-  return [c] {
-    std::error_code ec;
-    std::filesystem::create_directories(c->outdir, ec);
-    if (!std::filesystem::is_directory(c->outdir)) {
-      report_error(c->outdir + ": cannot create output directory" + (ec ? ": " + ec.message() : ""));
-      return static_cast<int>(kOutputError);
-    }
-    const auto command = make_gradient_command(c->settings);
-    FileControl control;
-    control.outdir = c->outdir;
-    int rc = kOk;
-    for (const auto& in : c->inputs) {
-      const FileOutcome r = command->run(in, control);
-      if (!c->quiet)
-        for (const auto& p : r.outputs) std::cout << p << "\n";
-      if (r.code != kOk) report_error(r.reason);
-      if (r.code != kOk && rc == kOk) rc = r.code;
-    }
-    return rc;
-  };
+  return [c] { return run_inputs(*make_gradient_command(c->settings), c->inputs, c->outdir, c->quiet); };
 }
 
 }  // namespace gradmap::cli

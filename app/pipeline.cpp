@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <iostream>
 #include <new>
 #include <sstream>
 
@@ -399,6 +400,28 @@ std::unique_ptr<FileCommand> make_gradient_command(const GradientSettings& s) {
 
 std::unique_ptr<FileCommand> make_edges_command(const EdgesSettings& s) {
   return std::make_unique<EdgesFile>(s);
+}
+
+int run_inputs(const FileCommand& command, const std::vector<std::string>& inputs, const std::string& outdir,
+               bool quiet, const std::function<std::string(const std::string&)>& overview_for) {
+  std::error_code ec;
+  std::filesystem::create_directories(outdir, ec);
+  if (!std::filesystem::is_directory(outdir)) {
+    report_error(outdir + ": cannot create output directory" + (ec ? ": " + ec.message() : ""));
+    return kOutputError;
+  }
+  int rc = kOk;
+  for (const auto& in : inputs) {
+    FileControl control;
+    control.outdir = outdir;
+    if (overview_for) control.overview = overview_for(in);
+    const FileOutcome r = command.run(in, control);
+    if (!quiet && r.code == kOk)
+      for (const auto& p : r.outputs) std::cout << p << "\n";
+    if (r.code != kOk) report_error(r.reason);
+    if (r.code != kOk && rc == kOk) rc = r.code;
+  }
+  return rc;
 }
 
 }  // namespace gradmap::cli

@@ -114,6 +114,12 @@ void add_edges_options(CLI::App* sub, EdgesSettings& s);
 std::unique_ptr<FileCommand> make_gradient_command(const GradientSettings& s);
 std::unique_ptr<FileCommand> make_edges_command(const EdgesSettings& s);
 
+/// The single-file commands' loop: creates `outdir`, runs every input, lists each input's outputs
+/// once it is complete (unless `quiet`), reports failures and returns the first failure's code.
+/// `overview_for(input)` gives the edges --overview path for an input (null: none).
+int run_inputs(const FileCommand& command, const std::vector<std::string>& inputs, const std::string& outdir,
+               bool quiet, const std::function<std::string(const std::string&)>& overview_for = nullptr);
+
 /// Output paths write_result() produces for one product (one per series entry for display formats).
 std::vector<std::string> output_paths(const Image& like, const std::string& outdir, const std::string& stem,
                                       const std::string& suffix, const std::string& ext);
