@@ -18,7 +18,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "gradmap/render.hpp"
-#include "half.hpp"
+#include "numeric.hpp"
 
 namespace gradmap {
 namespace {
@@ -43,12 +43,10 @@ const cv::Scalar kDimText(170, 170, 170);
 const cv::Scalar kFrame(96, 96, 96);
 constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
 
+/// Any element as a double (numpy's float16 widened exactly).
 template <class T>
 inline double load(const T& v) {
-  if constexpr (std::is_same_v<T, float16_t>)
-    return static_cast<double>(detail::half_to_float(v.bits));
-  else
-    return static_cast<double>(v);
+  return detail::cvt<double>(v);
 }
 
 std::string format_value(double v) {

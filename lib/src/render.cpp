@@ -18,7 +18,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
 
-#include "half.hpp"
+#include "numeric.hpp"
 
 namespace gradmap {
 namespace {
@@ -26,12 +26,10 @@ namespace {
 // Elements per parallel task: large enough that TBB's overhead is noise next to the loop body.
 constexpr index_t kGrain = index_t{1} << 16;
 
+/// Any element as a double (numpy's float16 widened exactly).
 template <class T>
 inline double load(const T& v) {
-  if constexpr (std::is_same_v<T, float16_t>)
-    return static_cast<double>(detail::half_to_float(v.bits));
-  else
-    return static_cast<double>(v);
+  return detail::cvt<double>(v);
 }
 
 // to_chars gives the shortest text that reads back to the same double, and neither it nor
