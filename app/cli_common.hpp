@@ -31,6 +31,7 @@ struct ComputeOptions {
   bool pixel_units = false;
   bool slices = false;
   bool physical_frame = false;    ///< --physical-frame: components along the world axes
+  int png_compression = -1;       ///< --png-compression 0-9; -1: OpenCV's default (fastest)
   std::string format;             ///< output format (extension), empty: the input's family
   std::string max_memory;         ///< e.g. 4G; empty: half of RAM
 };
@@ -88,7 +89,8 @@ std::vector<std::string> series_names(const Image& img);
 std::vector<std::string> write_result(const Array& values, const Image& like, const std::string& input,
                                       const std::string& outdir, const std::string& stem,
                                       const std::string& suffix, const std::string& ext,
-                                      const std::function<Array(const Array&, index_t)>& to_display);
+                                      const std::function<Array(const Array&, index_t)>& to_display,
+                                      int png_compression = -1);
 
 /// Runs `step` and maps gradmap's exceptions to exit codes, printing "gradmap: <message>".
 /// `io_code` is the code for IoError in this step (input or output).

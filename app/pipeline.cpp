@@ -353,7 +353,8 @@ FileOutcome FileCommand::run(const std::string& input, const FileControl& contro
       like.format = img.format;
       // series_names() reads the series length from the pixel array's first extent.
       like.pixels = p.values;
-      auto written = write_result(p.values, like, input, control.outdir, stem, p.suffix, ext, p.to_display);
+      auto written = write_result(p.values, like, input, control.outdir, stem, p.suffix, ext, p.to_display,
+                                  compute_options().png_compression);
       out.outputs.insert(out.outputs.end(), written.begin(), written.end());
     });
     if (out.code != kOk) break;

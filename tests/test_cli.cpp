@@ -229,3 +229,23 @@ sys.exit(0 if ok else 1)
   EXPECT_EQ(bad.exit_code, 4);
 }
 #endif
+
+#ifdef GRADMAP_HAVE_OPENCV
+TEST(Cli, PngCompressionTradesSizeNotPixels) {
+  TempDir d;
+  const std::string img = source_path("sample_images/ascent_gray.png");
+  for (const char* level : {"0", "9"}) {
+    auto r = run_cli("edges " + shell_quote(img) + " -o " + shell_quote(d / level) + " -q --png-compression " + level);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  EXPECT_GT(fs::file_size(d / "0/ascent_gray_mag.png"), fs::file_size(d / "9/ascent_gray_mag.png"));
+  const auto same = run_python(R"(
+import sys, cv2, numpy as np
+a = cv2.imread(sys.argv[1] + '/0/ascent_gray_mag.png', cv2.IMREAD_UNCHANGED)
+b = cv2.imread(sys.argv[1] + '/9/ascent_gray_mag.png', cv2.IMREAD_UNCHANGED)
+sys.exit(0 if a is not None and np.array_equal(a, b) else 1)
+)", shell_quote(d.path().string()));
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(run_cli("edges " + shell_quote(img) + " -o " + shell_quote(d / "x") + " --png-compression 10").exit_code, 2);
+}
+#endif

@@ -409,6 +409,8 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
   std::vector<unsigned char> bytes;
   std::vector<int> params;
   if (jpeg) params = {cv::IMWRITE_JPEG_QUALITY, 95};
+  if (!jpeg && !tiff && image.png_compression >= 0)
+    params = {cv::IMWRITE_PNG_COMPRESSION, std::min(9, image.png_compression)};
   try {
     QuietOpenCv quiet;
     // Encoding to memory keeps the format tied to the final extension, whatever the temporary's name.
