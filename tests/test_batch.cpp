@@ -2,6 +2,9 @@
 // `gradmap batch` end to end on real folders: bad files of every kind are reported and the rest
 // finish, a batch killed midway leaves only complete outputs and --skip-existing finishes exactly
 // the rest, shards partition the inputs, and the report lists every input.
+// The folders these tests build mix PNG, JPEG, NIfTI and DICOM: they need both IO backends.
+#if defined(GRADMAP_HAVE_OPENCV) && defined(GRADMAP_HAVE_ITK)
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -363,3 +366,5 @@ for p in ['a.npy', 'keep/b.npy', 'scratch/c.npy', 'keep/d_old.npy']:
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_NE(wrong.err.find("--y-up applies to --mode edges only"), std::string::npos) << wrong.err;
 }
+
+#endif  // GRADMAP_HAVE_OPENCV && GRADMAP_HAVE_ITK
