@@ -54,6 +54,14 @@ inline IoError io_error(const std::string& path, const std::string& reason) {
   return IoError("'" + path + "': " + reason);
 }
 
+/// A count held in a double (sizes from untrusted headers can exceed any integer type) as
+/// decimal text; casting such a double to an integer would be undefined behaviour.
+inline std::string count_text(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f", v);
+  return buf;
+}
+
 /// "1.5 GiB" — for memory-limit messages.
 inline std::string human_bytes(double bytes) {
   const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};

@@ -234,8 +234,8 @@ void check_nifti_complete(const std::string& path) {
       throw io_error(path, std::string("truncated or corrupt NIfTI: its gzip stream is damaged (") + msg + ")");
   }
   if (have < need)
-    throw io_error(path, "truncated NIfTI: the header needs " + std::to_string(std::int64_t(need)) +
-                             " bytes, the file holds " + std::to_string(std::int64_t(have)));
+    throw io_error(path, "truncated NIfTI: the header needs " + count_text(need) +
+                             " bytes, the file holds " + count_text(have));
 }
 
 /// MetaIO prints "data not read completely" for a short or missing data section and returns the
@@ -304,8 +304,8 @@ void check_metaimage_complete(const std::string& path) {
     have = double(st.st_size);
   }
   if (have < need)
-    throw io_error(path, "truncated MetaImage: DimSize needs " + std::to_string(std::int64_t(need)) +
-                             " data bytes, there are " + std::to_string(std::int64_t(std::max(0.0, have))));
+    throw io_error(path, "truncated MetaImage: DimSize needs " + count_text(need) +
+                             " data bytes, there are " + count_text(std::max(0.0, have)));
 }
 
 bool is_long_vr(unsigned char c0, unsigned char c1) {
@@ -521,7 +521,7 @@ void check_header(const std::string& path, const ItkHeader& h, Family f, std::si
   // The raw buffer, plus a second one while components are moved to their own axis.
   double per_sample = static_cast<double>(dtype_size(t)) * (h.components > 1 ? 2 : 1);
   std::string what = "a ";
-  for (std::size_t i = 0; i < h.dims.size(); ++i) what += (i ? " × " : "") + std::to_string(std::int64_t(h.dims[i]));
+  for (std::size_t i = 0; i < h.dims.size(); ++i) what += (i ? " × " : "") + count_text(h.dims[i]);
   what += std::string(" ") + dtype_name(t) + " " + family_title(f) + " image";
   check_memory(path, dims, per_sample, max_memory, what);
 }
@@ -600,10 +600,10 @@ Image read_dicom_series(const std::string& dir, const ReadOptions& options) {
   const ItkHeader& first = slices.front().h;
   for (Slice& s : slices) {
     if (s.h.dims[0] != first.dims[0] || s.h.dims[1] != first.dims[1])
-      throw io_error(dir, "'" + s.file + "' has " + std::to_string(std::int64_t(s.h.dims[0])) + " × " +
-                              std::to_string(std::int64_t(s.h.dims[1])) + " pixels but '" + slices.front().file +
-                              "' has " + std::to_string(std::int64_t(first.dims[0])) + " × " +
-                              std::to_string(std::int64_t(first.dims[1])));
+      throw io_error(dir, "'" + s.file + "' has " + count_text(s.h.dims[0]) + " × " +
+                              count_text(s.h.dims[1]) + " pixels but '" + slices.front().file +
+                              "' has " + count_text(first.dims[0]) + " × " +
+                              count_text(first.dims[1]));
     for (int i = 0; i < 3; ++i) s.position += s.h.origin[i] * first.direction[i][2];
   }
   std::stable_sort(slices.begin(), slices.end(), [](const Slice& a, const Slice& b) { return a.position < b.position; });

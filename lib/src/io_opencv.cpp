@@ -312,7 +312,7 @@ Image read(const std::string& path, const ReadOptions& options) {
   // At the peak the decoder's Mat and gradmap's array (native, or 4-byte luminance) coexist.
   double decoded = h.channels * h.bytes_per_sample;
   check_memory(path, {h.width, h.height}, decoded + std::max(decoded, 4.0), options.max_memory,
-               "a " + std::to_string(std::int64_t(h.width)) + " × " + std::to_string(std::int64_t(h.height)) + " " +
+               "a " + count_text(h.width) + " × " + count_text(h.height) + " " +
                    h.format + " image");
   cv::Mat m;
   try {
