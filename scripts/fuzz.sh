@@ -40,7 +40,9 @@ for t in "${targets[@]}"; do
   echo "fuzz: $t for ${seconds}s"
   # -rss_limit_mb / -malloc_limit_mb: an input that makes gradmap allocate more than the fuzzers'
   # max_memory budget allows (64 MiB) plus the decoders' working memory is a finding, not noise.
-  if ! "$build/fuzz/$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=512 \
+  # A fixed seed (GRADMAP_FUZZ_SEED, default 1) makes a CI run replayable: the same binary and
+  # corpus mutate in the same order. Set it to 0 for libFuzzer's random seed when hunting.
+  if ! "$build/fuzz/$t" -seed="${GRADMAP_FUZZ_SEED:-1}" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -malloc_limit_mb=512 \
       -max_len=65536 -print_final_stats=1 -artifact_prefix="$crashes/" "$corpus" "$root/fuzz/corpus/$t" \
       >"$log" 2>&1; then
     echo "fuzz: $t FAILED — see $log and $crashes" >&2
