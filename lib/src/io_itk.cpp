@@ -165,8 +165,9 @@ std::uint32_t le16_at(const std::vector<unsigned char>& b, std::size_t i) { retu
 
 /// NIfTI's reader zero-fills voxels missing from a truncated file and carries on, so compare what
 /// the header needs (vox_offset + voxels × bitpix / 8) with what the file holds: its size, or for
-/// .nii.gz the length of the decompressed stream (which also catches a cut gzip stream).
-void check_nifti_complete(const std::string& path) {
+/// .nii.gz the length of the decompressed stream (which also catches a cut gzip stream). With
+/// `data_size` false only the header's sanity is checked (before ITK parses it).
+void check_nifti_complete(const std::string& path, bool data_size) {
   gzFile gz = gzopen(path.c_str(), "rb");
   if (!gz) throw io_error(path, "cannot open for reading");
   struct Closer {
@@ -208,6 +209,17 @@ void check_nifti_complete(const std::string& path) {
   } else {
     return;  // not NIfTI-1/2 single-file: ITK reports it
   }
+  // ITK's NIfTI reader aborts the whole process (vnl's assert_finite) when the voxel sizes or the
+  // qform/sform hold NaN or Inf, so refuse those first: pixdim, quatern_b..qoffset_z, srow_x..z.
+  auto all_finite = [&](int at, int count, auto tag) {
+    for (int k = 0; k < count; ++k)
+      if (!std::isfinite(double(rd(at + k * int(sizeof tag), tag)))) return false;
+    return true;
+  };
+  const bool finite = version_size == 348
+                          ? all_finite(76, 8, float{}) && all_finite(256, 6, float{}) && all_finite(280, 12, float{})
+                          : all_finite(104, 8, double{}) && all_finite(352, 6, double{}) && all_finite(400, 12, double{});
+  if (!finite) throw io_error(path, "corrupt NIfTI header: NaN or infinite voxel size, qform or sform");
   // ITK's NIfTI reader prints a complaint about such headers and may still return an image, so
   // refuse them here: the dimension count, every dimension and the bits per voxel must make sense.
   if (nd < 1 || nd > 7) throw io_error(path, "corrupt NIfTI header: dim[0] = " + std::to_string(nd) + " (must be 1 to 7)");
@@ -219,6 +231,7 @@ void check_nifti_complete(const std::string& path) {
   }
   if (bitpix != 8 && bitpix != 16 && bitpix != 24 && bitpix != 32 && bitpix != 64 && bitpix != 128 && bitpix != 256)
     throw io_error(path, "corrupt NIfTI header: bitpix = " + std::to_string(int(bitpix)) + " bits per voxel");
+  if (!data_size) return;  // the header alone: checked before ITK parses it
   double need = vox_offset + voxels * bitpix / 8;
   double have = 0;
   if (gzdirect(gz)) {
@@ -527,11 +540,14 @@ void check_header(const std::string& path, const ItkHeader& h, Family f, std::si
 }
 
 Image read_file(const std::string& path, Family f, const ReadOptions& options) {
-  if (f == Family::metaimage) check_metaimage_complete(path);  // before MetaIO parses it
+  // Both checks run before ITK parses the header: MetaIO hangs and ITK's NIfTI reader aborts on
+  // some malformed headers.
+  if (f == Family::metaimage) check_metaimage_complete(path);
+  if (f == Family::nifti) check_nifti_complete(path, /*data_size=*/false);
   itk::ImageIOBase::Pointer io = open_header(path, f);
   ItkHeader h = header_of(*io);
   check_header(path, h, f, options.max_memory);
-  if (f == Family::nifti) check_nifti_complete(path);
+  if (f == Family::nifti) check_nifti_complete(path, /*data_size=*/true);
   Array raw(dtype_of_component(path, h.component), numpy_shape(h));
   read_pixels(path, *io, raw.data(), f);
   // GDCM reports a single slice as x × y × 1 so that it can carry the slice position; a 2-D image
