@@ -258,33 +258,65 @@ void check_nifti_complete(const std::string& path, bool data_size) {
 void check_metaimage_complete(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw io_error(path, "cannot open for reading");
+  // MetaIO's header parser hangs or misreads on malformed lines, so the header is validated here
+  // first, strictly: every line "Key = Value", NDims before DimSize, numbers that parse.
+  auto bad = [&](const std::string& why) { return io_error(path, "corrupt MetaImage header: " + why); };
   std::vector<std::int64_t> dims;
-  std::int64_t channels = 1, elem = 0;
+  std::int64_t channels = 1, elem = 0, ndims = 0;
   bool compressed = false;
   std::string data_file, line;
-  while (std::getline(in, line) && in.tellg() < (1 << 16)) {
+  int lineno = 0;
+  while (data_file.empty() && std::getline(in, line)) {
+    ++lineno;
+    if (in.tellg() > (1 << 16)) throw bad("no ElementDataFile line in the first 64 KiB");
     const auto eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+    std::string key = eq == std::string::npos ? line : line.substr(0, eq);
+    std::string value = eq == std::string::npos ? "" : line.substr(eq + 1);
     auto trim = [](std::string& t) {
       t.erase(0, t.find_first_not_of(" \t\r"));
       t.erase(t.find_last_not_of(" \t\r") + 1);
     };
     trim(key);
     trim(value);
-    if (key == "NDims") {
-      // MetaIO loops forever on a negative NDims; anything outside 1..8 is refused here.
-      const long long nd = std::atoll(value.c_str());
-      if (nd < 1 || nd > 8) throw io_error(path, "corrupt MetaImage header: NDims = " + value + " (must be 1 to 8)");
-    } else if (key == "DimSize") {
+    if (key.empty() && value.empty()) continue;
+    const bool key_ok = !key.empty() && std::all_of(key.begin(), key.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '_';
+    });
+    if (eq == std::string::npos || !key_ok) throw bad("line " + std::to_string(lineno) + " is not 'Key = Value'");
+    // Every token of a numeric field must be a finite number (MetaIO's stream loops are not robust).
+    auto numbers = [&](std::size_t expect) {
       std::istringstream ss(value);
-      std::int64_t d;
-      while (ss >> d) {
-        if (d < 1) throw io_error(path, "corrupt MetaImage header: DimSize " + value + " (sizes must be positive)");
-        dims.push_back(d);
+      std::vector<double> v;
+      std::string tok;
+      while (ss >> tok) {
+        char* end = nullptr;
+        const double d = std::strtod(tok.c_str(), &end);
+        if (end == tok.c_str() || *end != '\0' || !std::isfinite(d)) throw bad(key + " = " + value.substr(0, 40));
+        v.push_back(d);
       }
+      if (expect && v.size() != expect)
+        throw bad(key + " has " + std::to_string(v.size()) + " values, NDims needs " + std::to_string(expect));
+      return v;
+    };
+    if (key == "NDims") {
+      const auto v = numbers(1);
+      if (v[0] != std::floor(v[0]) || v[0] < 1 || v[0] > 8) throw bad("NDims = " + value + " (must be 1 to 8)");
+      ndims = static_cast<std::int64_t>(v[0]);
+    } else if (key == "DimSize" || key == "ElementSpacing" || key == "ElementSize" || key == "Offset" ||
+               key == "Position" || key == "Origin" || key == "CenterOfRotation" || key == "TransformMatrix" ||
+               key == "Rotation" || key == "Orientation") {
+      if (ndims == 0) throw bad(key + " comes before NDims");
+      const bool matrix = key == "TransformMatrix" || key == "Rotation" || key == "Orientation";
+      const auto v = numbers(static_cast<std::size_t>(matrix ? ndims * ndims : ndims));
+      if (key == "DimSize")
+        for (double d : v) {
+          if (d < 1 || d != std::floor(d) || d > 9e15) throw bad("DimSize " + value + " (sizes must be positive integers)");
+          dims.push_back(static_cast<std::int64_t>(d));
+        }
     } else if (key == "ElementNumberOfChannels") {
-      channels = std::max<std::int64_t>(1, std::atoll(value.c_str()));
+      const auto v = numbers(1);
+      if (v[0] < 1 || v[0] > 1024 || v[0] != std::floor(v[0])) throw bad("ElementNumberOfChannels = " + value);
+      channels = static_cast<std::int64_t>(v[0]);
     } else if (key == "CompressedData") {
       compressed = value == "True" || value == "true";
     } else if (key == "ElementType") {
@@ -294,11 +326,14 @@ void check_metaimage_complete(const std::string& path) {
           {"MET_DOUBLE", 8}};
       for (const auto& [name, size] : sizes)
         if (value == name) elem = size;
+      if (elem == 0) throw bad("ElementType = " + value.substr(0, 40) + " is not a MetaImage scalar type");
     } else if (key == "ElementDataFile") {
+      if (value.empty()) throw bad("empty ElementDataFile");
       data_file = value;
-      break;
     }
   }
+  if (data_file.empty()) throw bad("no ElementDataFile line");
+  if (ndims == 0 || dims.empty() || elem == 0) throw bad("NDims, DimSize and ElementType are required");
   if (compressed || dims.empty() || elem == 0 || data_file.empty()) return;
   double need = double(channels) * double(elem);
   for (auto d : dims) need *= double(d);
