@@ -207,19 +207,24 @@ void check_nifti_complete(const std::string& path, bool data_size) {
     bitpix = rd(14, std::int16_t{});
     vox_offset = std::max(544.0, double(rd(168, std::int64_t{})));
   } else {
-    return;  // not NIfTI-1/2 single-file: ITK reports it
+    // ITK's reader is lenient about sizeof_hdr and would go on to parse whatever follows.
+    throw io_error(path, "not a valid NIfTI file: its header size field is neither 348 (NIfTI-1) nor 540 (NIfTI-2)");
   }
   // ITK's NIfTI reader aborts the whole process (vnl's assert_finite) when the voxel sizes or the
   // qform/sform hold NaN or Inf, so refuse those first: pixdim, quatern_b..qoffset_z, srow_x..z.
+  // Finite and below 1e15 in magnitude: no real voxel size or position comes near, and larger
+  // values overflow to Inf inside the reader's matrix arithmetic.
   auto all_finite = [&](int at, int count, auto tag) {
-    for (int k = 0; k < count; ++k)
-      if (!std::isfinite(double(rd(at + k * int(sizeof tag), tag)))) return false;
+    for (int k = 0; k < count; ++k) {
+      const double v = double(rd(at + k * int(sizeof tag), tag));
+      if (!(std::fabs(v) < 1e15)) return false;
+    }
     return true;
   };
   const bool finite = version_size == 348
                           ? all_finite(76, 8, float{}) && all_finite(256, 6, float{}) && all_finite(280, 12, float{})
                           : all_finite(104, 8, double{}) && all_finite(352, 6, double{}) && all_finite(400, 12, double{});
-  if (!finite) throw io_error(path, "corrupt NIfTI header: NaN or infinite voxel size, qform or sform");
+  if (!finite) throw io_error(path, "corrupt NIfTI header: NaN, infinite or absurdly large voxel size, qform or sform");
   // ITK's NIfTI reader prints a complaint about such headers and may still return an image, so
   // refuse them here: the dimension count, every dimension and the bits per voxel must make sense.
   if (nd < 1 || nd > 7) throw io_error(path, "corrupt NIfTI header: dim[0] = " + std::to_string(nd) + " (must be 1 to 7)");
