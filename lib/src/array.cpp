@@ -62,8 +62,13 @@ Shape c_strides(const Shape& extents) {
 }
 
 index_t shape_size(const Shape& extents) {
+  // A zero extent anywhere makes the product 0, even where a partial product would overflow.
+  for (index_t e : extents)
+    if (e == 0) return 0;
   index_t n = 1;
-  for (index_t e : extents) n *= e;
+  for (index_t e : extents)
+    if (e < 0 || __builtin_mul_overflow(n, e, &n))
+      throw ShapeError("shape " + shape_string(extents) + " has a negative extent or too many elements");
   return n;
 }
 

@@ -339,16 +339,18 @@ void check_metaimage_complete(const std::string& path) {
   }
   if (data_file.empty()) throw bad("no ElementDataFile line");
   if (ndims == 0 || dims.empty() || elem == 0) throw bad("NDims, DimSize and ElementType are required");
-  if (compressed || dims.empty() || elem == 0 || data_file.empty()) return;
-  double need = double(channels) * double(elem);
-  for (auto d : dims) need *= double(d);
-  double have;
+  double have = 0;
+  std::streamoff local_start = -1;
   if (data_file == "LOCAL") {
-    const auto pos = in.tellg();
-    if (pos < 0) return;
-    have = double(file_size(path)) - double(pos);
+    local_start = in.tellg();
+    if (local_start < 0) throw bad("the data section cannot be located");
+    have = double(file_size(path)) - double(local_start);
   } else {
-    if (data_file.find_first_of("%* ") != std::string::npos || data_file == "LIST") return;  // patterns, lists
+    // One detached data file only: MetaIO's file lists and printf-style patterns overrun buffers
+    // on malformed names, and gradmap writes neither.
+    if (data_file.find_first_of(" \t%*") != std::string::npos || data_file == "LIST")
+      throw bad("ElementDataFile '" + data_file.substr(0, 60) +
+                "': lists and patterns of data files are not supported, only LOCAL or one file name");
     const std::string dir = path.substr(0, path.find_last_of('/') + 1);
     const std::string data = data_file[0] == '/' ? data_file : dir + data_file;
     struct stat st {};
@@ -356,6 +358,9 @@ void check_metaimage_complete(const std::string& path) {
       throw io_error(path, "its data file '" + data_file + "' is missing or not a regular file");
     have = double(st.st_size);
   }
+  if (compressed) return;  // the compressed size says nothing; ITK checks the stream
+  double need = double(channels) * double(elem);
+  for (auto d : dims) need *= double(d);
   if (have < need)
     throw io_error(path, "truncated MetaImage: DimSize needs " + count_text(need) +
                              " data bytes, there are " + count_text(std::max(0.0, have)));
