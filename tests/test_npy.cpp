@@ -487,3 +487,15 @@ TEST(Npy, MissingFileAndDirectoryAreIoErrors) {
 }
 
 }  // namespace
+
+// Found by fuzz_npy: a zero extent after extents whose partial product overflows int64 is a valid,
+// empty array; shape arithmetic must not overflow on the way to 0.
+TEST(Npy, ZeroExtentAfterHugeExtentsIsAnEmptyArray) {
+  const gradmap::Array a =
+      gradmap::read_npy(std::string(GRADMAP_SOURCE_DIR) + "/tests/data/npy-zero-extent-huge-product.npy");
+  EXPECT_EQ(a.size(), 0);
+  ASSERT_GE(a.rank(), 2);
+  bool has_zero = false;
+  for (auto e : a.shape()) has_zero = has_zero || e == 0;
+  EXPECT_TRUE(has_zero);
+}
