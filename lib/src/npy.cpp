@@ -190,7 +190,8 @@ Array read_npy(const std::string& path) {
     fail(path, "read error in the data section");
   if (h.big_endian && dtype_size(h.dtype) > 1)
     byteswap(static_cast<unsigned char*>(a.data()), static_cast<std::size_t>(count), dtype_size(h.dtype));
-  if (h.fortran && h.shape.size() > 1) {
+  // An empty array has nothing to reorder (and its Fortran strides could overflow).
+  if (h.fortran && h.shape.size() > 1 && count > 0) {
     // Fortran order: the first index varies fastest. View the buffer that way and copy to C order.
     Shape strides(h.shape.size());
     index_t acc = 1;
