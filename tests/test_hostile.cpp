@@ -189,6 +189,64 @@ TEST(Hostile, PngWithinLimitsButWithoutDataIsRefused) {
   expect_refused(write(tmp / "nodata.png", png_ihdr(64, 64)), {});
 }
 
+/// A baseline JPEG frame header (SOF0) for w × h with one 8-bit component, then the end of image:
+/// a complete-looking file with no scan data at all.
+Bytes jpeg_sof_only(std::uint16_t w, std::uint16_t h) {
+  Bytes b = {0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8};
+  b.insert(b.end(), {static_cast<unsigned char>(h >> 8), static_cast<unsigned char>(h), static_cast<unsigned char>(w >> 8),
+                     static_cast<unsigned char>(w), 1, 1, 0x11, 0, 0xFF, 0xD9});
+  return b;
+}
+
+// Within --max-memory, a header still may not claim more pixels than the file's bytes can encode:
+// those images would make the decoder allocate a frame it can never fill.
+TEST(Hostile, SmallFilesClaimingLargeImagesAreRefusedAsTruncatedWithinMemory) {
+  TempDir tmp;
+  const ReadOptions roomy = limit(std::size_t{1} << 30);
+  // 64 MB of filtered rows cannot inflate from 45 bytes (deflate is at most 1032:1).
+  expect_refused(write(tmp / "ihdr.png", png_ihdr(8000, 8000)), {"truncated or corrupt png", "1032:1"}, roomy);
+  // One bit per 8×8 block at the very least: 250 000 blocks need 31 250 bytes.
+  expect_refused(write(tmp / "sof.jpg", jpeg_sof_only(4000, 4000)), {"truncated or corrupt jpeg", "31250"}, roomy);
+  expect_refused(write(tmp / "rows.bmp", bmp(4000, 4000, 12)), {"truncated bmp", "48000000"}, roomy);
+  expect_refused(write(tmp / "raw.pgm", std::string("P5\n64 64\n255\n") + std::string(4095, 'x')),
+                 {"truncated pnm", "4096"}, roomy);
+  expect_refused(write(tmp / "ascii.pbm", std::string("P1\n8 8\n") + std::string(63, '1')), {"truncated pnm", "64"},
+                 roomy);
+}
+
+// The check above must not refuse what compresses well for real: all-zero images written by
+// OpenCV at its strongest settings (a 1-bit PNG, the lowest-quality JPEG) still load.
+TEST(Hostile, HighlyCompressibleImagesAreNotMistakenForTruncated) {
+  TempDir tmp;
+  const auto r = gradmap_test::run_python(
+      "import sys, numpy as np, cv2\n"
+      "d = sys.argv[1]\n"
+      "z = np.zeros((3000, 4000), np.uint8)\n"
+      "cv2.imwrite(d + '/zeros.png', z, [cv2.IMWRITE_PNG_COMPRESSION, 9])\n"
+      "cv2.imwrite(d + '/bilevel.png', z, [cv2.IMWRITE_PNG_BILEVEL, 1, cv2.IMWRITE_PNG_COMPRESSION, 9])\n"
+      "cv2.imwrite(d + '/flat.jpg', z + 128, [cv2.IMWRITE_JPEG_QUALITY, 1])\n"
+      "cv2.imwrite(d + '/zeros.pgm', z)\n",
+      gradmap_test::shell_quote(tmp.path()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"zeros.png", "bilevel.png", "flat.jpg", "zeros.pgm"}) {
+    const gradmap::Image img = gradmap::read_image(tmp / name, limit(std::size_t{1} << 30));
+    EXPECT_EQ(img.pixels.shape(), (gradmap::Shape{3000, 4000})) << name;
+  }
+}
+
+// OpenCV's PNM tokenizer ends a number at any non-digit and swallows that byte, so "3#" is 3 and
+// the '#' starts no comment: the probe must agree (a fuzzer found an input on which it did not, and
+// OpenCV allocated a gigabyte the probe had not accounted for).
+TEST(Hostile, PnmHeaderIsTokenizedTheWayOpenCvDoesIt) {
+  TempDir tmp;
+  const gradmap::Image img = gradmap::read_image(write(tmp / "hash.pgm", std::string("P2\n3#\n2\n255\n1 2 3 4 5 6\n")));
+  ASSERT_EQ(img.pixels.shape(), (gradmap::Shape{2, 3}));
+  const auto* v = static_cast<const std::uint8_t*>(img.pixels.data());
+  for (int k = 0; k < 6; ++k) EXPECT_EQ(v[k], k + 1);
+  expect_refused(gradmap_test::source_path("tests/data/fuzz-regressions/pnm-comment-after-digits-oom.pbm"),
+                 {"truncated pnm", "323333 × 3163"}, limit(std::size_t{8} << 30));
+}
+
 #endif  // GRADMAP_HAVE_OPENCV
 
 #ifdef GRADMAP_HAVE_ITK

@@ -8,11 +8,13 @@
 #include <opencv2/imgproc.hpp>
 
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io_backend.hpp"
@@ -22,11 +24,15 @@ namespace {
 
 /// What a raster header says, enough to bound the decoder's memory.
 struct RasterHeader {
+  explicit RasterHeader(std::string family, double w = 0, double h = 0) : format(std::move(family)), width(w), height(h) {}
   std::string format;  // gradmap's family name: "png", "jpeg", ...
   double width = 0, height = 0;
   double channels = 1;          // after OpenCV's IMREAD_UNCHANGED expansion (palette → BGR(A))
   double bytes_per_sample = 1;  // of the decoded Mat
   bool gray_with_alpha = false;   // OpenCV expands these to BGRA; gradmap reads them as gray
+  // Set when the file is too short for the size its header claims. Reported after the memory
+  // check, whose message is the more useful one for a large image that is merely too large.
+  std::string too_short;
 };
 
 class HeaderBytes {
@@ -71,6 +77,16 @@ RasterHeader png_header(const std::string& path, HeaderBytes& f) {
   h.bytes_per_sample = depth == 16 ? 2 : 1;
   h.channels = (color == 0) ? 1 : 4;  // palette and gray+alpha may expand to BGRA
   h.gray_with_alpha = color == 4;
+  // The filtered rows (a filter byte each) inflate from the IDAT data, and deflate cannot expand
+  // more than 1032:1 (258 bytes from a 2-bit length/distance pair), so a small file claiming a huge
+  // image is corrupt whatever its chunks say.
+  const double samples_in_file = color == 2 ? 3 : color == 4 ? 2 : color == 6 ? 4 : 1;
+  // (Unrounded row bytes: a lower bound for interlaced images too, whose passes have more rows.)
+  const double rows = h.height * (1 + h.width * samples_in_file * std::max(depth, 1) / 8);
+  if (static_cast<double>(f.size()) * 1032 < rows)
+    h.too_short = "truncated or corrupt PNG: a " + count_text(h.width) + " × " + count_text(h.height) +
+                             " image cannot be compressed into " + count_text(double(f.size())) +
+                             " bytes (deflate's limit is 1032:1)";
   return h;
 }
 
@@ -94,11 +110,29 @@ RasterHeader jpeg_header(const std::string& path, HeaderBytes& f) {
     std::uint32_t len = be16(len_bytes.data());
     bool is_sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (is_sof) {
-      auto s = f.at(pos + 4, 6);
-      if (s.size() < 6) throw io_error(path, "truncated JPEG: the file ends inside the frame header");
+      auto s = f.at(pos + 4, 6 + 3 * 255);
+      if (s.size() < 6 || s.size() < 6u + 3u * s[5]) throw io_error(path, "truncated JPEG: the file ends inside the frame header");
       RasterHeader h{"jpeg", double(be16(&s[3])), double(be16(&s[1]))};
-      h.channels = s[5] == 1 ? 1 : 3;
+      const int components = s[5];
+      h.channels = components == 1 ? 1 : 3;
       if (h.width == 0) throw io_error(path, "corrupt JPEG: image width 0 in the frame header");
+      if (components == 0) throw io_error(path, "corrupt JPEG: no components in the frame header");
+      // Every 8×8 block of every component costs at least one bit (its DC code) in some scan: the
+      // component with the fewest blocks bounds the size of a complete file from below.
+      double hmax = 1, vmax = 1;
+      for (int c = 0; c < components; ++c) {
+        hmax = std::max(hmax, double(s[7 + 3 * c] >> 4));
+        vmax = std::max(vmax, double(s[7 + 3 * c] & 15));
+      }
+      double fewest = INFINITY;
+      for (int c = 0; c < components; ++c) {
+        const double hi = std::max(1, s[7 + 3 * c] >> 4), vi = std::max(1, s[7 + 3 * c] & 15);
+        fewest = std::min(fewest, std::ceil(std::ceil(h.width * hi / hmax) / 8) * std::ceil(std::ceil(h.height * vi / vmax) / 8));
+      }
+      if (static_cast<double>(f.size()) * 8 < fewest)
+        h.too_short = "truncated or corrupt JPEG: a " + count_text(h.width) + " × " + count_text(h.height) +
+                                 " image needs at least " + count_text(std::ceil(fewest / 8)) + " bytes, the file has " +
+                                 count_text(double(f.size()));
       return h;
     }
     if (marker == 0xDA || marker == 0xD9)
@@ -136,38 +170,56 @@ RasterHeader tiff_header(const std::string& path, HeaderBytes& f) {
   auto entries = f.at(ifd + count_size, static_cast<std::size_t>(n) * entry_size);
   if (entries.size() < n * entry_size) throw io_error(path, "truncated TIFF: the file ends inside the first image directory");
   RasterHeader h{"tiff"};
+  // libtiff reads these tags from any integer type, and the first value only; it is not worth
+  // predicting which of duplicated tags it keeps, so the largest is taken: the bound stays an
+  // upper bound. A value it could not read as an integer counts as the largest possible.
+  const std::size_t field = big ? 8 : 4;
+  auto first_value = [&](const unsigned char* e) -> double {
+    const std::uint32_t type = u16(e + 2);
+    const std::uint64_t count = big ? u64(e + 4) : u32(e + 4);
+    const unsigned char* v = e + value_off;
+    std::size_t size;
+    switch (type) {
+      case 1: case 6: size = 1; break;    // BYTE, SBYTE
+      case 3: case 8: size = 2; break;    // SHORT, SSHORT
+      case 4: case 9: size = 4; break;    // LONG, SLONG
+      case 16: case 17: size = 8; break;  // LONG8, SLONG8 (BigTIFF)
+      default: return INFINITY;
+    }
+    if (count == 0) return INFINITY;
+    std::vector<unsigned char> out;
+    if (count > field / size) {  // the field holds the values' offset
+      out = f.at(big ? u64(v) : u32(v), size);
+      if (out.size() < size) return INFINITY;
+      v = out.data();
+    } else if (size > field) {
+      return INFINITY;  // LONG8 in a classic TIFF's 4-byte field (a fuzzer found this overread)
+    }
+    const double x = size == 1 ? v[0] : size == 2 ? u16(v) : size == 4 ? u32(v) : double(u64(v));
+    const bool is_signed = type == 6 || type == 8 || type == 9 || type == 17;
+    const double top = std::ldexp(1.0, int(8 * size - 1));
+    return is_signed && x >= top ? x - 2 * top : x;
+  };
   double bits = 8, spp = 1;
   for (std::uint64_t i = 0; i < n; ++i) {
     const unsigned char* e = &entries[static_cast<std::size_t>(i) * entry_size];
-    std::uint32_t tag = u16(e), type = u16(e + 2);
-    std::uint64_t count = big ? u64(e + 4) : u32(e + 4);
-    const unsigned char* v = e + value_off;
-    // SHORT values sit in the first two bytes of the value field; LONG/LONG8 fill it.
-    // LONG8 (type 16) exists only in BigTIFF, whose 8-byte value field can hold it; in a classic
-    // TIFF's 4-byte field it would read past the entry (a fuzzer found that).
-    double value = type == 3 ? u16(v) : type == 4 ? u32(v) : (type == 16 && big) ? double(u64(v)) : 0;
-    if (tag == 256) h.width = value;
-    if (tag == 257) h.height = value;
-    if (tag == 277) spp = value;
-    if (tag == 258 && type == 3) {
-      // One BitsPerSample per sample; they are equal for every layout OpenCV decodes. When they
-      // do not fit in the value field, the field holds their offset.
-      if (count * 2 <= (big ? 8u : 4u)) {
-        bits = u16(v);
-      } else {
-        auto at = f.at(big ? u64(v) : u32(v), 2);
-        if (at.size() == 2) bits = u16(at.data());
-      }
-    }
+    const std::uint32_t tag = u16(e);
+    if (tag == 256) h.width = std::max(h.width, first_value(e));
+    if (tag == 257) h.height = std::max(h.height, first_value(e));
+    if (tag == 277) spp = std::max(spp, first_value(e));
+    if (tag == 258) bits = std::max(bits, first_value(e));  // equal for every sample OpenCV decodes
   }
-  if (h.width == 0 || h.height == 0) throw io_error(path, "corrupt TIFF: no image width or height in the first image directory");
+  if (!(h.width > 0 && h.height > 0) || !std::isfinite(h.width * h.height))
+    throw io_error(path, "corrupt TIFF: no valid image width or height in the first image directory");
+  if (!(spp <= 64 && bits <= 64))
+    throw io_error(path, "corrupt TIFF: " + count_text(spp) + " samples per pixel of " + count_text(bits) + " bits");
   h.channels = std::max(1.0, spp);
-  h.bytes_per_sample = std::ceil(std::min(64.0, std::max(bits, 8.0)) / 8);
+  h.bytes_per_sample = std::ceil(std::max(bits, 8.0) / 8);
   return h;
 }
 
 RasterHeader bmp_header(const std::string& path, HeaderBytes& f) {
-  auto b = f.at(0, 30);
+  auto b = f.at(0, 34);
   if (b.size() < 26) throw io_error(path, "truncated BMP: the file ends inside its header");
   RasterHeader h{"bmp"};
   std::uint32_t dib = le32(&b[14]);
@@ -180,35 +232,79 @@ RasterHeader bmp_header(const std::string& path, HeaderBytes& f) {
   }
   h.channels = 4;
   if (h.width == 0 || h.height == 0) throw io_error(path, "corrupt BMP: image size 0 in the header");
+  // Uncompressed rows (BI_RGB, BI_BITFIELDS; OS/2 headers have no compression field) are padded
+  // to 4 bytes and must all be in the file. RLE data can legitimately describe a large image in a
+  // few bytes (runs, skips, end of bitmap), so only --max-memory bounds it.
+  const double bpp = dib == 12 ? (b.size() >= 26 ? le16(&b[24]) : 0) : (b.size() >= 30 ? le16(&b[28]) : 0);
+  const std::uint32_t compression = dib == 12 ? 0 : (b.size() >= 34 ? le32(&b[30]) : 0);
+  if (compression == 0 || compression == 3) {
+    const double pitch = std::ceil(std::ceil(h.width * bpp / 8) / 4) * 4;
+    const double have = static_cast<double>(f.size()) - le32(&b[10]);
+    if (have < pitch * h.height)
+      h.too_short = "truncated BMP: a " + count_text(h.width) + " × " + count_text(h.height) + " image of " +
+                               count_text(bpp) + " bits per pixel needs " + count_text(pitch * h.height) +
+                               " bytes of pixel data, the file has " + count_text(std::max(0.0, have));
+  }
   return h;
 }
 
+/// Reads the header the way OpenCV's PxM decoder does (modules/imgcodecs/src/grfmt_pxm.cpp), so
+/// that both agree on the size: a number ends at the first non-digit, which is consumed with it
+/// (so "640#c" is 640 followed by "c"), and a comment runs from '#' to '\n' or '\r'. A fuzzer found
+/// the two readings apart ("323333#3163..36\n1": OpenCV's height is 3163, not 1).
+/// The data must then be long enough for every sample, so a header alone never makes the decoder
+/// allocate a frame it cannot fill.
 RasterHeader pnm_header(const std::string& path, HeaderBytes& f) {
-  auto b = f.at(0, 1024);
-  char kind = static_cast<char>(b[1]);
+  auto b = f.at(0, 4096);
+  const char kind = static_cast<char>(b[1]);
+  if (b.size() < 3 || !std::isspace(b[2]))
+    throw io_error(path, "corrupt PNM: the magic number P" + std::string(1, kind) + " is not followed by a space");
   std::size_t i = 2;
   auto next_number = [&]() -> double {
-    while (i < b.size()) {
+    while (i < b.size() && !std::isdigit(b[i])) {
       if (b[i] == '#') {
-        while (i < b.size() && b[i] != '\n') ++i;
+        while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
+        ++i;
       } else if (std::isspace(b[i])) {
         ++i;
       } else {
-        break;
+        throw io_error(path, "corrupt PNM header: unexpected byte " + std::to_string(b[i]) + " at offset " +
+                                 std::to_string(i));
       }
     }
-    if (i >= b.size() || !std::isdigit(b[i])) throw io_error(path, "corrupt or truncated PNM header");
+    if (i >= b.size()) throw io_error(path, "truncated or corrupt PNM header (or one longer than 4 KiB)");
     double v = 0;
     while (i < b.size() && std::isdigit(b[i])) v = v * 10 + (b[i++] - '0');
+    if (v > 2147483647.0) throw io_error(path, "corrupt PNM header: number " + count_text(v) + " out of range");
+    ++i;  // the terminator, whatever it is
     return v;
   };
   RasterHeader h{"pnm"};
   h.width = next_number();
   h.height = next_number();
-  double maxval = (kind == '1' || kind == '4') ? 1 : next_number();
+  const bool bitmap = kind == '1' || kind == '4';
+  const double maxval = bitmap ? 1 : next_number();
+  if (h.width == 0 || h.height == 0) throw io_error(path, "corrupt PNM: image size 0 in the header");
+  if (maxval == 0 || maxval > 65535) throw io_error(path, "corrupt PNM: maximum value " + count_text(maxval) + " outside 1..65535");
   h.channels = (kind == '3' || kind == '6') ? 3 : 1;
   h.bytes_per_sample = maxval > 255 ? 2 : 1;
-  if (h.width == 0 || h.height == 0) throw io_error(path, "corrupt PNM: image size 0 in the header");
+
+  const double samples = h.width * h.height * h.channels;
+  double need;  // bytes of data, at least
+  const char* how;
+  if (kind == '4') {
+    need = std::ceil(h.width / 8) * h.height, how = "one bit per pixel";
+  } else if (kind == '5' || kind == '6') {
+    need = samples * h.bytes_per_sample, how = h.bytes_per_sample == 2 ? "two bytes per sample" : "one byte per sample";
+  } else if (kind == '1') {
+    need = samples, how = "one digit per pixel";
+  } else {
+    need = 2 * samples - 1, how = "a digit and a separator per sample";
+  }
+  const double have = static_cast<double>(f.size()) - static_cast<double>(std::min<std::size_t>(i, f.size()));
+  if (have < need)
+    h.too_short = "truncated PNM: a " + count_text(h.width) + " × " + count_text(h.height) + " image needs " +
+                             count_text(need) + " bytes of data (" + how + "), the file has " + count_text(have);
   return h;
 }
 
@@ -314,6 +410,7 @@ Image read(const std::string& path, const ReadOptions& options) {
   check_memory(path, {h.width, h.height}, decoded + std::max(decoded, 4.0), options.max_memory,
                "a " + count_text(h.width) + " × " + count_text(h.height) + " " +
                    h.format + " image");
+  if (!h.too_short.empty()) throw io_error(path, h.too_short);
   cv::Mat m;
   try {
     QuietOpenCv quiet;
