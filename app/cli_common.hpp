@@ -31,7 +31,7 @@ struct ComputeOptions {
   bool pixel_units = false;
   bool slices = false;
   bool physical_frame = false;    ///< --physical-frame: components along the world axes
-  int png_compression = -1;       ///< --png-compression 0-9; -1: OpenCV's default (fastest)
+  int png_compression = -1;       ///< --png-compression 0-9; -1: gradmap's fast coder
   std::string format;             ///< output format (extension), empty: the input's family
   std::string max_memory;         ///< e.g. 4G; empty: half of RAM
 };

@@ -7,8 +7,12 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -18,6 +22,7 @@
 #include <vector>
 
 #include "io_backend.hpp"
+#include "png_encode.hpp"
 
 namespace gradmap::detail {
 namespace {
@@ -475,6 +480,25 @@ bool is_float(const std::string& path) {
   return ext == "tif" || ext == "tiff";
 }
 
+/// Writes the encoded file to its temporary with POSIX calls, so that a failure keeps its reason
+/// (a full disk must say so: a batch stops on it). Errors name the output, not the temporary.
+void write_bytes(const std::string& path, const std::string& tmp_path, const std::vector<unsigned char>& bytes) {
+  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) throw io_error(path, std::string("cannot write: ") + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t k = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      const int err = k < 0 ? errno : EIO;
+      ::close(fd);
+      throw io_error(path, std::string("cannot write: ") + std::strerror(err));
+    }
+    done += static_cast<std::size_t>(k);
+  }
+  if (::close(fd) != 0) throw io_error(path, std::string("cannot write: ") + std::strerror(errno));
+}
+
 void write(const std::string& path, const std::string& tmp_path, const Image& image) {
   std::string ext = lower_extension(path);
   bool tiff = ext == "tif" || ext == "tiff", jpeg = ext == "jpg" || ext == "jpeg";
@@ -492,6 +516,15 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
                              ", which holds " + (jpeg ? "uint8" : tiff ? "uint8, uint16 or float32" : "uint8 or uint16") +
                              "; scale them to a display range explicitly or write a float format (.tif, .nii, .npy)");
   if (tiff && is_floating(t) && t != DType::float32) src = astype(a, DType::float32);
+  std::vector<unsigned char> bytes;
+  if (!jpeg && !tiff) {
+    // gradmap's own PNG writer (png_encode.cpp: several times faster than OpenCV's, and RGB as is).
+    if (a.size() == 0) throw io_error(path, "an empty " + shape_string(a.shape()) + " array cannot be stored in PNG");
+    bytes = encode_png(src.data(), static_cast<std::size_t>(src.extent(0)), static_cast<std::size_t>(src.extent(1)),
+                       image.rgb ? 3 : 1, t == DType::uint8 ? 1 : 2, image.png_compression);
+    write_bytes(path, tmp_path, bytes);
+    return;
+  }
   int depth = src.dtype() == DType::uint8 ? CV_8U : src.dtype() == DType::uint16 ? CV_16U : CV_32F;
   int channels = image.rgb ? 3 : 1;
   // cv::Mat wants a non-const pointer; the data is only read.
@@ -503,23 +536,16 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
   } else {
     bgr = m;
   }
-  std::vector<unsigned char> bytes;
   std::vector<int> params;
   if (jpeg) params = {cv::IMWRITE_JPEG_QUALITY, 95};
-  if (!jpeg && !tiff && image.png_compression >= 0)
-    params = {cv::IMWRITE_PNG_COMPRESSION, std::min(9, image.png_compression)};
   try {
     QuietOpenCv quiet;
     // Encoding to memory keeps the format tied to the final extension, whatever the temporary's name.
-    if (!cv::imencode(tiff ? ".tiff" : jpeg ? ".jpg" : ".png", bgr, bytes, params))
-      throw io_error(path, "the encoder refused the image");
+    if (!cv::imencode(tiff ? ".tiff" : ".jpg", bgr, bytes, params)) throw io_error(path, "the encoder refused the image");
   } catch (const cv::Exception& e) {
     throw io_error(path, std::string("cannot encode: ") + e.err);
   }
-  std::ofstream out(tmp_path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) throw io_error(path, "cannot write the encoded image to '" + tmp_path + "'");
+  write_bytes(path, tmp_path, bytes);
 }
 
 }  // namespace
