@@ -12,10 +12,13 @@
 #include <itkNiftiImageIO.h>
 #include <itkNrrdImageIO.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -763,6 +766,43 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
+/// Bytes in `file`, decompressed when `gz`; -1 when the gzip stream is cut short or corrupt.
+double written_bytes(const std::string& file, bool gz) {
+  if (!gz) {
+    struct stat st {};
+    return ::stat(file.c_str(), &st) == 0 ? static_cast<double>(st.st_size) : -1;
+  }
+  gzFile z = gzopen(file.c_str(), "rb");
+  if (!z) return -1;
+  std::vector<char> buf(std::size_t{1} << 20);
+  double total = 0;
+  int k;
+  while ((k = gzread(z, buf.data(), static_cast<unsigned>(buf.size()))) > 0) total += k;
+  int err = Z_OK;
+  gzerror(z, &err);
+  gzclose(z);
+  return k < 0 || err != Z_OK ? -1 : total;
+}
+
+/// ITK's NIfTI writer (niftilib) reports a short write only on stderr and returns normally, so a
+/// full disk would leave a truncated file to be renamed into place. Every written file is therefore
+/// measured; when it is short, one more write to it shows the reason (ENOSPC, EFBIG) the writer
+/// met and did not report.
+void check_complete(const std::string& path, const std::string& file, bool gz, double want, const char* what) {
+  const double got = written_bytes(file, gz);
+  if (got >= want) return;
+  std::string reason = "the writer reported no error";
+  const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd >= 0) {
+    static const char zeros[65536] = {};
+    if (::write(fd, zeros, sizeof zeros) < 0) reason = std::strerror(errno);
+    ::close(fd);
+  }
+  throw io_error(path, std::string("cannot write ") + what + ": " +
+                           (got < 0 ? std::string("the compressed stream is incomplete") : "only " + count_text(got) + " of " + count_text(want) + " bytes written") +
+                           " (" + reason + ")");
+}
+
 void write(const std::string& path, const std::string& tmp_path, const Image& image) {
   Family f = family_of(path);
   std::string ext = lower_extension(path);
@@ -820,9 +860,19 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
   try {
     io->SetFileName(itk_path);
     io->Write(pixels.data());
+    // At least the samples (NIfTI: after its 348-byte header); detached data alone in its file.
+    const double data = static_cast<double>(pixels.nbytes());
+    if (detached) {
+      check_complete(path, itk_raw, false, data, family_title(f));
+    } else {
+      check_complete(path, itk_path, ext == "nii.gz", data + (f == Family::nifti ? 348 : 0), family_title(f));
+    }
   } catch (const itk::ExceptionObject& e) {
     cleanup();
     throw io_error(path, std::string("cannot write ") + family_title(f) + ": " + itk_reason(e));
+  } catch (...) {
+    cleanup();
+    throw;
   }
   if (detached) {
     // The header names its data file; give that file its final name (stem of `path` + .raw) and
