@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <set>
+#include <map>
 #include <utility>
 
 #include "gradmap/error.hpp"
@@ -52,9 +52,13 @@ bool is_dicom_series_dir(const fs::path& dir) {
 struct Walker {
   const DiscoverOptions& o;
   Discovery& d;
-  std::set<std::pair<dev_t, ino_t>> visited;
+  std::map<std::pair<dev_t, ino_t>, std::string> visited;  // folder → the rel it was searched as
   struct stat skip_st {};
   bool have_skip = false;
+  /// Symlinked folders found so far, searched only after every real folder: a folder reachable
+  /// both directly and through a link is then always searched (and mirrored) under its real path,
+  /// whatever order the directory listing returns.
+  std::vector<std::pair<fs::path, std::string>> linked;
 
   bool excluded(const std::string& rel) const {
     for (const auto& p : o.exclude)
@@ -80,9 +84,13 @@ struct Walker {
       d.problems.push_back({dir.string(), std::string("cannot access: ") + std::strerror(errno)});
       return;
     }
-    if (!visited.insert({st.st_dev, st.st_ino}).second) {
-      d.problems.push_back(
-          {dir.string(), "symlink loop: this directory was already visited; not entered again", false});
+    const auto [first, fresh] = visited.emplace(std::make_pair(st.st_dev, st.st_ino), rel_dir);
+    if (!fresh) {
+      d.problems.push_back({dir.string(),
+                            "symlink loop, or a second link to a folder already searched as '" +
+                                (first->second.empty() ? std::string(".") : first->second) +
+                                "': not entered again",
+                            false});
       return;
     }
     std::error_code ec;
@@ -99,6 +107,9 @@ struct Walker {
       }
       entries.push_back(*it);
     }
+    // Listing order is the file system's (hash order on many): sorted, discovery is reproducible.
+    std::sort(entries.begin(), entries.end(),
+              [](const fs::directory_entry& a, const fs::directory_entry& b) { return a.path() < b.path(); });
     for (const auto& e : entries) {
       const std::string name = e.path().filename().string();
       if (name.empty() || name[0] == '.') continue;  // hidden files, gradmap's temporaries
@@ -122,7 +133,22 @@ struct Walker {
         add(e.path(), rel);
         continue;
       }
-      if (o.recursive) walk(e.path(), rel);
+      if (!o.recursive) continue;
+      std::error_code lec;
+      if (e.is_symlink(lec))
+        linked.emplace_back(e.path(), rel);
+      else
+        walk(e.path(), rel);
+    }
+  }
+
+  void walk_tree(const fs::path& root) {
+    walk(root, "");
+    while (!linked.empty()) {
+      // Links found inside linked folders come in the next round.
+      auto round = std::move(linked);
+      linked.clear();
+      for (const auto& [path, rel] : round) walk(path, rel);
     }
   }
 };
@@ -135,9 +161,9 @@ bool glob_match(const std::string& pattern, const std::string& rel) {
 
 Discovery discover(const std::string& indir, const DiscoverOptions& options) {
   Discovery d;
-  Walker w{options, d, {}, {}, false};
+  Walker w{options, d, {}, {}, false, {}};
   if (!options.skip_dir.empty() && ::stat(options.skip_dir.c_str(), &w.skip_st) == 0) w.have_skip = true;
-  w.walk(fs::path(indir), "");
+  w.walk_tree(fs::path(indir));
   std::sort(d.inputs.begin(), d.inputs.end(),
             [](const BatchInput& a, const BatchInput& b) { return a.rel < b.rel; });
   return d;

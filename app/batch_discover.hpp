@@ -40,7 +40,10 @@ struct Discovery {
 /// Finds the supported inputs in `indir`: files gradmap::is_supported_input accepts, and
 /// directories that hold DICOM files (one volume each; not descended into). Hidden entries (names
 /// starting with '.') are skipped, among them gradmap's own temporaries. Subfolders only with
-/// options.recursive; symlinked directories are followed once (a loop is a problem, not a hang).
+/// options.recursive. Symlinks are followed: a linked file is an input under the link's name (a
+/// dangling one is an input that fails to read); a linked folder is searched after every real
+/// folder, and only if it was not searched already, so a loop or a second path to a folder is a
+/// warning (DiscoveryProblem::missed_inputs false), never a hang or a duplicate.
 Discovery discover(const std::string& indir, const DiscoverOptions& options);
 
 /// fnmatch(3) without FNM_PATHNAME: '*' also matches '/', so "*.png" selects PNGs at any depth.

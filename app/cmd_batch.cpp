@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -50,6 +51,7 @@ struct BatchCommand {
   std::vector<std::string> include, exclude;
   int jobs = 0;
   bool skip_existing = false, overwrite = false, dry_run = false, quiet = false, timing = false;
+  bool keep_going = false;  // go on after a full disk instead of stopping early
   std::string report;
   std::string shard;
   CLI::App* sub = nullptr;
@@ -62,7 +64,7 @@ struct Job {
   std::string overview;                // --overview: <outdir>/<stem>_overview.png
   std::vector<std::string> predicted;  // planned outputs when knowable without decoding
   std::vector<std::string> existing;   // outputs present before the run
-  std::string status = "pending";      // ok | failed | skipped | interrupted
+  std::string status = "pending";      // ok | failed | skipped | interrupted | not_processed
   FileOutcome outcome;
   double seconds = 0;
 };
@@ -326,8 +328,20 @@ std::string spacing_text(const std::vector<double>& s) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
+/// Who ran the batch: several processes may share one OUTDIR (shards, or a second batch started
+/// by mistake); each report says which host and process wrote the outputs it lists, and when.
+json run_identity(std::time_t started) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::tm utc{};
+  ::gmtime_r(&started, &utc);
+  char when[32] = {};
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return {{"host", host}, {"pid", static_cast<long long>(::getpid())}, {"started", when}};
+}
+
 void write_report(const BatchCommand& c, const std::vector<Job>& jobs, const Discovery& found,
-                  const std::string& shard, const json& summary) {
+                  const std::string& shard, const json& summary, const json& run) {
   const bool csv = file_extension(c.report) == "csv";
   std::string text;
   if (csv) {
@@ -374,6 +388,7 @@ void write_report(const BatchCommand& c, const std::vector<Job>& jobs, const Dis
                 {"input_dir", c.indir},
                 {"output_dir", c.outdir},
                 {"shard", shard},
+                {"run", run},
                 {"summary", summary},
                 {"files", files},
                 {"problems", problems}};
@@ -390,6 +405,7 @@ void write_report(const BatchCommand& c, const std::vector<Job>& jobs, const Dis
 // ---------------------------------------------------------------------------------------------
 
 int run_batch(BatchCommand& c) {
+  const std::time_t started = std::time(nullptr);
   Console console(c.quiet, 0);
   std::error_code ec;
   if (!fs::is_directory(c.indir, ec)) {
@@ -590,12 +606,17 @@ int run_batch(BatchCommand& c) {
     });
 
   MemoryBudget budget(budget_bytes);
+  // A full disk (or a file size limit) fails every later file the same way: unless --keep-going,
+  // the first such failure stops the scheduling of new files; files in flight finish.
+  std::atomic<bool> out_of_space{false};
+  std::string out_of_space_reason;
+  std::mutex out_of_space_mutex;
   std::atomic<std::size_t> next{0};
   const auto t_start = Clock::now();
   auto worker = [&] {
     for (;;) {
       const std::size_t i = next.fetch_add(1);
-      if (i >= jobs.size() || cancel) return;
+      if (i >= jobs.size() || cancel || out_of_space) return;
       Job& j = jobs[i];
       const auto t0 = Clock::now();
       if (skip_up_front(j)) {
@@ -626,6 +647,15 @@ int run_batch(BatchCommand& c) {
                  : j.outcome.skipped   ? "skipped"
                                        : "ok";
       if (j.status != "interrupted") progress.file_done(j);
+      if (j.outcome.out_of_space && !c.keep_going) {
+        std::lock_guard<std::mutex> lock(out_of_space_mutex);
+        if (!out_of_space.exchange(true)) {
+          out_of_space_reason = j.outcome.reason;
+          progress.error("the output disk is full (or a file size limit was reached): no new files are "
+                         "started; free space, then rerun with --skip-existing (--keep-going tries every "
+                         "file regardless)");
+        }
+      }
     }
   };
   // Files and kernels share one arena: -j N file tasks and the kernels' parallel_for chunks are
@@ -645,16 +675,20 @@ int run_batch(BatchCommand& c) {
 
   const int signo = signals.signal();
   if (signo != 0) remove_own_temporaries(out_dirs);  // nothing should remain; never leave one
-  std::size_t ok = 0, failed = 0, skipped = 0, interrupted = 0;
+  const bool stopped = signo == 0 && out_of_space;
+  std::size_t ok = 0, failed = 0, skipped = 0, interrupted = 0, not_processed = 0;
   for (const auto& p : found.problems) failed += p.missed_inputs;
   double t_read = 0, t_compute = 0, t_write = 0;
   for (auto& j : jobs) {
-    if (j.status == "pending") j.status = "interrupted";
+    if (j.status == "pending") j.status = stopped ? "not_processed" : "interrupted";
     ok += j.status == "ok";
     failed += j.status == "failed";
     skipped += j.status == "skipped";
     interrupted += j.status == "interrupted";
+    not_processed += j.status == "not_processed";
     if (j.status == "interrupted") j.outcome.reason = "not finished: the batch was interrupted";
+    if (j.status == "not_processed")
+      j.outcome.reason = "skipped: stopped after disk full (" + out_of_space_reason + ")";
     if (j.status == "ok") {
       t_read += j.outcome.read_seconds;
       t_compute += j.outcome.compute_seconds;
@@ -669,6 +703,8 @@ int run_batch(BatchCommand& c) {
       {"failed", failed},
       {"skipped", skipped},
       {"interrupted", interrupted},
+      {"not_processed", not_processed},
+      {"stopped", stopped ? json("disk full: " + out_of_space_reason) : json(nullptr)},
       {"ignored", found.ignored},
       {"wall_seconds", wall},
       {"images_per_second", rate},
@@ -678,7 +714,7 @@ int run_batch(BatchCommand& c) {
     try {
       const fs::path report_dir = fs::path(c.report).parent_path();
       if (!report_dir.empty()) fs::create_directories(report_dir, ec);
-      write_report(c, jobs, found, shard_text, summary);
+      write_report(c, jobs, found, shard_text, summary, run_identity(started));
     } catch (const Error& e) {
       progress.error(e.what());
       if (signo == 0) return kOutputError;
@@ -688,6 +724,7 @@ int run_batch(BatchCommand& c) {
   std::ostringstream s;
   s << "gradmap batch: " << ok << " ok, " << failed << " failed, " << skipped << " skipped";
   if (interrupted) s << ", " << interrupted << " not finished";
+  if (not_processed) s << ", " << not_processed << " not processed (stopped: disk full)";
   s << " of " << jobs.size() << (shard_count > 1 ? " (shard " + shard_text + ")" : "") << " in "
     << fmt_seconds(wall) << " (" << std::fixed << std::setprecision(1) << rate << " images/s, " << workers
     << " at a time)";
@@ -708,6 +745,7 @@ int run_batch(BatchCommand& c) {
         "batch interrupted: every output present is complete; rerun with --skip-existing to finish");
     return signo == SIGINT ? kInterruptedInt : kInterruptedTerm;
   }
+  if (stopped) return kOutputError;
   return failed > 0 ? kPartialFailure : kOk;
 }
 
@@ -743,6 +781,8 @@ Runner setup_batch(CLI::App& app) {
                              "Resume: skip inputs whose outputs all exist (others are redone completely)");
   auto* over = sub->add_flag("--overwrite", c->overwrite, "Replace existing outputs");
   skip->excludes(over);
+  sub->add_flag("--keep-going", c->keep_going,
+                "Go on after a full disk or a file size limit (default: stop starting new files, exit 5)");
   sub->add_flag("--dry-run", c->dry_run, "Print the plan (inputs, actions, outputs) and stop");
   sub->add_flag("-q,--quiet", c->quiet, "Print only errors and the summary");
   sub->add_flag("--timing", c->timing, "Also print the time spent decoding, computing and encoding");
@@ -755,9 +795,8 @@ Runner setup_batch(CLI::App& app) {
       "--max-memory also bounds the estimated memory of all files in flight together (default: half of "
       "RAM).\n"
       "Exit codes: 0 all ok, 6 some inputs failed (listed, and in --report), 5 outputs exist without\n"
-      "--skip-existing/--overwrite, 2 bad options, 130 / 143 interrupted by SIGINT / SIGTERM (outputs "
-      "present are\n"
-      "complete; rerun with --skip-existing).\n"
+      "--skip-existing/--overwrite, or the batch stopped early on a full disk, 2 bad options, 130 / 143\n"
+      "interrupted by SIGINT / SIGTERM (outputs present are complete; rerun with --skip-existing).\n"
       "Examples:\n"
       "  gradmap batch scans/ -o maps/ --recursive --format nii.gz --report maps/report.json\n"
       "  gradmap batch photos/ -o edges/ --include '*.jpg' -j 2 --skip-existing\n"

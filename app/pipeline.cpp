@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "pipeline.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <new>
@@ -271,6 +276,13 @@ std::vector<std::string> output_paths(const Image& like, const std::string& outd
   return paths;
 }
 
+bool is_out_of_space_error(const std::string& reason) {
+  // The writers report errno as strerror text (the message is all that crosses the library's API).
+  for (int e : {ENOSPC, EDQUOT, EFBIG})
+    if (reason.find(std::strerror(e)) != std::string::npos) return true;
+  return false;
+}
+
 Image predicted_layout(const std::string& input, const ComputeOptions& o) {
   Image img;
   // A gray raster always reads as one 2-D image; --coords would need the real extents.
@@ -339,6 +351,16 @@ FileOutcome FileCommand::run(const std::string& input, const FileControl& contro
   t0 = Clock::now();
   const std::string ext = output_extension(input, compute_options().format);
   const std::string stem = stem_of(input);
+  // Which files this run put in place: a write failure removes them, but not a file another
+  // process (a second batch with --overwrite) has renamed over one of them since.
+  std::vector<std::pair<dev_t, ino_t>> identities;
+  auto remember = [&] {
+    while (identities.size() < out.outputs.size()) {
+      struct stat st {};
+      const bool ok = ::stat(out.outputs[identities.size()].c_str(), &st) == 0;
+      identities.emplace_back(ok ? st.st_dev : 0, ok ? st.st_ino : 0);
+    }
+  };
   for (const auto& p : products) {
     if (stop()) break;
     out.code = capture(kOutputError, out.reason, [&] {
@@ -357,9 +379,28 @@ FileOutcome FileCommand::run(const std::string& input, const FileControl& contro
                                   compute_options().png_compression);
       out.outputs.insert(out.outputs.end(), written.begin(), written.end());
     });
+    remember();
     if (out.code != kOk) break;
   }
   out.write_seconds = seconds_since(t0);
+  if (out.code == kOutputError) {
+    // Outputs are complete files, but an input with some of them only would look done to a
+    // reader of the folder (--skip-existing redoes it anyway). Removing them also gives back the
+    // space a full disk needs.
+    for (std::size_t k = 0; k < out.outputs.size(); ++k) {
+      struct stat st {};
+      if (::stat(out.outputs[k].c_str(), &st) == 0 && st.st_dev == identities[k].first &&
+          st.st_ino == identities[k].second)
+        ::unlink(out.outputs[k].c_str());
+    }
+    out.outputs.clear();
+    out.out_of_space = is_out_of_space_error(out.reason);
+    // A folder removed while the file was written shows only as a vanished temporary or a failed
+    // open or rename; say what happened.
+    std::error_code ec;
+    if (!fs::is_directory(control.outdir, ec) && out.reason.find("does not exist") == std::string::npos)
+      out.reason += " (the output folder '" + control.outdir + "' no longer exists)";
+  }
   if (out.code == kOk && !out.cancelled && out.outputs != planned) {
     // plan() must name exactly what is written, or --skip-existing would skip unfinished inputs.
     out.code = kInternal;

@@ -27,6 +27,9 @@ struct FileOutcome {
   std::vector<std::string> outputs;  ///< paths written (skipped: the existing outputs)
   bool skipped = false;              ///< FileControl::skip_existing and every output existed
   bool cancelled = false;            ///< FileControl::cancel was raised before the file finished
+  /// A write failed because the output file system is full, a quota is exhausted or a file size
+  /// limit was reached (ENOSPC, EDQUOT, EFBIG): every further write is likely to fail the same way.
+  bool out_of_space = false;
   Shape shape;                       ///< pixel array shape (numpy order), once read
   std::vector<double> spacing;       ///< the file's spacing (numpy order), once read
   std::string unit;                  ///< unit of spacing ("mm", "px")
@@ -67,7 +70,8 @@ class FileCommand {
   virtual ~FileCommand() = default;
 
   /// read → (skip check) → compute → write, errors mapped to exit codes (3 read, 4 compute,
-  /// 5 write). Never throws, never prints.
+  /// 5 write). When a write fails, the outputs already written for this input are removed, so an
+  /// input has all of its outputs or none from this run. Never throws, never prints.
   FileOutcome run(const std::string& input, const FileControl& control) const;
 
   /// The paths run() writes for `img` read from `input`, in writing order. Throws InvalidArgument
@@ -123,6 +127,10 @@ int run_inputs(const FileCommand& command, const std::vector<std::string>& input
 /// Output paths write_result() produces for one product (one per series entry for display formats).
 std::vector<std::string> output_paths(const Image& like, const std::string& outdir, const std::string& stem,
                                       const std::string& suffix, const std::string& ext);
+
+/// True when an error message carries the system's text for ENOSPC, EDQUOT or EFBIG: the output
+/// file system is full, a quota is exhausted, or a file size limit (ulimit -f) was reached.
+bool is_out_of_space_error(const std::string& reason);
 
 /// A stand-in Image with the layout a gray raster always reads as (2-D, no series, unit spacing),
 /// so outputs can be planned without decoding; nullopt-like empty pixels when the layout depends on
