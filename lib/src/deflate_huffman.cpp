@@ -52,6 +52,27 @@ class BitWriter {
       bits_ -= 32;
     }
   }
+  /// put(table[t] & 0xFFFFFF, table[t] >> 24) for each token, with the state in registers (through
+  /// the member functions, every store to the output could alias it).
+  void put_tokens(const std::uint16_t* tokens, std::size_t n, const std::uint32_t* table) {
+    std::uint64_t buf = buf_;
+    int bits = bits_;
+    unsigned char* out = out_.data() + pos_;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t e = table[tokens[i]];
+      buf |= std::uint64_t(e & 0xFFFFFF) << bits;
+      bits += static_cast<int>(e >> 24);
+      if (bits >= 32) {
+        std::memcpy(out, &buf, 4);
+        out += 4;
+        buf >>= 32;
+        bits -= 32;
+      }
+    }
+    buf_ = buf;
+    bits_ = bits;
+    pos_ = static_cast<std::size_t>(out - out_.data());
+  }
   /// Pads with zero bits to a byte boundary.
   void align() {
     std::memcpy(out_.data() + pos_, &buf_, 8);
@@ -296,10 +317,7 @@ void block(BitWriter& w, const unsigned char* p, std::size_t n, bool last) {
     const std::uint32_t v = code[lc.symbol] | std::uint32_t(lc.extra) << l;  // distance code 0: a 0 bit
     table[256 + r] = v | (l + lc.extra_bits + 1) << 24;
   }
-  for (const std::uint16_t t : tokens) {
-    const std::uint32_t e = table[t];
-    w.put(e & 0xFFFFFF, static_cast<int>(e >> 24));
-  }
+  w.put_tokens(tokens.data(), tokens.size(), table.data());
   w.put(code[256], len[256]);
 }
 
