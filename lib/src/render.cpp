@@ -261,8 +261,12 @@ inline void map_levels(const In* in, Out* o, std::size_t n, const LevelMap& m) {
 /// map_levels for float → 8 bits, also compiled for AVX2 and AVX-512 and picked at run time
 /// (GCC's target_clones): the double division dominates and wider vectors divide more at once.
 /// The operations are the same IEEE ones in every clone (no contraction), so are the levels.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void map_float_to_u8(const float* in, std::uint8_t* o,
-                                                                                  std::size_t n, const LevelMap& m) {
+/// Not under ThreadSanitizer: GCC instruments the clones' ifunc resolver, which the dynamic loader
+/// runs before the TSan runtime exists, so every TSan binary crashed at load.
+#ifndef __SANITIZE_THREAD__
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void map_float_to_u8(const float* in, std::uint8_t* o, std::size_t n, const LevelMap& m) {
   map_levels(in, o, n, m);
 }
 
