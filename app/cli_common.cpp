@@ -52,7 +52,7 @@ double parse_number(const std::string& text, const std::string& what) {
 /// index, negative allowed. Returns the normalized index.
 int parse_axis(const std::string& text, int rank, const std::string& what) {
   const std::string t = lower(trim(text));
-  int a;
+  int a = 0;  // set on every path that does not throw
   if (t == "x") a = -1;
   else if (t == "y") a = -2;
   else if (t == "z") a = -3;
