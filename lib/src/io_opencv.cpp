@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -520,8 +521,12 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
   if (!jpeg && !tiff) {
     // gradmap's own PNG writer (png_encode.cpp: several times faster than OpenCV's, and RGB as is).
     if (a.size() == 0) throw io_error(path, "an empty " + shape_string(a.shape()) + " array cannot be stored in PNG");
-    bytes = encode_png(src.data(), static_cast<std::size_t>(src.extent(0)), static_cast<std::size_t>(src.extent(1)),
-                       image.rgb ? 3 : 1, t == DType::uint8 ? 1 : 2, image.png_compression);
+    try {
+      bytes = encode_png(src.data(), static_cast<std::size_t>(src.extent(0)), static_cast<std::size_t>(src.extent(1)),
+                         image.rgb ? 3 : 1, t == DType::uint8 ? 1 : 2, image.png_compression);
+    } catch (const std::invalid_argument& e) {  // PNG's limit of 2^31 - 1 rows and columns
+      throw io_error(path, std::string("cannot encode: ") + e.what());
+    }
     write_bytes(path, tmp_path, bytes);
     return;
   }
