@@ -111,9 +111,9 @@ struct RefAxis {
 struct Reference {
   double value;
   double scale;  // sum(|coefficient × value|): bounds the rounding error of any evaluation order
-  // The largest intermediate numpy forms: for uniform steps numpy subtracts the samples before it
-  // divides by the step (interior and first-order edges), so f[i+1] - f[i-1] can overflow the
-  // computing type (float16 above all) even where the scaled result would not.
+  // The largest intermediate numpy forms: where it subtracts the samples before it divides by the
+  // step (uniform interiors, first-order edges), f[i+1] - f[i-1] can overflow the computing type
+  // (float16 above all) even where the scaled result would not.
   double peak;
 };
 
@@ -158,7 +158,9 @@ Reference reference_at(const Input& in, const RefAxis& ax, Shape idx, int edge_o
     c[2] = (2 * dx2 + dx1) / (dx2 * (dx1 + dx2));
     j0 = n - 3;
   }
-  const bool difference_first = ax.uniform && (edge_order == 1 || (i > 0 && i < n - 1));
+  // numpy 1.24 subtracts first for uniform interiors and for every first-order edge (coordinates
+  // too: (f[1] - f[0]) / dx[0]); its coefficient forms multiply in float64 or in T term by term.
+  const bool difference_first = (i > 0 && i < n - 1) ? ax.uniform : edge_order == 1;
   double sum = 0, mag = 0, raw = 0;
   for (int k = 0; k < 3; ++k) {
     if (c[k] == 0) continue;
@@ -343,8 +345,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       // Within 16 roundings of the largest term (a few per operation, generous for the different
       // evaluation orders numpy uses for uniform and coordinate steps), unless an intermediate
       // comes close to overflowing the computing type, where numpy's own result may be Inf.
-      if (r.peak < top / 4 && !(std::fabs(got - r.value) <= 16 * eps * r.scale + 16 * tiny))
+      if (r.peak < top / 4 && !(std::fabs(got - r.value) <= 16 * eps * r.scale + 16 * tiny)) {
+        std::fprintf(stderr, "fuzz_gradient: dtype %d -> %d, axis %d (%s step %.17g), edge_order %d, scale %.17g, peak %.17g\n",
+                     int(in.dtype), int(out_type), ref[k].axis, ref[k].uniform ? "uniform" : "coordinates", ref[k].step,
+                     opt.edge_order, r.scale, r.peak);
         finding("value differs from numpy's formula", got, r.value);
+      }
       for (int d = rank - 1; d >= 0; --d) {
         if (++idx[static_cast<std::size_t>(d)] < in.extents[static_cast<std::size_t>(d)]) break;
         idx[static_cast<std::size_t>(d)] = 0;
