@@ -21,6 +21,7 @@
 #include <set>
 #include <thread>
 
+#include "test_files.hpp"
 #include "test_util.hpp"
 
 using namespace gradmap_test;
@@ -28,26 +29,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-/// Relative path → bytes of every file under `dir`; hidden files (temporaries) only if asked.
-std::map<std::string, std::string> tree(const fs::path& dir, bool hidden = false) {
-  std::map<std::string, std::string> files;
-  if (!fs::exists(dir)) return files;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    const bool is_hidden = e.path().filename().string()[0] == '.';
-    if (is_hidden != hidden) continue;
-    files[fs::relative(e.path(), dir).string()] = slurp(e.path());
-  }
-  return files;
-}
 
 std::size_t count_hidden(const fs::path& dir) { return tree(dir, /*hidden=*/true).size(); }
 

@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_files.hpp"
 #include "test_util.hpp"
 
 using namespace gradmap_test;
@@ -47,27 +48,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-/// Relative path → bytes of every file under `dir`; hidden files (temporaries) only if asked.
-std::map<std::string, std::string> tree(const fs::path& dir, bool hidden = false) {
-  std::map<std::string, std::string> files;
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) return files;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    const bool is_hidden = e.path().filename().string()[0] == '.';
-    if (is_hidden != hidden) continue;
-    files[fs::relative(e.path(), dir).string()] = slurp(e.path());
-  }
-  return files;
-}
 
 std::set<std::string> names(const std::map<std::string, std::string>& t) {
   std::set<std::string> n;
@@ -224,31 +204,6 @@ bool freeze_after_first_output(pid_t pid, const fs::path& dir, const std::string
   }
   return true;
 }
-
-/// A tmpfs mounted at `dir` for the object's lifetime.
-class TmpfsMount {
- public:
-  TmpfsMount(const std::string& dir, const std::string& size) : dir_(dir) {
-    fs::create_directories(dir);
-    const std::string opts = "size=" + size + ",mode=0777";
-    if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, opts.c_str()) == 0)
-      mounted_ = true;
-    else
-      error_ = std::strerror(errno);
-  }
-  ~TmpfsMount() {
-    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
-  }
-  TmpfsMount(const TmpfsMount&) = delete;
-  TmpfsMount& operator=(const TmpfsMount&) = delete;
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string dir_;
-  bool mounted_ = false;
-  std::string error_;
-};
 
 /// Fills the file system of `dir` with `dir/filler` until exactly `free_kib` KiB remain.
 void leave_free(const std::string& dir, std::size_t free_kib) {

@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 
 #include "gradmap/io.hpp"
+#include "test_files.hpp"
 #include "test_util.hpp"
 
 using namespace gradmap_test;
@@ -56,29 +57,6 @@ void make_npy(const std::string& path, const std::string& numpy_expr) {
                             numpy_expr + ")\n", shell_quote(path));
   ASSERT_EQ(r.exit_code, 0) << r.err;
 }
-
-/// A tmpfs mounted at `dir` for the object's lifetime (size in bytes, optionally read-only).
-class TmpfsMount {
- public:
-  TmpfsMount(const std::string& dir, const std::string& size, bool read_only) : dir_(dir) {
-    fs::create_directories(dir);
-    const std::string opts = "size=" + size + ",mode=0777";
-    if (::mount("tmpfs", dir.c_str(), "tmpfs", read_only ? MS_RDONLY : 0, opts.c_str()) == 0) mounted_ = true;
-    else error_ = std::strerror(errno);
-  }
-  ~TmpfsMount() {
-    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
-  }
-  TmpfsMount(const TmpfsMount&) = delete;
-  TmpfsMount& operator=(const TmpfsMount&) = delete;
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string dir_;
-  bool mounted_ = false;
-  std::string error_;
-};
 
 }  // namespace
 

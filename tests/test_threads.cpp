@@ -21,6 +21,7 @@
 
 #include "gradmap/edges.hpp"
 #include "gradmap/gradient.hpp"
+#include "test_files.hpp"
 #include "test_util.hpp"
 
 using namespace gradmap;
@@ -28,21 +29,6 @@ using namespace gradmap_test;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-/// Relative path → bytes of every file under `dir`.
-std::map<std::string, std::string> tree(const fs::path& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) files[fs::relative(e.path(), dir).string()] = slurp(e.path());
-  return files;
-}
 
 bool same_bits(const Array& a, const Array& b) {
   if (a.empty() || b.empty()) return a.empty() && b.empty();
@@ -131,6 +117,7 @@ TEST(Thread, BatchOfNpyFilesInParallelEqualsOneThreadByteForByte) {
       EXPECT_EQ(summary["ok"], 6) << summary.dump();
       EXPECT_EQ(summary["jobs"], jobs) << summary.dump();
       const auto got = tree(out), want = tree(d / ("ref_" + mode));
+      EXPECT_TRUE(tree(out, /*hidden=*/true).empty()) << "temporaries left behind";
       // edges: mag + dir of four 2-D inputs, mag + azimuth + elevation of two volumes; gradient:
       // one component per axis. 14 files either way.
       EXPECT_EQ(want.size(), 14u);
