@@ -15,10 +15,10 @@
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
-#include "gradient_plan.hpp"
+#include "gradient/gradient_plan.hpp"
 #include "gradmap/edges.hpp"
-#include "polar_kernels.hpp"
-#include "polar_simd.hpp"
+#include "edges/polar_kernels.hpp"
+#include "edges/polar_simd.hpp"
 
 namespace gradmap {
 namespace {

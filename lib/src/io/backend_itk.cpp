@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "io_backend.hpp"
+#include "io/backend.hpp"
 
 namespace gradmap::detail {
 namespace {
@@ -40,12 +40,14 @@ using itk::IOComponentEnum;
 
 enum class Family { nifti, nrrd, metaimage, dicom, none };
 
+/// The backend's own view of the format table's entry (gradmap/formats.hpp) for `path`.
 Family family_of(const std::string& path) {
-  std::string ext = lower_extension(path);
-  if (ext == "nii" || ext == "nii.gz") return Family::nifti;
-  if (ext == "nrrd" || ext == "nhdr") return Family::nrrd;
-  if (ext == "mha" || ext == "mhd") return Family::metaimage;
-  if (ext == "dcm" || ext == "dicom") return Family::dicom;
+  const FileFormat* f = format_of(path);
+  if (!f) return Family::none;
+  if (f->name == "nifti") return Family::nifti;
+  if (f->name == "nrrd") return Family::nrrd;
+  if (f->name == "metaimage") return Family::metaimage;
+  if (f->name == "dicom") return Family::dicom;
   return Family::none;
 }
 
@@ -731,8 +733,6 @@ Image read_dicom_series(const std::string& dir, const ReadOptions& options) {
   return img;
 }
 
-bool can_read(const std::string& path) { return family_of(path) != Family::none || is_directory(path); }
-
 Image read(const std::string& path, const ReadOptions& options) {
   // GDCM prints warnings about every odd file it meets; problems reach the caller as exceptions.
   gdcm::Trace::WarningOff();
@@ -741,12 +741,6 @@ Image read(const std::string& path, const ReadOptions& options) {
   return read_file(path, family_of(path), options);
 }
 
-bool can_write(const std::string& path) {
-  Family f = family_of(path);
-  return f != Family::none && f != Family::dicom;
-}
-
-bool is_float(const std::string& path) { return can_write(path); }
 
 std::string base_name(const std::string& p) { return p.substr(p.find_last_of('/') + 1); }
 std::string dir_name(const std::string& p) {
@@ -906,7 +900,7 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
 }  // namespace
 
 const Backend& itk_backend() {
-  static const Backend b{"itk", can_read, read, can_write, is_float, write};
+  static const Backend b{"itk", read, write};
   return b;
 }
 

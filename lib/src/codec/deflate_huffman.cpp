@@ -15,7 +15,7 @@
 // habit: some inflaters reject a single or empty distance code), or as stored blocks when that
 // is not larger. Codes go out through a 64-bit bit buffer; the zlib wrapper's Adler-32 comes from
 // libdeflate.
-#include "deflate_huffman.hpp"
+#include "codec/deflate_huffman.hpp"
 
 #include <libdeflate.h>
 

@@ -14,7 +14,7 @@
 // compress an edge map); levels 0-9 hand it to libdeflate (0 stores, 9 searches hardest).
 // The files are ordinary PNGs: any decoder reads them, and the round-trip tests check the pixels
 // through OpenCV's decoder.
-#include "png_encode.hpp"
+#include "codec/png_encode.hpp"
 
 #include <libdeflate.h>
 
@@ -25,7 +25,7 @@
 #include <new>
 #include <stdexcept>
 
-#include "deflate_huffman.hpp"
+#include "codec/deflate_huffman.hpp"
 
 namespace gradmap::detail {
 namespace {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include "half.hpp"
+#include "core/half.hpp"
 
 /// Applies M to every element type gradmap supports, for explicit template instantiations.
 #define GRADMAP_FOR_EACH_DTYPE(M)                                                                        \

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "polar_simd.hpp"
+#include "edges/polar_simd.hpp"
 
 #include <emmintrin.h>
 

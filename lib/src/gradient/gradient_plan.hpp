@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "diff_kernels.hpp"
+#include "gradient/diff_kernels.hpp"
 #include "gradmap/gradient.hpp"
 
 namespace gradmap::detail {

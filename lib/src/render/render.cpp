@@ -18,7 +18,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
 
-#include "numeric.hpp"
+#include "core/numeric.hpp"
 
 namespace gradmap {
 namespace {

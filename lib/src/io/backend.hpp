@@ -15,19 +15,17 @@
 
 #include "gradmap/error.hpp"
 #include "gradmap/export.hpp"
+#include "gradmap/formats.hpp"
 #include "gradmap/io.hpp"
 
 namespace gradmap::detail {
 
-/// One format backend. `read` may assume `can_read(path)`; `write` receives the final path (whose
-/// extension selects the format) and the temporary path it must fill, and may assume
-/// `can_write(path)`.
+/// One format backend. Which backend a file goes to is the format table's decision
+/// (gradmap/formats.hpp): `read` receives paths of its formats, `write` the final path of a writable
+/// format of its own (whose extension selects the format) and the temporary path it must fill.
 struct Backend {
   const char* name;
-  bool (*can_read)(const std::string& path);
   Image (*read)(const std::string& path, const ReadOptions& options);
-  bool (*can_write)(const std::string& path);
-  bool (*is_float_format)(const std::string& path);
   void (*write)(const std::string& path, const std::string& tmp_path, const Image& image);
 };
 
@@ -36,19 +34,7 @@ struct Backend {
 GRADMAP_OPENCV_EXPORT const Backend& opencv_backend();
 GRADMAP_ITK_EXPORT const Backend& itk_backend();
 
-/// Lower-case extension with the compound ".nii.gz" kept whole; "" when there is none.
-inline std::string lower_extension(const std::string& path) {
-  std::string name = path.substr(path.find_last_of('/') + 1);
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  auto ends_with = [&](const std::string& s) {
-    return name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
-  };
-  if (ends_with(".nii.gz")) return "nii.gz";
-  auto dot = name.find_last_of('.');
-  if (dot == std::string::npos || dot == 0) return "";
-  return name.substr(dot + 1);
-}
+using gradmap::lower_extension;
 
 inline IoError io_error(const std::string& path, const std::string& reason) {
   return IoError("'" + path + "': " + reason);

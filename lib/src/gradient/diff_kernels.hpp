@@ -13,7 +13,7 @@
 #pragma once
 
 #include "gradmap/array.hpp"
-#include "numeric.hpp"
+#include "core/numeric.hpp"
 
 namespace gradmap::detail {
 

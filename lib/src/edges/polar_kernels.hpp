@@ -7,7 +7,7 @@
 #include <cmath>
 #include <limits>
 
-#include "numeric.hpp"
+#include "core/numeric.hpp"
 
 namespace gradmap::detail {
 

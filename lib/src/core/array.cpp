@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 
 #include "gradmap/array.hpp"
-#include "numeric.hpp"
+#include "core/numeric.hpp"
 
 namespace gradmap {
 

@@ -6,7 +6,7 @@
 
 #include <sleef.h>
 
-#include "polar_simd.hpp"
+#include "edges/polar_simd.hpp"
 
 namespace gradmap::detail {
 

@@ -12,7 +12,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
-#include "gradient_plan.hpp"
+#include "gradient/gradient_plan.hpp"
 
 namespace gradmap {
 namespace detail {

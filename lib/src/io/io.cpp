@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // read_image / write_image: checks that apply to every format (missing, empty, directory), then
-// dispatch by extension to .npy or to the first backend that claims the file.
+// dispatch to the backend the format table (gradmap/formats.hpp) names for the file.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,9 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "gradmap/formats.hpp"
 #include "gradmap/io.hpp"
 #include "gradmap/render.hpp"
-#include "io_backend.hpp"
+#include "io/backend.hpp"
 
 namespace gradmap {
 namespace {
@@ -21,38 +22,33 @@ namespace {
 using detail::Backend;
 using detail::io_error;
 
-std::vector<const Backend*> backends() {
-  std::vector<const Backend*> b;
+/// The backends built into this library, by the format table's backend names.
+std::vector<FormatBackend> built_backends() {
+  std::vector<FormatBackend> b{FormatBackend::core};
 #ifdef GRADMAP_HAVE_OPENCV
-  b.push_back(&detail::opencv_backend());
+  b.push_back(FormatBackend::opencv);
 #endif
 #ifdef GRADMAP_HAVE_ITK
-  b.push_back(&detail::itk_backend());
+  b.push_back(FormatBackend::itk);
 #endif
   return b;
 }
 
-std::string supported_list() {
-  std::string s = ".npy";
+const Backend* backend(FormatBackend which) {
+  switch (which) {
 #ifdef GRADMAP_HAVE_OPENCV
-  s += " .png .jpg .jpeg .tif .tiff .bmp .webp .pgm .ppm .pnm";
+    case FormatBackend::opencv: return &detail::opencv_backend();
 #endif
 #ifdef GRADMAP_HAVE_ITK
-  s += " .nii .nii.gz .nrrd .nhdr .mha .mhd .dcm, a DICOM directory";
+    case FormatBackend::itk: return &detail::itk_backend();
 #endif
-  return s;
+    default: return nullptr;
+  }
 }
 
-const Backend* reader_for(const std::string& path) {
-  for (const Backend* b : backends())
-    if (b->can_read(path)) return b;
-  return nullptr;
-}
-
-const Backend* writer_for(const std::string& path) {
-  for (const Backend* b : backends())
-    if (b->can_write(path)) return b;
-  return nullptr;
+std::string not_built(const FileFormat& f) {
+  return std::string(f.title) + " needs gradmap built with " +
+         (f.backend == FormatBackend::itk ? "ITK (GRADMAP_WITH_ITK=ON)" : "OpenCV (GRADMAP_WITH_OPENCV=ON)");
 }
 
 std::string extension_for_message(const std::string& path) {
@@ -81,39 +77,36 @@ bool check_readable(const std::string& path) {
 std::string file_extension(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return "";
-  return detail::lower_extension(path);
+  return lower_extension(path);
 }
 
 bool is_supported_input(const std::string& path) {
-  if (file_extension(path) == "npy") return true;
-  return reader_for(path) != nullptr;
+  const FileFormat* f = format_of(path);
+  return f && (f->backend == FormatBackend::core || backend(f->backend) != nullptr);
 }
 
 bool is_float_format(const std::string& path) {
-  if (detail::lower_extension(path) == "npy") return true;
-  for (const Backend* b : backends())
-    if (b->can_write(path)) return b->is_float_format(path);
-  return false;
+  const FileFormat* f = format_named(lower_extension(path));
+  return f && f->writable && f->float_values;
 }
 
 Image read_image(const std::string& path, const ReadOptions& options) {
-  bool is_dir = check_readable(path);
-  if (!is_dir && file_extension(path) == "npy") {
+  const bool is_dir = check_readable(path);
+  const FileFormat* f = format_of(path);
+  if (!f) throw io_error(path, "unsupported " + extension_for_message(path) + "; gradmap reads " +
+                                   extension_list(built_backends(), false));
+  if (f->backend == FormatBackend::core) {
+    if (is_dir) throw io_error(path, "is a directory, not a .npy file");
     Image img;
     img.pixels = read_npy(path);
     img.geometry = default_geometry(img.pixels.rank(), "px");
     img.format = "npy";
     return img;
   }
-  const Backend* b = reader_for(path);
+  const Backend* b = backend(f->backend);
   if (!b) {
-    if (is_dir)
-      throw io_error(path, "is a directory; only a directory holding one DICOM series can be read"
-#ifndef GRADMAP_HAVE_ITK
-                           " (and gradmap was built without ITK)"
-#endif
-      );
-    throw io_error(path, "unsupported " + extension_for_message(path) + "; gradmap reads " + supported_list());
+    if (is_dir) throw io_error(path, "is a directory; only a directory holding one DICOM series can be read (" + not_built(*f) + ")");
+    throw io_error(path, not_built(*f));
   }
   try {
     return b->read(path, options);
@@ -124,13 +117,16 @@ Image read_image(const std::string& path, const ReadOptions& options) {
 
 void write_image(const std::string& path, const Image& image) {
   if (image.pixels.empty()) throw io_error(path, "nothing to write: the image has no pixel array");
-  std::string ext = detail::lower_extension(path);
-  if (ext == "npy") {
+  const FileFormat* f = format_named(lower_extension(path));
+  if (f && f->writable && f->backend == FormatBackend::core) {
     write_npy(path, image.pixels);  // atomic itself
     return;
   }
-  const Backend* b = writer_for(path);
-  if (!b) throw io_error(path, "cannot write " + extension_for_message(path) + "; gradmap writes " + supported_list());
+  if (!f || !f->writable)
+    throw io_error(path, "cannot write " + extension_for_message(path) + "; gradmap writes " +
+                             extension_list(built_backends(), true));
+  const Backend* b = backend(f->backend);
+  if (!b) throw io_error(path, "cannot write: " + not_built(*f));
   std::size_t n = image.geometry.spacing.size();
   if (n != 0 && (image.geometry.origin.size() != n || image.geometry.direction.size() != n * n))
     throw io_error(path, "inconsistent geometry: " + std::to_string(n) + " spacings, " +

@@ -18,7 +18,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "gradmap/render.hpp"
-#include "numeric.hpp"
+#include "core/numeric.hpp"
 
 namespace gradmap {
 namespace {

@@ -22,8 +22,8 @@
 #include <utility>
 #include <vector>
 
-#include "io_backend.hpp"
-#include "png_encode.hpp"
+#include "io/backend.hpp"
+#include "codec/png_encode.hpp"
 
 namespace gradmap::detail {
 namespace {
@@ -461,26 +461,6 @@ Image read(const std::string& path, const ReadOptions& options) {
   return img;
 }
 
-const std::array<const char*, 12> kReadExtensions = {"png", "jpg", "jpeg", "jpe", "tif", "tiff",
-                                                     "bmp", "webp", "pgm", "ppm", "pnm", "pbm"};
-
-bool can_read(const std::string& path) {
-  std::string ext = lower_extension(path);
-  for (const char* e : kReadExtensions)
-    if (ext == e) return true;
-  return false;
-}
-
-bool can_write(const std::string& path) {
-  std::string ext = lower_extension(path);
-  return ext == "png" || ext == "jpg" || ext == "jpeg" || ext == "tif" || ext == "tiff";
-}
-
-bool is_float(const std::string& path) {
-  std::string ext = lower_extension(path);
-  return ext == "tif" || ext == "tiff";
-}
-
 /// Writes the encoded file to its temporary with POSIX calls, so that a failure keeps its reason
 /// (a full disk must say so: a batch stops on it). Errors name the output, not the temporary.
 void write_bytes(const std::string& path, const std::string& tmp_path, const std::vector<unsigned char>& bytes) {
@@ -556,7 +536,7 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
 }  // namespace
 
 const Backend& opencv_backend() {
-  static const Backend b{"opencv", can_read, read, can_write, is_float, write};
+  static const Backend b{"opencv", read, write};
   return b;
 }
 
