@@ -1,15 +1,142 @@
 // SPDX-License-Identifier: MIT
 // `gradmap edges`: gradient magnitude and direction maps, gradmap's main job.
 #include <CLI/CLI.hpp>
-#include <filesystem>
-#include <iostream>
 
-#include "cli_common.hpp"
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
 #include "commands.hpp"
-#include "pipeline.hpp"
 
 namespace gradmap::cli {
 namespace {
+
+namespace fs = std::filesystem;
+
+constexpr double kPi = 3.141592653589793238462643383279502884;
+
+/// The interval the direction values lie in, for display scaling and the color wheel.
+std::pair<double, double> angle_interval(const AngleOptions& a) {
+  const double unit = a.units == AngleUnits::degrees ? 180.0 / kPi : 1.0;
+  if (a.orientation && !a.compass) return {0.0, kPi * unit};
+  if (a.compass || a.range == AngleRange::unsigned_range) return {0.0, 2 * kPi * unit};
+  return {-kPi * unit, kPi * unit};
+}
+
+std::string spacing_text(const GradientOptions& g, const Image& img) {
+  std::ostringstream s;
+  for (std::size_t k = 0; k < g.spacing.size(); ++k) {
+    if (k) s << " x ";
+    if (g.spacing[k].coords.empty())
+      s << g.spacing[k].step;
+    else
+      s << "coords";
+  }
+  s << " " << img.geometry.unit;
+  return s.str();
+}
+
+class EdgesComputation final : public Computation {
+ public:
+  explicit EdgesComputation(EdgesSettings s) : s_(std::move(s)) {}
+  const ComputeOptions& compute_options() const override { return s_.compute; }
+
+  std::vector<ProductId> products(const Image& img, bool overview) const override {
+    const EdgeOptions opts = options(img);
+    const auto& axes = *opts.gradient.axes;
+    std::vector<ProductId> p{{Product::magnitude}};
+    if (opts.direction && axes.size() == 2) p.push_back({Product::direction});
+    if (opts.direction && axes.size() == 3) p.insert(p.end(), {{Product::azimuth}, {Product::elevation}});
+    if (opts.components)
+      for (int a : axes) p.push_back({Product::component, a});
+    if (opts.normals)
+      for (int a : axes) p.push_back({Product::normal, a});
+    if (overview) p.push_back({Product::overview});
+    return p;
+  }
+
+  Results compute(const Image& img, const std::string& input, bool overview) const override {
+    const EdgeOptions opts = options(img);
+    // Shared with the overview's closure: the overview needs every map.
+    auto maps = std::make_shared<EdgeMaps>();
+    if (s_.compute.physical_frame) {
+      // World-frame components first, then the maps from them (the fused path knows only index axes).
+      std::vector<Array> world = compute_components(img, opts.gradient, s_.compute);
+      *maps = edges_from_components(world, *opts.gradient.axes, opts);
+      if (opts.components) maps->components = std::move(world);
+    } else {
+      *maps = edges(img.pixels, opts);
+    }
+    const auto& axes = *opts.gradient.axes;
+    const bool three_d = !maps->elevation.empty();
+    Results r;
+    auto put = [&](ProductId id, const Array& a) {
+      if (!a.empty()) r.arrays.emplace_back(id, a);
+    };
+    put({Product::magnitude}, maps->magnitude);
+    put({three_d ? Product::azimuth : Product::direction}, maps->direction);
+    put({Product::elevation}, maps->elevation);
+    for (std::size_t k = 0; k < maps->components.size(); ++k) put({Product::component, axes[k]}, maps->components[k]);
+    for (std::size_t k = 0; k < maps->normals.size(); ++k) put({Product::normal, axes[k]}, maps->normals[k]);
+    if (overview) {
+      const auto [lo, hi] = angle_interval(opts.angle);
+      OverviewInfo info;
+      info.title = fs::path(input).filename().string();
+      info.spacing = spacing_text(opts.gradient, img);
+      info.units = "intensity/" + img.geometry.unit;
+      info.angle_period = hi - lo;
+      info.angle = opts.angle;
+      // The image is copied into the closure: results outlive the caller's reference in batch.
+      r.write_overview = [img, maps, info](const std::string& path) { write_overview(path, img, *maps, info); };
+    }
+    return r;
+  }
+
+  Array display(const PlannedFile& file, const Array& values, const Results& all) const override {
+    const DisplayOptions& d = s_.display.options;
+    const auto [lo, hi] = angle_interval(s_.angle);
+    switch (file.product.kind) {
+      case Product::magnitude: return display_map(values, d);
+      case Product::direction:
+        if (s_.dir_style == DirStyle::hsv) {
+          const Array& mag = all.at({Product::magnitude});
+          return direction_hsv(values, file.series_index < 0 ? mag : series_slice(mag, file.series_index), d, hi - lo);
+        }
+        return direction_gray(values, lo, hi, d.bit_depth);
+      case Product::azimuth: return direction_gray(values, lo, hi, d.bit_depth);
+      case Product::elevation: {
+        const double half_turn = s_.angle.units == AngleUnits::degrees ? 90.0 : kPi / 2;
+        return direction_gray(values, -half_turn, half_turn, d.bit_depth);
+      }
+      case Product::component:
+      case Product::normal: return display_map(values, d, /*signed_data=*/true);
+      case Product::overview: break;
+    }
+    throw std::logic_error("the overview has no display map");
+  }
+
+  std::size_t working_set(const Image& img) const override {
+    const auto n = static_cast<std::size_t>(img.pixels.size());
+    const auto axes = static_cast<std::size_t>(std::max(1, img.spatial_rank()));
+    const std::size_t maps = 3 + (s_.components ? axes : 0) + (s_.normals ? axes : 0);
+    const std::size_t elem = s_.compute.dtype == OutputDType::float64 ? 8 : 4;
+    return img.pixels.nbytes() + n * elem * maps + n * static_cast<std::size_t>(s_.display.bit_depth / 8) * 3;
+  }
+
+ private:
+  EdgeOptions options(const Image& img) const {
+    EdgeOptions opts;
+    opts.gradient = make_gradient_options(img, s_.compute);
+    opts.angle = s_.angle;
+    opts.components = s_.components;
+    opts.normals = s_.normals;
+    const std::size_t n = opts.gradient.axes->size();
+    opts.direction = !s_.normals && (n == 2 || n == 3);
+    return opts;
+  }
+
+  EdgesSettings s_;
+};
 
 struct EdgesCommand {
   std::vector<std::string> inputs;
@@ -21,12 +148,18 @@ struct EdgesCommand {
 
 }  // namespace
 
+std::unique_ptr<Computation> make_edges_computation(const EdgesSettings& s) {
+  return std::make_unique<EdgesComputation>(s);
+}
+
 Runner setup_edges(CLI::App& app) {
   auto c = std::make_shared<EdgesCommand>();
   CLI::App* sub = app.add_subcommand("edges", "Gradient magnitude and direction maps (edge maps)");
   sub->add_option("inputs", c->inputs, "Input images, volumes or .npy arrays")->required();
   sub->add_option("-o,--output", c->outdir, "Output directory (created if missing)")->required();
-  add_edges_options(sub, c->settings);
+  add_compute_options(sub, c->settings.compute);
+  add_display_options(sub, c->settings.display);
+  add_edge_options(sub, c->settings);
   sub->add_option("--overview", c->overview,
                   "Also write one PNG with input, magnitude and direction side by side, with legends "
                   "(several inputs: <outdir>/<stem>_overview.png)");
@@ -36,17 +169,15 @@ Runner setup_edges(CLI::App& app) {
       "Conventions: arrays are (rows, cols) / (z, y, x); y grows downward (image convention) unless --y-up;\n"
       "direction = atan2(gy, gx) in radians: right = 0, down = +pi/2.\n"
       "Examples:\n"
-      "  gradmap edges photo.png -o out                      # PNG maps, min-max scaled\n"
+      "  gradmap edges photo.png -o out                      # PNG maps\n"
       "  gradmap edges photo.png -o out --format tiff        # float32 values: np.hypot / np.arctan2\n"
       "  gradmap edges ct.nii.gz -o out --overview ct.png    # NIfTI maps in mm units + a picture");
   return [c] {
-    std::function<std::string(const std::string&)> overview;
-    if (!c->overview.empty())
-      overview = [c](const std::string& in) {
-        return c->inputs.size() == 1 ? c->overview
-                                     : (std::filesystem::path(c->outdir) / (stem_of(in) + "_overview.png")).string();
-      };
-    return run_inputs(*make_edges_command(c->settings), c->inputs, c->outdir, c->quiet, overview);
+    c->settings.finish();
+    if (!c->overview.empty() && lower_extension(c->overview) != "png")
+      throw UsageError("--overview: the overview is a PNG picture; give a path ending in .png, got '" +
+                       c->overview + "'");
+    return run_inputs(*make_edges_computation(c->settings), c->inputs, c->outdir, c->quiet, c->overview);
   };
 }
 

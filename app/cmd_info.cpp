@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "cli_common.hpp"
 #include "commands.hpp"
+#include "gradmap/formats.hpp"
 #include "gradmap/io.hpp"
 
 namespace gradmap::cli {
@@ -64,8 +64,8 @@ ValueRange value_range(const Array& pixels) {
 }
 
 bool is_raster_format(const std::string& format) {
-  return format == "png" || format == "jpeg" || format == "tiff" || format == "bmp" || format == "webp" ||
-         format == "pnm";
+  const FileFormat* f = format_named(format);
+  return f && f->family == FormatFamily::raster;
 }
 
 /// Axis labels in numpy order: series axes "c" (color channels) or "t" (volumes of a series),
@@ -155,30 +155,25 @@ void print_text(const std::string& path, const Image& img, const ValueRange& r) 
   std::cout << "\n";
 }
 
-int run_info(const InfoOptions& o) {
+ExitCode run_info(const InfoOptions& o) {
   ComputeOptions compute;
   // Channels, so that a color file shows its own pixel type rather than the float32 luminance.
-  compute.color = "channels";
-  compute.max_memory = o.max_memory;
-  ReadOptions read;
-  if (int rc = guarded(kUsage, [&] { read = make_read_options(compute); })) return rc;
+  compute.color = ColorMode::channels;
+  compute.max_memory_text = o.max_memory;
+  compute.finish();  // UsageError (exit 2) for a bad --max-memory
+  const ReadOptions read = make_read_options(compute);
 
-  int rc = kOk;
+  ExitCode rc = ExitCode::ok;
   nlohmann::json all = nlohmann::json::array();
   for (const std::string& path : o.inputs) {
     Image img;
-    std::string error;
-    int r = guarded(kInputError, [&] {
-      try {
-        img = read_image(path, read);
-      } catch (const Error& e) {
-        error = e.what();
-        throw;
-      }
-    });
-    if (r != kOk) {
-      if (rc == kOk) rc = r;
-      if (o.json) all.push_back({{"file", path}, {"error", error}});
+    try {
+      img = read_image(path, read);
+    } catch (...) {
+      const Failure f = current_failure(Stage::read);
+      report_error(f.message);
+      if (rc == ExitCode::ok) rc = f.code;
+      if (o.json) all.push_back({{"file", path}, {"error", f.message}});
       continue;
     }
     ValueRange range = value_range(img.pixels);

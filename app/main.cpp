@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
+// gradmap's command line: one subcommand per file (cmd_<verb>.cpp), errors mapped to exit codes in
+// one place (exit_codes.cpp).
 #include <CLI/CLI.hpp>
 
 #include <csignal>
-#include <iostream>
 #include <utility>
 #include <vector>
 
@@ -17,26 +18,32 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("gradmap ") + GRADMAP_VERSION);
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 internal error, 2 bad command line, 3 input unreadable, "
-             "4 input cannot be processed as asked, 5 output not writable, 6 batch finished with failures.");
+             "4 input cannot be processed as asked, 5 output not writable, 6 batch finished with failures, "
+             "130/143 batch interrupted.");
 
   std::vector<std::pair<CLI::App*, Runner>> commands;
-  auto add = [&](Runner (*setup)(CLI::App&)) {
-    std::size_t before = app.get_subcommands({}).size();
+  for (Runner (*setup)(CLI::App&) : {setup_gradient, setup_edges, setup_info, setup_batch}) {
+    const std::size_t before = app.get_subcommands({}).size();
     Runner r = setup(app);
     commands.emplace_back(app.get_subcommands({})[before], std::move(r));
-  };
-  add(setup_gradient);
-  add(setup_edges);
-  add(setup_info);
-  add(setup_batch);
+  }
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? kOk : kUsage;
+    const int rc = app.exit(e);
+    return rc == 0 ? to_int(ExitCode::ok) : to_int(ExitCode::usage);
   }
-  for (auto& [sub, run] : commands)
-    if (sub->parsed()) return run();
-  return kUsage;
+  for (auto& [sub, run] : commands) {
+    if (!sub->parsed()) continue;
+    try {
+      return to_int(run());
+    } catch (...) {
+      // Only the checks of option values run outside a file's own error handling.
+      const Failure f = current_failure(Stage::options);
+      report_error(f.message);
+      return to_int(f.code);
+    }
+  }
+  return to_int(ExitCode::usage);
 }

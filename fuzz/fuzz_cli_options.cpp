@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The command line's --spacing, --axis, --coords, --edge-order, --dtype and --max-memory parsing
-// (app/cli_common.cpp, compiled in) on arbitrary strings, then the library's own validation and a
+// (app/options.cpp, compiled in) on arbitrary strings, then the library's own validation and a
 // gradient of a tiny image with the result: any outcome but success or gradmap::Error is a finding.
 //
 // Input layout: 4 control bytes (image rank, extents, series axes, file spacing, flags), then
@@ -11,7 +11,7 @@
 #include <limits>
 #include <sstream>
 
-#include "cli_common.hpp"
+#include "options.hpp"
 #include "fuzz_util.hpp"
 #include "gradmap/gradient.hpp"
 
@@ -32,23 +32,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   o.pixel_units = data[3] & 1;
   o.slices = data[3] & 2;
   o.edge_order = 1 + ((data[3] >> 2) & 1);
-  o.dtype = (data[3] & 8) ? "float32" : "auto";
+  o.dtype = (data[3] & 8) ? gradmap::cli::OutputDType::float32 : gradmap::cli::OutputDType::automatic;
 
   std::vector<std::string> fields;
   std::string text(reinterpret_cast<const char*>(data + 4), size - 4);
   std::stringstream ss(text);
   for (std::string line; std::getline(ss, line);) fields.push_back(line);
-  if (fields.size() > 0) o.spacing = fields[0];
+  if (fields.size() > 0) o.spacing_text = fields[0];
   if (fields.size() > 1) {
     std::stringstream axes(fields[1]);
     for (std::string a; std::getline(axes, a, ',');) o.axis.push_back(a);
   }
-  if (fields.size() > 2) o.max_memory = fields[2];
+  if (fields.size() > 2) o.max_memory_text = fields[2];
   for (std::size_t i = 3; i < fields.size() && i < 7; ++i) {
     const std::string& c = fields[i];
     const auto eq = c.find('=');
     if (eq == std::string::npos) {
-      o.coords.push_back(c);  // malformed on purpose: no '='
+      o.coords_text.push_back(c);  // malformed on purpose: no '='
       continue;
     }
     std::string content = c.substr(eq + 1);
@@ -57,10 +57,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool npy = content.rfind("\x93NUMPY", 0) == 0;
     const std::string file = gradmap_fuzz::write_input(reinterpret_cast<const std::uint8_t*>(content.data()),
                                                        content.size(), "coords" + std::to_string(i) + (npy ? ".npy" : ".txt"));
-    o.coords.push_back(c.substr(0, eq) + "=" + file);
+    o.coords_text.push_back(c.substr(0, eq) + "=" + file);
   }
 
   gradmap_fuzz::expect_clean([&] {
+    o.finish();
     (void)gradmap::cli::make_read_options(o);
     const gradmap::GradientOptions g = gradmap::cli::make_gradient_options(img, o);
     const gradmap::ResolvedAxes r = gradmap::resolve_axes(img.pixels.shape(), g);

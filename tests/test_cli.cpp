@@ -91,7 +91,7 @@ TEST(Cli, MissingInputExitsWith3AndNamesTheFile) {
   EXPECT_TRUE(listing(d / "out").empty());
 }
 
-TEST(Cli, InvalidRequestsExitWith4AndWriteNothing) {
+TEST(Cli, InvalidRequestsExitWith4OrBadValues2AndWriteNothing) {
   TempDir d;
   make_npy(d / "f.npy", "np.arange(12.0).reshape(3, 4)");
   make_npy(d / "c2.npy", "np.zeros((2, 4))");
@@ -100,13 +100,19 @@ TEST(Cli, InvalidRequestsExitWith4AndWriteNothing) {
       {"--edge-order 2 --axis 0 --spacing 1 --coords 0=" + shell_quote(d / "c5.npy"), "5 coordinates"},
       {"--spacing 1,2,3", "--spacing has 3 values but 2 axes"},
       {"--spacing 0", "finite and non-zero"},
-      {"--coords x=" + shell_quote(d / "c2.npy"), "must be a 1-D array"},
       {"--axis 2", "does not exist"},
-      {"--axis x,x", "given twice"},
   };
   for (const auto& [flags, message] : cases) {
     auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "out") + " " + flags);
     EXPECT_EQ(r.exit_code, 4) << flags << "\n" << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << flags << "\n" << r.err;
+    EXPECT_TRUE(listing(d / "out").empty()) << flags;
+  }
+  // Values wrong whatever the image are bad command lines (exit 2), found before any file is read.
+  for (const auto& [flags, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--coords x=" + shell_quote(d / "c2.npy"), "must be a 1-D array"}, {"--axis x,x", "given twice"}}) {
+    auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "out") + " " + flags);
+    EXPECT_EQ(r.exit_code, 2) << flags << "\n" << r.err;
     EXPECT_NE(r.err.find(message), std::string::npos) << flags << "\n" << r.err;
     EXPECT_TRUE(listing(d / "out").empty()) << flags;
   }

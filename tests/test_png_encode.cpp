@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// gradmap's PNG writer (lib/src/png_encode.cpp) against an independent decoder: every file is read
+// gradmap's PNG writer (lib/src/codec/png_encode.cpp) against an independent decoder: every file is read
 // back by OpenCV's libpng in Python (which also verifies every chunk's CRC) and must give the
 // written samples exactly, for gray and RGB, 8 and 16 bits, every compression level, and shapes
 // down to one pixel. The filter bytes of the zlib stream are inspected as well, so that each of

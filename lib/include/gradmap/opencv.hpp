@@ -20,7 +20,8 @@
 // reads of one Mat are. Each call runs on the calling thread's oneTBB arena; to limit the threads a
 // call uses, run it inside the caller's `tbb::task_arena arena(n); arena.execute([&] { ... });`.
 //
-// Only this header and lib/src/adapters_opencv.cpp (and the raster IO backend) include OpenCV.
+// OpenCV is included by this header and by the gradmap_opencv library's sources (lib/src/adapters/,
+// lib/src/io/backend_opencv.cpp, lib/src/render/overview.cpp) only.
 #pragma once
 
 #include <cstdint>

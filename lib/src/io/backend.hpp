@@ -29,7 +29,7 @@ struct Backend {
   void (*write)(const std::string& path, const std::string& tmp_path, const Image& image);
 };
 
-/// Defined in io_opencv.cpp and io_itk.cpp; io.cpp calls only those that are built. Exported because
+/// Defined in backend_opencv.cpp and backend_itk.cpp; io.cpp calls only those that are built. Exported because
 /// io.cpp lives in another library (libgradmap) than the backends in a shared build.
 GRADMAP_OPENCV_EXPORT const Backend& opencv_backend();
 GRADMAP_ITK_EXPORT const Backend& itk_backend();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The volume backend: the only translation unit that includes ITK. It talks to itk::ImageIOBase
+// The volume backend (with adapters in gradmap/itk.hpp, one of the files that include ITK). It talks to itk::ImageIOBase
 // directly (raw buffers plus a header) instead of itk::ImageFileReader<itk::Image<T, D>>, so there
 // is no template instantiation per pixel type and dimension, and the file's own pixel type is kept.
 // ITK's index order (x, y, z) is converted to numpy's (z, y, x) in to_numpy_geometry and

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The raster backend: the only translation unit that includes OpenCV. Files are recognized by their
+// The raster backend (one of the gradmap_opencv sources, the only files that include OpenCV). Files are recognized by their
 // first bytes, not their extension, and their header is parsed here before OpenCV decodes anything,
 // so a hostile header (say 100000 × 100000 pixels) is refused before any memory is allocated.
 #include <opencv2/core.hpp>

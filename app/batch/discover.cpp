@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "batch_discover.hpp"
+#include "discover.hpp"
 
 #include <fnmatch.h>
 #include <sys/stat.h>
@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "gradmap/error.hpp"
+#include "gradmap/formats.hpp"
 #include "gradmap/io.hpp"
 
 namespace gradmap::cli {
@@ -19,20 +20,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-/// A DICOM file: ".dcm", or the "DICM" magic after the 128-byte preamble (series are often stored
-/// as extension-less files named by instance number).
+/// A DICOM file by the format table: ".dcm", or the "DICM" mark after the 128-byte preamble
+/// (series are often stored as extension-less files named by instance number).
 bool is_dicom_file(const fs::path& p) {
-  if (lower(p.extension().string()) == ".dcm") return true;
-  std::ifstream f(p, std::ios::binary);
-  char magic[4] = {};
-  if (!f.seekg(128) || !f.read(magic, 4)) return false;
-  return std::memcmp(magic, "DICM", 4) == 0;
+  const FileFormat* f = format_of(p.string());
+  return f && f->name == "dicom";
 }
 
 /// True when `dir` directly holds DICOM files. Looking at a few files is enough: a series folder

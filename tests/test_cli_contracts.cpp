@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+// The command line's contracts, each stated once in the code (issue #12): one exit code per class of
+// error in every command (README "Exit codes"), output names from one table that batch also uses
+// to recognize existing outputs, inputs never replaced by outputs, conflicting options refused.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "test_util.hpp"
+
+using namespace gradmap_test;
+namespace fs = std::filesystem;
+
+#ifdef GRADMAP_CLI
+namespace {
+
+std::set<std::string> names_in(const std::string& dir) {
+  std::set<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    names.insert(it->path().filename().string());
+  return names;
+}
+
+void make_npy(const std::string& path, const std::string& numpy_expr) {
+  const auto r = run_python("import numpy as np, sys\nrng = np.random.default_rng(5)\nnp.save(sys.argv[1], " +
+                            numpy_expr + ")\n", shell_quote(path));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+struct Case {
+  std::string command;  // subcommand + its arguments, with IN, OUT and DIR substituted
+  int code;
+  std::string message;  // a part of stderr that must be there
+};
+
+std::string substitute(std::string s, const std::string& key, const std::string& value) {
+  for (auto p = s.find(key); p != std::string::npos; p = s.find(key, p + value.size())) s.replace(p, key.size(), value);
+  return s;
+}
+
+/// Runs every case in a fresh copy of a folder holding `in.png` (a real photo) and checks the exit
+/// code, the message, and that a failing run wrote nothing.
+void expect_cases(const std::vector<Case>& cases) {
+  for (const auto& c : cases) {
+    TempDir d;
+    fs::create_directories(d / "in");
+    fs::copy_file(source_path("sample_images/ascent_gray.png"), d / "in/in.png");
+    std::ofstream(d / "file") << "a regular file where a folder is expected";
+    std::string cmd = substitute(c.command, "IN", shell_quote(d / "in/in.png"));
+    cmd = substitute(cmd, "DIR", shell_quote(d / "in"));
+    cmd = substitute(cmd, "OUT", shell_quote(d / "out"));
+    cmd = substitute(cmd, "FILE", shell_quote(d / "file"));
+    const auto r = run_cli(cmd);
+    EXPECT_EQ(r.exit_code, c.code) << c.command << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.command << "\n" << r.err;
+    if (c.code != 0 && c.code != 6) {
+      EXPECT_FALSE(fs::exists(d / "out")) << c.command << ": a failed run left its output folder";
+      EXPECT_EQ(names_in(d / "in"), std::set<std::string>{"in.png"}) << c.command;
+    }
+  }
+}
+
+}  // namespace
+
+TEST(ExitCodes, BadOptionValuesExit2InEveryCommand) {
+  std::vector<Case> cases;
+  for (const std::string verb : {"gradient", "edges"}) {
+    for (const auto& [flags, message] : std::vector<std::pair<std::string, std::string>>{
+             {"--normalize foo", "--normalize"},
+             {"--format gif", "--format"},
+             {"--spacing abc", "--spacing"},
+             {"--spacing x=1,2", "--spacing"},
+             {"--edge-order 3", "--edge-order"},
+             {"--dtype float16", "--dtype"},
+             {"--max-memory lots", "--max-memory"},
+             {"--axis q", "--axis"},
+             {"--axis x,x", "--axis"},
+             {"--coords x", "--coords"},
+             {"--color rainbow", "--color"},
+             {"--no-such-flag", "no-such-flag"}}) {
+      cases.push_back({verb + " IN -o OUT " + flags, 2, message});
+      cases.push_back({"batch DIR -o OUT --mode " + verb + " " + flags, 2, message});
+    }
+  }
+  for (const auto& [flags, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--overview x.jpg", "--overview"},
+           {"--angle-units grad", "--angle-units"},
+           {"--dir-style rainbow", "--dir-style"}})
+    cases.push_back({"edges IN -o OUT " + flags, 2, message});
+  cases.push_back({"batch DIR -o OUT --shard 5/2", 2, "--shard"});
+  cases.push_back({"batch DIR -o OUT --report r.txt", 2, "--report"});
+  cases.push_back({"batch DIR -o OUT --mode gradient --compass", 2, "--compass"});
+  cases.push_back({"batch DIR -o DIR", 2, "must not be the input folder"});
+  cases.push_back({"info IN --max-memory lots", 2, "--max-memory"});
+  expect_cases(cases);
+}
+
+TEST(ExitCodes, ConflictingAngleConventionsAreRefused) {
+  // --compass fixes the reference direction and the range; --orientation fixes the range: a second
+  // convention used to be ignored silently.
+  std::vector<Case> cases;
+  for (const std::string flags :
+       {"--compass --y-up", "--compass --orientation", "--compass --angle-range signed",
+        "--compass --angle-range unsigned", "--orientation --angle-range unsigned"}) {
+    cases.push_back({"edges IN -o OUT " + flags, 2, "excludes"});
+    cases.push_back({"batch DIR -o OUT " + flags, 2, "excludes"});
+  }
+  expect_cases(cases);
+}
+
+TEST(ExitCodes, UnreadableInputsExit3InEveryCommand) {
+  expect_cases({
+      {"gradient DIR/missing.png -o OUT", 3, "missing.png"},
+      {"edges DIR/missing.png -o OUT", 3, "missing.png"},
+      {"info DIR/missing.png", 3, "missing.png"},
+      {"batch DIR/missing -o OUT", 3, "missing"},
+      {"gradient IN -o OUT --coords x=DIR/nope.npy", 3, "nope.npy"},
+      {"edges IN -o OUT --coords x=DIR/nope.txt", 3, "nope.txt"},
+      {"batch DIR -o OUT --coords x=DIR/nope.npy", 3, "nope.npy"},
+      {"gradient FILE -o OUT", 3, "file"},
+  });
+}
+
+TEST(ExitCodes, RequestsTheImageCannotMeetExit4NamingTheFile) {
+  expect_cases({
+      {"gradient IN -o OUT --axis 5", 4, "in.png"},
+      {"edges IN -o OUT --axis=-3", 4, "in.png"},
+      {"gradient IN -o OUT --spacing 1,2,3", 4, "in.png"},
+      {"edges IN -o OUT --slices", 4, "in.png"},
+      {"batch DIR -o OUT --axis 5", 6, "in.png"},  // in batch a file's failure makes the batch 6
+  });
+}
+
+TEST(ExitCodes, ShapeErrorsNameTheFileAmongSeveralInputs) {
+  TempDir d;
+  make_npy(d / "long.npy", "np.arange(12.0)");
+  make_npy(d / "short.npy", "np.arange(2.0)");
+  const auto r = run_cli("gradient " + shell_quote(d / "long.npy") + " " + shell_quote(d / "short.npy") + " -o " +
+                         shell_quote(d / "out") + " --edge-order 2");
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("short.npy"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("edge_order + 1"), std::string::npos) << r.err;
+}
+
+TEST(ExitCodes, UnwritableOutputsExit5InEveryCommand) {
+  expect_cases({
+      {"gradient IN -o FILE", 5, "file"},
+      {"edges IN -o FILE", 5, "file"},
+      {"batch DIR -o FILE", 5, "file"},
+  });
+}
+
+TEST(Outputs, EdgesAndGradientRefuseToReplaceAnInput) {
+  TempDir d;
+  fs::create_directories(d / "s");
+  fs::copy_file(source_path("sample_images/ascent_gray.png"), d / "s/camera.png");
+  fs::copy_file(source_path("sample_images/ascent_gray.png"), d / "s/camera_mag.png");
+  const std::string before = std::to_string(fs::file_size(d / "s/camera_mag.png"));
+  auto r = run_cli("edges " + shell_quote(d / "s/camera.png") + " " + shell_quote(d / "s/camera_mag.png") + " -o " +
+                   shell_quote(d / "s"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("camera_mag.png"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("camera.png"), std::string::npos) << r.err;
+  EXPECT_EQ(names_in(d / "s"), (std::set<std::string>{"camera.png", "camera_mag.png"}));
+  EXPECT_EQ(std::to_string(fs::file_size(d / "s/camera_mag.png")), before);
+
+  // gradient's outputs (camera_gx.png) replace an input named so, too.
+  fs::copy_file(d / "s/camera.png", d / "s/camera_gx.png");
+  r = run_cli("gradient " + shell_quote(d / "s/camera.png") + " " + shell_quote(d / "s/camera_gx.png") + " -o " +
+              shell_quote(d / "s"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("camera_gx.png"), std::string::npos) << r.err;
+
+  // The overview picture may not be the input either.
+  r = run_cli("edges " + shell_quote(d / "s/camera.png") + " -o " + shell_quote(d / "out") + " --overview " +
+              shell_quote(d / "s/camera.png"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_FALSE(fs::exists(d / "out"));
+}
+
+TEST(Outputs, InputsWithOneStemAreRefusedBeforeAnythingIsWritten) {
+  TempDir d;
+  fs::create_directories(d / "a");
+  fs::create_directories(d / "b");
+  fs::copy_file(source_path("sample_images/ascent_gray.png"), d / "a/img.png");
+  fs::copy_file(source_path("sample_images/ascent_gray.png"), d / "b/img.png");
+  const auto r = run_cli("edges " + shell_quote(d / "a/img.png") + " " + shell_quote(d / "b/img.png") + " -o " +
+                         shell_quote(d / "out"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("a/img.png"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("b/img.png"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(d / "out"));
+
+  // camera.png and camera.tif: both give camera_mag.png.
+  fs::copy_file(source_path("sample_images/linear_ramp_2d.tif"), d / "a/img.tif");
+  const auto r2 = run_cli("gradient " + shell_quote(d / "a/img.png") + " " + shell_quote(d / "a/img.tif") + " -o " +
+                          shell_quote(d / "out"));
+  EXPECT_EQ(r2.exit_code, 2) << r2.err;
+  EXPECT_FALSE(fs::exists(d / "out"));
+}
+
+TEST(Outputs, FailingBeforeWritingLeavesNoOutputFolder) {
+  TempDir d;
+  const auto r = run_cli("edges " + shell_quote(d / "missing.png") + " -o " + shell_quote(d / "out"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_FALSE(fs::exists(d / "out"));
+}
+
+TEST(Outputs, BatchRecognizesEveryNameItWrites) {
+  // Normals and components of a 4-D array are the names most likely to drift (issue #12: written
+  // "n0" while batch looked for "nd0"): every file the first run wrote must count as existing.
+  TempDir d;
+  fs::create_directories(d / "in");
+  make_npy(d / "in/v.npy", "rng.random((3, 4, 5, 6))");
+  make_npy(d / "in/w.npy", "rng.random((4, 5, 6))");
+  const std::string base = "batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "out") + " --normals --components -j 1";
+  auto r = run_cli(base);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto written = names_in(d / "out");
+  EXPECT_TRUE(written.count("v_nd0.npy")) << r.out;
+  EXPECT_TRUE(written.count("v_d0.npy")) << r.out;
+  EXPECT_TRUE(written.count("w_nz.npy")) << r.out;
+  r = run_cli(base);
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  for (const auto& name : written) EXPECT_NE(r.err.find(name), std::string::npos) << name << " not recognized\n" << r.err;
+  r = run_cli(base + " --skip-existing");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("0 ok, 0 failed, 2 skipped"), std::string::npos) << r.out;
+  EXPECT_EQ(names_in(d / "out"), written);
+}
+
+TEST(Formats, EveryReadableExtensionInTheTableReads) {
+  // The table's lesser-known spellings (.jpe, .pbm, .tif, .mhd, .nhdr) are read like the others.
+  TempDir d;
+  const auto r = run_python(R"(
+import sys, numpy as np, cv2, nibabel as nib
+d = sys.argv[1]
+img = (np.arange(48, dtype=np.uint8).reshape(6, 8) * 5)
+for name in ['a.jpe', 'a.jpeg', 'b.jpg', 'c.tif', 'c2.tiff', 'd.bmp', 'e.pgm', 'f.pnm', 'g.png', 'h.webp']:
+    assert cv2.imwrite(d + '/' + name, img), name
+assert cv2.imwrite(d + '/i.pbm', (img > 100).astype(np.uint8) * 255)
+nib.save(nib.Nifti1Image(img.astype(np.float32)[None], np.eye(4)), d + '/j.nii')
+nib.save(nib.Nifti1Image(img.astype(np.float32)[None], np.eye(4)), d + '/k.nii.gz')
+)", shell_quote(d.path().string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& name : names_in(d.path().string())) {
+    const auto info = run_cli("info " + shell_quote(d / name));
+    EXPECT_EQ(info.exit_code, 0) << name << ": " << info.err;
+  }
+  std::ofstream(d / "x.gif") << "GIF89a";
+  const auto bad = run_cli("info " + shell_quote(d / "x.gif"));
+  EXPECT_EQ(bad.exit_code, 3);
+  // The refusal lists what is read, from the same table.
+  for (const char* ext : {".jpe", ".pbm", ".nii.gz", ".mhd", ".nhdr", ".npy"})
+    EXPECT_NE(bad.err.find(ext), std::string::npos) << ext << "\n" << bad.err;
+}
+
+TEST(Formats, EveryWritableFormatIsAcceptedByFormatFlag) {
+  TempDir d;
+  make_npy(d / "f.npy", "rng.random((6, 7)).astype(np.float32)");
+  for (const char* fmt : {"npy", "tif", "tiff", "nii", "nii.gz", "nrrd", "mha", "png", "jpg", "jpeg"}) {
+    const std::string out = d / (std::string("out_") + fmt);
+    const auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(out) + " --format " + fmt);
+    EXPECT_EQ(r.exit_code, 0) << fmt << ": " << r.err;
+    EXPECT_EQ(names_in(out).size(), 2u) << fmt;
+  }
+  for (const char* fmt : {"bmp", "webp", "dcm", "gif"}) {
+    const auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "x") + " --format " + fmt);
+    EXPECT_EQ(r.exit_code, 2) << fmt << ": " << r.err;
+  }
+}
+#endif
