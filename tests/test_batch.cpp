@@ -41,22 +41,6 @@ std::size_t count_visible(const fs::path& dir) {
   return n;
 }
 
-/// Runs a script with the system python that has cv2 and nibabel (the numpy oracle interpreter).
-void python(const std::string& script, const std::string& dir) {
-  const auto r =
-      run_python("import numpy as np, sys, os\nd = sys.argv[1]\nrng = np.random.default_rng(7)\n" + script,
-                 shell_quote(dir));
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-}
-
-/// `n` random gray PNGs of h×w named img000.png ... in `dir`.
-void make_pngs(const std::string& dir, int n, int h, int w) {
-  python("import cv2\nos.makedirs(d, exist_ok=True)\nfor i in range(" + std::to_string(n) +
-             "):\n    cv2.imwrite(f'{d}/img{i:03d}.png', (rng.random((" + std::to_string(h) + ", " +
-             std::to_string(w) + ")) * 255).astype(np.uint8))\n",
-         dir);
-}
-
 json read_json(const std::string& path) { return json::parse(slurp(path)); }
 
 std::map<std::string, std::string> statuses(const json& report) {
@@ -107,7 +91,7 @@ std::pair<int, bool> kill_after_outputs(pid_t pid, const fs::path& dir, std::siz
 TEST(Batch, BadFilesAreReportedAndEveryGoodFileIsDone) {
   TempDir d;
   const std::string in = d / "in";
-  python(R"(
+  python_in(R"(
 import cv2, nibabel as nib, gzip
 os.makedirs(d + '/in/sub/deeper', exist_ok=True)
 cv2.imwrite(d + '/in/a.png', (rng.random((40, 50)) * 255).astype(np.uint8))
@@ -325,7 +309,7 @@ TEST(Batch, ExistingOutputsAreListedUpFrontUnlessSkipOrOverwrite) {
 
 TEST(Batch, GlobsSelectByRelativePathAndGradientModeMatchesTheGradientCommand) {
   TempDir d;
-  python(R"(
+  python_in(R"(
 os.makedirs(d + '/in/keep', exist_ok=True); os.makedirs(d + '/in/scratch', exist_ok=True)
 for p in ['a.npy', 'keep/b.npy', 'scratch/c.npy', 'keep/d_old.npy']:
     np.save(d + '/in/' + p, rng.standard_normal((6, 5, 4)))

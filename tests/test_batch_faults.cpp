@@ -71,25 +71,9 @@ std::size_t count_visible(const fs::path& dir) {
   return n;
 }
 
-/// Runs a script with the numpy oracle interpreter (it has cv2 and nibabel).
-void python(const std::string& script, const std::string& dir) {
-  const auto r =
-      run_python("import numpy as np, sys, os\nd = sys.argv[1]\nrng = np.random.default_rng(11)\n" + script,
-                 shell_quote(dir));
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-}
-
-/// `n` random gray PNGs of h×w named img000.png ... in `dir`.
-void make_pngs(const std::string& dir, int n, int h, int w) {
-  python("import cv2\nos.makedirs(d, exist_ok=True)\nfor i in range(" + std::to_string(n) +
-             "):\n    cv2.imwrite(f'{d}/img{i:03d}.png', (rng.random((" + std::to_string(h) + ", " +
-             std::to_string(w) + ")) * 255).astype(np.uint8))\n",
-         dir);
-}
-
 /// `n` random float64 .npy arrays of h×w named f00.npy ... in `dir`.
 void make_npys(const std::string& dir, int n, int h, int w) {
-  python("os.makedirs(d, exist_ok=True)\nfor i in range(" + std::to_string(n) + "):\n    np.save(f'{d}/f{i:02d}.npy', rng.random((" +
+  python_in("os.makedirs(d, exist_ok=True)\nfor i in range(" + std::to_string(n) + "):\n    np.save(f'{d}/f{i:02d}.npy', rng.random((" +
              std::to_string(h) + ", " + std::to_string(w) + ")))\n",
          dir);
 }
@@ -300,7 +284,7 @@ TEST(BatchFaults, DiskFullStopsTheBatchEarlyAndLeavesNoPartialOutput) {
 TEST(BatchFaults, FileSizeLimitStopsTheBatchEarly) {
   TempDir d;
   make_npys(d / "in", 6, 100, 100);                                   // outputs of 80 128 bytes
-  python("np.save(d + '/in/a_small.npy', rng.random((10, 10)))\n", d.path().string());  // 928 bytes
+  python_in("np.save(d + '/in/a_small.npy', rng.random((10, 10)))\n", d.path().string());  // 928 bytes
   const auto reference = reference_run(d / "in", d / "ref");
   fs::create_directory(d / "out");
   // 40 000 bytes: the small input's outputs fit, the others' do not (EFBIG, SIGXFSZ ignored).
@@ -327,7 +311,7 @@ TEST(BatchFaults, FileSizeLimitStopsTheBatchEarly) {
 // remaining file instead of stopping.
 TEST(BatchFaults, DiskFullWithPngOutputsIsNamedAndStopsTheBatch) {
   TempDir d;
-  make_pngs(d / "in", 10, 120, 120);
+  make_pngs(d / "in", 10, 120, 120, 11);
   const std::string full = d / "full";
   TmpfsMount mount(full, "4m");
   if (!mount.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (" << mount.error() << ")";
@@ -345,7 +329,7 @@ TEST(BatchFaults, DiskFullWithPngOutputsIsNamedAndStopsTheBatch) {
 // renamed into place and reported ok.
 TEST(BatchFaults, NiftiOutputsOnAFullDiskAreNeverTruncated) {
   TempDir d;
-  python(R"(
+  python_in(R"(
 import nibabel as nib
 os.makedirs(d + '/in')
 for i in range(3):
@@ -458,7 +442,7 @@ TEST(BatchFaults, OutputFolderDeletedMidBatchIsRecreatedAndOnlyTheFileInFlightFa
 
 TEST(BatchFaults, InputsDeletedOrTruncatedAfterListingFailAloneWithTheirPath) {
   TempDir d;
-  make_pngs(d / "in", 30, 200, 200);
+  make_pngs(d / "in", 30, 200, 200, 11);
   const auto reference = reference_run(d / "in", d / "ref");
   const std::string in = d / "in", out = d / "out";
   const pid_t pid = spawn_cli({"batch", in, "-o", out, "-j", "1", "--report", d / "r.json"}, d / "log.txt");
@@ -554,7 +538,7 @@ void expect_resume_completes(const std::string& in, const std::string& out, cons
 
 TEST(BatchFaults, SigintAndSigtermLeaveOnlyCompleteFilesAndTheRerunDoesExactlyTheRest) {
   TempDir d;
-  make_pngs(d / "in", 40, 300, 300);
+  make_pngs(d / "in", 40, 300, 300, 11);
   const auto reference = reference_run(d / "in", d / "ref");
   ASSERT_EQ(reference.size(), 80u);
   for (const int sig : {SIGINT, SIGTERM}) {
@@ -583,7 +567,7 @@ TEST(BatchFaults, SigintAndSigtermLeaveOnlyCompleteFilesAndTheRerunDoesExactlyTh
 
 TEST(BatchFaults, SigkillLeavesOnlyItsOwnHiddenTemporariesAndTheRerunCompletes) {
   TempDir d;
-  make_pngs(d / "in", 40, 300, 300);
+  make_pngs(d / "in", 40, 300, 300, 11);
   const auto reference = reference_run(d / "in", d / "ref");
   const std::string out = d / "out";
   const pid_t pid = spawn_cli({"batch", d / "in", "-o", out, "-j", "2"}, d / "log.txt");
@@ -619,7 +603,7 @@ void expect_run_identity(const json& report, pid_t pid) {
 
 TEST(BatchFaults, TwoBatchesOverwritingOneFolderLeaveValidOutputsAndSayWhoWroteWhat) {
   TempDir d;
-  make_pngs(d / "in", 30, 200, 200);
+  make_pngs(d / "in", 30, 200, 200, 11);
   const auto reference = reference_run(d / "in", d / "ref");
   const std::string out = d / "out";
   const pid_t a = spawn_cli({"batch", d / "in", "-o", out, "-j", "1", "--overwrite", "--report", d / "a.json"},
@@ -648,7 +632,7 @@ TEST(BatchFaults, TwoBatchesOverwritingOneFolderLeaveValidOutputsAndSayWhoWroteW
 
 TEST(BatchFaults, TwoShardsInOneFolderAtOnceSplitTheWorkAndSayWhoWroteWhat) {
   TempDir d;
-  make_pngs(d / "in", 30, 200, 200);
+  make_pngs(d / "in", 30, 200, 200, 11);
   const auto reference = reference_run(d / "in", d / "ref");
   const std::string out = d / "out";
   std::vector<pid_t> pids;
@@ -682,9 +666,9 @@ TEST(BatchFaults, TwoShardsInOneFolderAtOnceSplitTheWorkAndSayWhoWroteWhat) {
 
 TEST(BatchFaults, SymlinksAreFollowedOnceAndLoopsAreWarnings) {
   TempDir d;
-  make_pngs(d / "in", 1, 16, 16);            // in/img000.png
-  make_pngs(d / "in/real", 1, 16, 17);       // in/real/img000.png
-  make_pngs(d / "outside/data", 1, 18, 16);  // outside the input folder
+  make_pngs(d / "in", 1, 16, 16, 11);            // in/img000.png
+  make_pngs(d / "in/real", 1, 16, 17, 11);       // in/real/img000.png
+  make_pngs(d / "outside/data", 1, 18, 16, 11);  // outside the input folder
   fs::create_directory_symlink("real", d / "in/alias");          // a second path to in/real
   fs::create_directory_symlink("..", d / "in/real/up");          // a loop back to in/
   fs::create_directory_symlink(d / "outside/data", d / "in/ext");  // a folder elsewhere

@@ -22,12 +22,6 @@ std::vector<std::string> listing(const std::string& dir) {
   return names;
 }
 
-void make_npy(const std::string& path, const std::string& numpy_expr) {
-  const auto r = run_python("import numpy as np, sys\nrng = np.random.default_rng(5)\nnp.save(sys.argv[1], " +
-                            numpy_expr + ")\n", shell_quote(path));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
-
 /// Runs python `check` with the temp dir as argv[1]; the script exits non-zero on a mismatch.
 void expect_python(const TempDir& dir, const std::string& check) {
   const auto r = run_python("import numpy as np, sys\nd = sys.argv[1]\n" + check, shell_quote(dir.path().string()));

@@ -24,12 +24,6 @@ std::set<std::string> names_in(const std::string& dir) {
   return names;
 }
 
-void make_npy(const std::string& path, const std::string& numpy_expr) {
-  const auto r = run_python("import numpy as np, sys\nrng = np.random.default_rng(5)\nnp.save(sys.argv[1], " +
-                            numpy_expr + ")\n", shell_quote(path));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
-
 struct Case {
   std::string command;  // subcommand + its arguments, with IN, OUT and DIR substituted
   int code;

@@ -13,6 +13,7 @@
 
 #include "gradmap/edges.hpp"
 #include "gradmap/io.hpp"
+#include "test_arrays.hpp"
 #include "test_util.hpp"
 
 using namespace gradmap;
@@ -21,20 +22,6 @@ using namespace gradmap_test;
 namespace {
 
 constexpr double kPi = 3.141592653589793238462643383279502884;
-
-template <class T>
-Array random_array(DType t, Shape shape, double scale, unsigned seed) {
-  Array a(t, std::move(shape));
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> dist(0.0, scale);
-  T* p = static_cast<T*>(a.data());
-  for (index_t i = 0; i < a.size(); ++i) {
-    double v = dist(rng);
-    if constexpr (std::is_integral_v<T>) v = std::fabs(v);
-    p[i] = static_cast<T>(v);
-  }
-  return a;
-}
 
 /// A 2-D image whose values grow along (dy, dx) in image coordinates.
 Array ramp(double dy, double dx) {
@@ -46,11 +33,6 @@ Array ramp(double dy, double dx) {
 }
 
 double center(const Array& a) { return static_cast<const double*>(a.data())[a.size() / 2]; }
-
-bool same_bits(const Array& a, const Array& b) {
-  if (a.empty() || b.empty()) return a.empty() && b.empty();  // memcmp must not see null pointers
-  return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
-}
 
 // Compares gradmap's maps with numpy's pipeline and with a long-double reference; prints the
 // measured ulp figures and exits non-zero past the documented bounds.

@@ -52,17 +52,11 @@ std::uint64_t checksum(const std::string& path) {
   return h;
 }
 
-void make_npy(const std::string& path, const std::string& numpy_expr) {
-  const auto r = run_python("import numpy as np, sys\nrng = np.random.default_rng(8)\nnp.save(sys.argv[1], " +
-                            numpy_expr + ")\n", shell_quote(path));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
-
 }  // namespace
 
 TEST(Faults, DiskFullIsAClearErrorNamingTheOutputAndLeavesNothing) {
   TempDir d;
-  make_npy(d / "f.npy", "rng.random((160, 160))");  // 200 KB of float64: each output is as large
+  make_npy(d / "f.npy", "rng.random((160, 160))", 8);  // 200 KB of float64: each output is as large
   TmpfsMount full(d / "full", "64k", false);
   if (!full.mounted()) GTEST_SKIP() << "cannot mount a 64 KiB tmpfs here (" << full.error() << ")";
   const auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "full"));
@@ -76,7 +70,7 @@ TEST(Faults, DiskFullIsAClearErrorNamingTheOutputAndLeavesNothing) {
 
 TEST(Faults, FileSizeLimitLeavesNoPartialOrTemporaryFile) {
   TempDir d;
-  make_npy(d / "f.npy", "rng.random((160, 160))");
+  make_npy(d / "f.npy", "rng.random((160, 160))", 8);
   fs::create_directory(d / "out");
   // 16 blocks of 1 KiB (POSIX sh's ulimit -f unit is 512 or 1024 bytes): far below one output.
   const auto r = run_command("sh -c " + shell_quote("ulimit -f 16; exec " + std::string(GRADMAP_CLI) + " gradient " +
@@ -89,7 +83,7 @@ TEST(Faults, FileSizeLimitLeavesNoPartialOrTemporaryFile) {
 
 TEST(Faults, ReadOnlyOutputFolderIsAClearError) {
   TempDir d;
-  make_npy(d / "f.npy", "rng.random((8, 9))");
+  make_npy(d / "f.npy", "rng.random((8, 9))", 8);
   // chmod does not stop root, so the folder is a read-only mount.
   TmpfsMount ro(d / "ro", "64k", true);
   if (!ro.mounted()) GTEST_SKIP() << "cannot mount a read-only tmpfs here (" << ro.error() << ")";
@@ -102,7 +96,7 @@ TEST(Faults, ReadOnlyOutputFolderIsAClearError) {
 
 TEST(HostileNames, SpacesUnicodeLeadingDashesAndNewlinesWork) {
   TempDir d;
-  make_npy(d / "plain.npy", "rng.random((6, 7))");
+  make_npy(d / "plain.npy", "rng.random((6, 7))", 8);
   ASSERT_EQ(run_cli("gradient " + shell_quote(d / "plain.npy") + " -o " + shell_quote(d / "ref")).exit_code, 0);
   const std::vector<std::string> names = {"with space", "ünïcødé €", "-dash", "new\nline", "tab\tand 'quote'"};
   for (const auto& stem : names) {
@@ -122,7 +116,7 @@ TEST(HostileNames, SpacesUnicodeLeadingDashesAndNewlinesWork) {
 
 TEST(HostileNames, SymlinkAtAnOutputPathIsReplacedNotFollowed) {
   TempDir d;
-  make_npy(d / "f.npy", "rng.random((6, 7))");
+  make_npy(d / "f.npy", "rng.random((6, 7))", 8);
   fs::create_directory(d / "out");
   std::ofstream(d / "victim.txt") << "must survive";
   fs::create_symlink(d / "victim.txt", d / "out/f_gx.npy");
@@ -140,7 +134,7 @@ TEST(HostileNames, SymlinkAtAnOutputPathIsReplacedNotFollowed) {
 
 TEST(HostileNames, InputsAreNeverModified) {
   TempDir d;
-  make_npy(d / "f.npy", "rng.random((20, 30))");
+  make_npy(d / "f.npy", "rng.random((20, 30))", 8);
   std::vector<std::string> inputs = {d / "f.npy"};
 #ifdef GRADMAP_HAVE_OPENCV
   fs::copy_file(source_path("sample_images/ascent_gray.png"), d / "ascent.png");
@@ -171,7 +165,7 @@ TEST(HostileNames, InputsAreNeverModified) {
 TEST(HostileNames, NamesThatLookLikeParentDirectoriesStayInsideOutdir) {
   TempDir d;
   fs::create_directories(d / "in");
-  make_npy(d / "in/plain.npy", "rng.random((5, 6))");
+  make_npy(d / "in/plain.npy", "rng.random((5, 6))", 8);
   // Stems "..", "." and "..." would, if joined naively with a separator, climb out of the folder.
   for (const std::string name : {"...npy", "..npy", ". .npy", "..\\..npy"}) fs::copy_file(d / "in/plain.npy", d / ("in/" + name));
   fs::create_directories(d / "box/out");

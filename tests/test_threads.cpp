@@ -22,6 +22,7 @@
 #include "gradmap/edges.hpp"
 #include "gradmap/gradient.hpp"
 #include "test_files.hpp"
+#include "test_arrays.hpp"
 #include "test_util.hpp"
 
 using namespace gradmap;
@@ -29,25 +30,6 @@ using namespace gradmap_test;
 namespace fs = std::filesystem;
 
 namespace {
-
-bool same_bits(const Array& a, const Array& b) {
-  if (a.empty() || b.empty()) return a.empty() && b.empty();
-  return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.nbytes()) == 0;
-}
-
-template <class T>
-Array random_array(DType t, Shape shape, double scale, unsigned seed) {
-  Array a(t, std::move(shape));
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> dist(0.0, scale);
-  T* p = static_cast<T*>(a.data());
-  for (index_t i = 0; i < a.size(); ++i) {
-    double v = dist(rng);
-    if constexpr (std::is_integral_v<T>) v = std::fabs(v);
-    p[i] = static_cast<T>(v);
-  }
-  return a;
-}
 
 /// Runs a command with this thread (and so the child) pinned to one CPU: oneTBB then sizes every
 /// arena to one thread, which makes the run single-threaded throughout.

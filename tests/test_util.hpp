@@ -85,4 +85,30 @@ inline CommandResult run_cli(const std::string& args) {
 
 inline std::string source_path(const std::string& rel) { return std::string(GRADMAP_SOURCE_DIR) + "/" + rel; }
 
+/// Runs `script` with the numpy oracle interpreter (it has cv2 and nibabel) after a preamble that
+/// imports numpy as np, sys and os, sets `d` to `dir` and `rng` to a generator seeded with `seed`;
+/// fails the test when the script fails.
+inline void python_in(const std::string& script, const std::string& dir, int seed = 7) {
+  const auto r = run_python("import numpy as np, sys, os\nd = sys.argv[1]\nrng = np.random.default_rng(" +
+                                std::to_string(seed) + ")\n" + script,
+                            shell_quote(dir));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+/// Saves the numpy expression `numpy_expr` (which may use `rng`, seeded with `seed`) as `path`.
+inline void make_npy(const std::string& path, const std::string& numpy_expr, int seed = 5) {
+  const auto r = run_python("import numpy as np, sys\nrng = np.random.default_rng(" + std::to_string(seed) +
+                                ")\nnp.save(sys.argv[1], " + numpy_expr + ")\n",
+                            shell_quote(path));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+/// `n` random gray PNGs of h×w named img000.png ... in `dir` (created).
+inline void make_pngs(const std::string& dir, int n, int h, int w, int seed = 7) {
+  python_in("import cv2\nos.makedirs(d, exist_ok=True)\nfor i in range(" + std::to_string(n) +
+                "):\n    cv2.imwrite(f'{d}/img{i:03d}.png', (rng.random((" + std::to_string(h) + ", " +
+                std::to_string(w) + ")) * 255).astype(np.uint8))\n",
+            dir, seed);
+}
+
 }  // namespace gradmap_test
