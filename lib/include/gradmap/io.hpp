@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gradmap/array.hpp"
@@ -68,10 +69,6 @@ struct Image {
   int series_axes = 0;
   /// For writing only: the last axis holds RGB (3) samples of a color display map.
   bool rgb = false;
-  /// For writing PNG only: -1 (default) gradmap's fast coder, Huffman-coded bytes and runs (about
-  /// the size of deflate level 1 on edge maps, several times faster); 0 stores; 1-9 deflate levels
-  /// (libdeflate; higher: smaller files, slower). Pixels are identical at every setting.
-  int png_compression = -1;
   /// Format family the file was read from ("png", "jpeg", "tiff", "nifti", "nrrd", "metaimage",
   /// "dicom", "npy", ...).
   std::string format;
@@ -94,6 +91,20 @@ struct ReadOptions {
   std::size_t max_memory = 0;
 };
 
+/// How a file is written: settings of the writer, not properties of the image.
+struct WriteOptions {
+  /// PNG only (other formats ignore it): -1 (default) gradmap's fast coder, Huffman-coded bytes and
+  /// runs (about the size of deflate level 1 on edge maps, several times faster); 0 stores; 1-9
+  /// deflate levels (libdeflate; higher: smaller files, slower). Pixels are identical at every setting.
+  int png_compression = -1;
+  /// Key/value text stored with the pixels, in order: PNG tEXt chunks (PIL's `Image.text`), JPEG one
+  /// COM segment of `key=value` lines (PIL's `info["comment"]`). Display maps use it to record their
+  /// scaling (render.hpp: display_text). Keys are 1-79 printable ASCII characters without '=' and
+  /// without leading, trailing or double spaces; values are Latin-1 without NUL or line breaks.
+  /// Other formats cannot hold it: write_image throws IoError when `text` is not empty for them.
+  std::vector<std::pair<std::string, std::string>> text;
+};
+
 /// Reads an image or volume. Throws IoError naming `path` and the reason (missing, unreadable,
 /// truncated, corrupt, unsupported extension, too large for max_memory).
 GRADMAP_EXPORT Image read_image(const std::string& path, const ReadOptions& options = {});
@@ -105,8 +116,11 @@ GRADMAP_EXPORT Image read_image(const std::string& path, const ReadOptions& opti
 /// TIFF stores float32 (float64 is narrowed); NIfTI, NRRD and MetaImage keep any dtype but float16
 /// (written as float32). Series axes of a volume are written as extra slowest ITK axes with unit
 /// spacing. A detached header (.nhdr, .mhd) gets its data in `<stem>.raw` beside it. NIfTI gets
-/// qform and sform both set (code 1) from spacing, origin and direction.
-GRADMAP_EXPORT void write_image(const std::string& path, const Image& image);
+/// qform and sform both set (code 1) from spacing, origin and direction. `options` holds the
+/// writer's settings (PNG compression, PNG/JPEG text); a key or value WriteOptions::text refuses
+/// throws InvalidArgument.
+GRADMAP_EXPORT void write_image(const std::string& path, const Image& image,
+                                const WriteOptions& options = {});
 
 /// True when the extension is one gradmap can read with the backends built; any directory counts
 /// (as a possible DICOM series) when the ITK backend is built.
