@@ -18,6 +18,7 @@
 
 #include "gradmap/edges.hpp"
 #include "gradmap/io.hpp"
+#include "gradmap/overview.hpp"
 #include "gradmap/render.hpp"
 #include "test_util.hpp"
 

@@ -13,7 +13,6 @@
 
 #include "gradmap/formats.hpp"
 #include "gradmap/io.hpp"
-#include "gradmap/render.hpp"
 #include "io/backend.hpp"
 
 namespace gradmap {
@@ -162,12 +161,5 @@ void write_image(const std::string& path, const Image& image, const WriteOptions
                              std::to_string(image.geometry.direction.size()) + " direction values");
   write_atomically(path, [&](const std::string& tmp) { b->write(path, tmp, image, options); });
 }
-
-#ifndef GRADMAP_HAVE_OPENCV
-// Without the OpenCV backend there is no PNG encoder or text rendering for the overview.
-void write_overview(const std::string& path, const Image&, const EdgeMaps&, const OverviewInfo&) {
-  throw io_error(path, "overview pictures need gradmap built with OpenCV (GRADMAP_WITH_OPENCV=ON)");
-}
-#endif
 
 }  // namespace gradmap

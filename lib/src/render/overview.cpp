@@ -17,6 +17,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "gradmap/io.hpp"  // write_atomically
+#include "gradmap/overview.hpp"
 #include "gradmap/render.hpp"
 #include "core/numeric.hpp"
 
