@@ -320,6 +320,16 @@ TEST(DisplayMaps, ApplyDisplayScaleGivesTheLevelsDisplayMapChose) {
       }
     }
   }
+  // The text says what the levels are in plain numbers: "none" on unsigned data starts at 0, not "-0".
+  DisplayOptions none;
+  none.normalization = Normalization::parse("none");
+  DisplayScale s;
+  display_map(Array(DType::float32, {2, 2}), none, false, &s);
+  const auto text = display_text(s, "magnitude", "intensity/px");
+  ASSERT_GE(text.size(), 4u);
+  EXPECT_EQ(text[2], (std::pair<std::string, std::string>{"gradmap:value_at_0", "0"}));
+  EXPECT_EQ(text[3], (std::pair<std::string, std::string>{"gradmap:value_at_max", "255"}));
+
   DisplayScale bad;
   bad.lo = 2;
   bad.hi = 1;

@@ -258,10 +258,10 @@ DisplayScale scale_of(const LevelMap& m, const Normalization& norm, bool signed_
   s.normalization = norm;
   if (norm.kind == Normalization::Kind::none) {
     // level = base + v: the values are levels, shifted by base for signed data.
-    s.lo = -m.base;
+    s.lo = 0.0 - m.base;  // not -m.base: -0 would print as "-0"
     s.hi = m.top - m.base;
   } else if (signed_data) {
-    s.lo = -m.hi;
+    s.lo = 0.0 - m.hi;
     s.hi = m.hi;
   } else {
     s.lo = m.lo;
