@@ -27,7 +27,8 @@ namespace gradmap::detail {
 struct Backend {
   const char* name;
   Image (*read)(const std::string& path, const ReadOptions& options);
-  void (*write)(const std::string& path, const std::string& tmp_path, const Image& image, const WriteOptions& options);
+  void (*write)(const std::string& path, const std::string& tmp_path, const Image& image,
+                const WriteOptions& options);
 };
 
 /// Defined in io_opencv.cpp and io_itk.cpp; io.cpp calls only those that are built. Exported because

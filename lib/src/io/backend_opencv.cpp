@@ -487,15 +487,20 @@ void insert_jpeg_comment(const std::string& path, std::vector<unsigned char>& jp
   if (text.empty()) return;
   std::string body;
   for (const auto& [key, value] : text) body += key + "=" + value + "\n";
-  if (body.size() > 65533) throw io_error(path, "the text (" + std::to_string(body.size()) + " bytes) exceeds a JPEG comment's 65533");
-  if (jpeg.size() < 2 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) throw io_error(path, "internal: the JPEG encoder wrote no SOI marker");
+  if (body.size() > 65533)
+    throw io_error(path,
+                   "the text (" + std::to_string(body.size()) + " bytes) exceeds a JPEG comment's 65533");
+  if (jpeg.size() < 2 || jpeg[0] != 0xFF || jpeg[1] != 0xD8)
+    throw io_error(path, "internal: the JPEG encoder wrote no SOI marker");
   const std::size_t len = body.size() + 2;
-  std::vector<unsigned char> segment = {0xFF, 0xFE, static_cast<unsigned char>(len >> 8), static_cast<unsigned char>(len & 0xFF)};
+  std::vector<unsigned char> segment = {0xFF, 0xFE, static_cast<unsigned char>(len >> 8),
+                                        static_cast<unsigned char>(len & 0xFF)};
   segment.insert(segment.end(), body.begin(), body.end());
   jpeg.insert(jpeg.begin() + 2, segment.begin(), segment.end());
 }
 
-void write(const std::string& path, const std::string& tmp_path, const Image& image, const WriteOptions& options) {
+void write(const std::string& path, const std::string& tmp_path, const Image& image,
+           const WriteOptions& options) {
   std::string ext = lower_extension(path);
   bool tiff = ext == "tif" || ext == "tiff", jpeg = ext == "jpg" || ext == "jpeg";
   const Array& a = image.pixels;
@@ -517,8 +522,9 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
     // gradmap's own PNG writer (png_encode.cpp: several times faster than OpenCV's, and RGB as is).
     if (a.size() == 0) throw io_error(path, "an empty " + shape_string(a.shape()) + " array cannot be stored in PNG");
     try {
-      bytes = encode_png(src.data(), static_cast<std::size_t>(src.extent(0)), static_cast<std::size_t>(src.extent(1)),
-                         image.rgb ? 3 : 1, t == DType::uint8 ? 1 : 2, options.png_compression, options.text);
+      bytes = encode_png(src.data(), static_cast<std::size_t>(src.extent(0)),
+                         static_cast<std::size_t>(src.extent(1)), image.rgb ? 3 : 1,
+                         t == DType::uint8 ? 1 : 2, options.png_compression, options.text);
     } catch (const std::invalid_argument& e) {  // PNG's limit of 2^31 - 1 rows and columns
       throw io_error(path, std::string("cannot encode: ") + e.what());
     }
