@@ -10,6 +10,7 @@ packages=(
   libopencv-dev libinsighttoolkit5-dev libcli11-dev nlohmann-json3-dev libsleef-dev libtbb-dev libdeflate-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-nibabel python3-scipy python3-opencv python3-pydicom
+  python3-pil  # tests/test_display_maps.cpp reads PNG text chunks and JPEG comments with PIL
   clang libclang-rt-14-dev clang-format
 )
 

@@ -65,9 +65,10 @@ TEST(PngEncode, EveryDepthLayoutLevelAndShapeDecodesExactlyWithLibpng) {
           img.pixels = depth == 1 ? content<std::uint8_t>(s, rng) : content<std::uint16_t>(s, rng);
           img.rgb = rgb;
           img.geometry = gradmap::default_geometry(2);
-          img.png_compression = level;
+          gradmap::WriteOptions wo;
+          wo.png_compression = level;
           const std::string name = "p" + std::to_string(n++);
-          gradmap::write_image(tmp / (name + ".png"), img);
+          gradmap::write_image(tmp / (name + ".png"), img, wo);
           gradmap::write_npy(tmp / (name + ".npy"), img.pixels);
           names.push_back(name);
         }
@@ -113,9 +114,10 @@ TEST(PngEncode, HigherLevelsGiveSmallerFilesOfTheSamePixels) {
   img.geometry = gradmap::default_geometry(2);
   std::vector<std::uintmax_t> sizes;
   for (int level : {0, 1, 9}) {
-    img.png_compression = level;
+    gradmap::WriteOptions wo;
+    wo.png_compression = level;
     const std::string path = tmp / ("l" + std::to_string(level) + ".png");
-    gradmap::write_image(path, img);
+    gradmap::write_image(path, img, wo);
     sizes.push_back(std::filesystem::file_size(path));
     const Image back = gradmap::read_image(path);
     ASSERT_EQ(back.pixels.shape(), img.pixels.shape());

@@ -18,6 +18,7 @@
 
 #include "gradmap/edges.hpp"
 #include "gradmap/io.hpp"
+#include "gradmap/overview.hpp"
 #include "gradmap/render.hpp"
 #include "test_util.hpp"
 
@@ -112,7 +113,8 @@ TEST(Normalization, ParsesEveryForm) {
   EXPECT_EQ(f.kind, Normalization::Kind::fixed);
   EXPECT_EQ(f.max, 255.0);
   EXPECT_EQ(Normalization::parse("fixed:1e-3").max, 1e-3);
-  EXPECT_EQ(Normalization{}.kind, Normalization::Kind::minmax) << "minmax is the default";
+  // The default a photo's edges are visible with (README: measured on photos): percentile:99.
+  EXPECT_EQ(Normalization{}.to_string(), "percentile:99") << "percentile:99 is the default";
 }
 
 TEST(Normalization, ToStringParsesBackToTheSameValue) {
@@ -148,8 +150,10 @@ TEST(DisplayMap, MinmaxMapsMinToZeroAndMaxToFullScale) {
             (std::vector<int>{0, 64, 255}));  // 1000/4000*255 = 63.75
 }
 
-TEST(DisplayMap, DefaultOptionsAreMinmaxAt8Bit) {
-  const Array out = display_map(make<double>({2, 4, 6}), DisplayOptions{});
+TEST(DisplayMap, DefaultBitDepthIs8AndMinmaxMapsTheEnds) {
+  DisplayOptions o;
+  o.normalization = Normalization::parse("minmax");
+  const Array out = display_map(make<double>({2, 4, 6}), o);
   EXPECT_EQ(out.dtype(), DType::uint8);
   EXPECT_EQ(levels(out), (std::vector<int>{0, 128, 255}));
 }
@@ -434,9 +438,9 @@ void expect_peak_on_border(const Array& levels8, index_t n, index_t lo, index_t 
 TEST(DisplayMap, MagnitudeOfABrightSquarePeaksOnItsBorder) {
   const index_t n = 64, lo = 20, hi = 44;
   const EdgeMaps maps = edges(bright_square(n, lo, hi));
-  expect_peak_on_border(display_map(maps.magnitude, DisplayOptions{}), n, lo, hi);
+  expect_peak_on_border(display_map(maps.magnitude, opts("minmax")), n, lo, hi);
   // The HSV direction map is black away from the border as well.
-  const Array rgb = direction_hsv(maps.direction, maps.magnitude, DisplayOptions{}, 2 * kPi);
+  const Array rgb = direction_hsv(maps.direction, maps.magnitude, opts("minmax"), 2 * kPi);
   const std::vector<int> l = levels(rgb);
   for (index_t y = 0; y < n; ++y)
     for (index_t x = 0; x < n; ++x)
@@ -454,7 +458,7 @@ TEST(DisplayMap, RenderedPngOfABrightSquarePeaksOnItsBorder) {
   const EdgeMaps maps = edges(bright_square(n, lo, hi));
   TempDir tmp;
   Image out;
-  out.pixels = display_map(maps.magnitude, DisplayOptions{});
+  out.pixels = display_map(maps.magnitude, opts("minmax"));
   out.geometry = default_geometry(2);
   const std::string png = tmp / "square_mag.png";
   write_image(png, out);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Reading and writing images and volumes with their geometry. Formats are chosen by file name:
+// Reading and writing images and volumes with their geometry (the Image type is in image.hpp, the
+// .npy functions in npy.hpp; both are included here). Formats are chosen by file name:
 //   .npy                                   — always available (gradmap::core)
 //   .png .jpg .jpeg .tif .tiff .bmp .webp .pgm .ppm .pnm    — OpenCV backend (GRADMAP_WITH_OPENCV)
 //   .nii .nii.gz .nrrd .nhdr .mha .mhd .dcm, DICOM directory — ITK backend (GRADMAP_WITH_ITK)
@@ -27,6 +28,9 @@
 //   Spacing   Header spacing is returned as found, even zero, negative or non-finite: read_image
 //             cannot know whether the caller overrides it (--spacing, --pixel-units), so validating
 //             it is the caller's job (gradient() rejects zero and non-finite spacing).
+// Writing   Writer settings are WriteOptions, not part of the Image. Its `text` (e.g. a display
+//             map's scaling, render.hpp display_text) is stored as PNG tEXt chunks or one JPEG COM
+//             segment of key=value lines; for any other format it is an error, never dropped.
 // Bad input of any kind — missing, unreadable, empty, truncated, corrupt, unsupported, or larger
 // than ReadOptions::max_memory according to its header — throws IoError before any pixel is
 // decoded where the header allows it. The message starts with the quoted path.
@@ -35,49 +39,15 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gradmap/array.hpp"
 #include "gradmap/export.hpp"
+#include "gradmap/image.hpp"  // Geometry, Image: what read_image returns
+#include "gradmap/npy.hpp"    // read_npy, write_npy: the .npy format without a backend
 
 namespace gradmap {
-
-/// Physical placement of the spatial axes (the last `spacing.size()` axes of the pixel array), all
-/// in numpy axis order.
-struct Geometry {
-  /// Distance between samples per spatial axis, in `unit` (e.g. {5.0, 0.7, 0.7} mm for CT).
-  std::vector<double> spacing;
-  /// World position of the first sample, per spatial axis.
-  std::vector<double> origin;
-  /// Direction cosines, row-major n×n: direction[i*n + j] is the world-axis-i component of index
-  /// axis j (ITK's matrix with rows and columns reversed). Identity when the format has none.
-  std::vector<double> direction;
-  /// "mm" for medical volumes, "px" for rasters (spacing 1 unless a file says otherwise).
-  std::string unit = "px";
-};
-
-/// Geometry with unit spacing, zero origin and identity direction for `n` spatial axes.
-GRADMAP_CORE_EXPORT Geometry default_geometry(int n, const std::string& unit = "px");
-
-/// An image or volume as read from a file: pixels plus geometry.
-struct Image {
-  /// Pixel array in numpy order. Leading `series_axes` axes are not spatial (channels of a color
-  /// image read with ColorMode::channels, the time axis of a 4-D NIfTI); the rest are.
-  Array pixels;
-  Geometry geometry;
-  int series_axes = 0;
-  /// For writing only: the last axis holds RGB (3) samples of a color display map.
-  bool rgb = false;
-  /// For writing PNG only: -1 (default) gradmap's fast coder, Huffman-coded bytes and runs (about
-  /// the size of deflate level 1 on edge maps, several times faster); 0 stores; 1-9 deflate levels
-  /// (libdeflate; higher: smaller files, slower). Pixels are identical at every setting.
-  int png_compression = -1;
-  /// Format family the file was read from ("png", "jpeg", "tiff", "nifti", "nrrd", "metaimage",
-  /// "dicom", "npy", ...).
-  std::string format;
-
-  int spatial_rank() const { return pixels.rank() - series_axes - (rgb ? 1 : 0); }
-};
 
 /// How color rasters are read.
 enum class ColorMode {
@@ -94,6 +64,20 @@ struct ReadOptions {
   std::size_t max_memory = 0;
 };
 
+/// How a file is written: settings of the writer, not properties of the image.
+struct WriteOptions {
+  /// PNG only (other formats ignore it): -1 (default) gradmap's fast coder, Huffman-coded bytes and
+  /// runs (about the size of deflate level 1 on edge maps, several times faster); 0 stores; 1-9
+  /// deflate levels (libdeflate; higher: smaller files, slower). Pixels are identical at every setting.
+  int png_compression = -1;
+  /// Key/value text stored with the pixels, in order: PNG tEXt chunks (PIL's `Image.text`), JPEG one
+  /// COM segment of `key=value` lines (PIL's `info["comment"]`). Display maps use it to record their
+  /// scaling (render.hpp: display_text). Keys are 1-79 printable ASCII characters without '=' and
+  /// without leading, trailing or double spaces; values are Latin-1 without NUL or line breaks.
+  /// Other formats cannot hold it: write_image throws IoError when `text` is not empty for them.
+  std::vector<std::pair<std::string, std::string>> text;
+};
+
 /// Reads an image or volume. Throws IoError naming `path` and the reason (missing, unreadable,
 /// truncated, corrupt, unsupported extension, too large for max_memory).
 GRADMAP_EXPORT Image read_image(const std::string& path, const ReadOptions& options = {});
@@ -105,8 +89,11 @@ GRADMAP_EXPORT Image read_image(const std::string& path, const ReadOptions& opti
 /// TIFF stores float32 (float64 is narrowed); NIfTI, NRRD and MetaImage keep any dtype but float16
 /// (written as float32). Series axes of a volume are written as extra slowest ITK axes with unit
 /// spacing. A detached header (.nhdr, .mhd) gets its data in `<stem>.raw` beside it. NIfTI gets
-/// qform and sform both set (code 1) from spacing, origin and direction.
-GRADMAP_EXPORT void write_image(const std::string& path, const Image& image);
+/// qform and sform both set (code 1) from spacing, origin and direction. `options` holds the
+/// writer's settings (PNG compression, PNG/JPEG text); a key or value WriteOptions::text refuses
+/// throws InvalidArgument.
+GRADMAP_EXPORT void write_image(const std::string& path, const Image& image,
+                                const WriteOptions& options = {});
 
 /// True when the extension is one gradmap can read with the backends built; any directory counts
 /// (as a possible DICOM series) when the ITK backend is built.
@@ -116,10 +103,6 @@ GRADMAP_EXPORT bool is_supported_input(const std::string& path);
 GRADMAP_EXPORT bool is_float_format(const std::string& path);
 /// Lower-case extension including compound ones: "nii.gz", "png", "" for a directory.
 GRADMAP_EXPORT std::string file_extension(const std::string& path);
-
-/// The .npy reader and writer (versions 1.0, 2.0, 3.0; either byte order; C or Fortran order).
-GRADMAP_CORE_EXPORT Array read_npy(const std::string& path);
-GRADMAP_CORE_EXPORT void write_npy(const std::string& path, const Array& a);
 
 /// Writes through a temporary file in the target's directory and renames it into place. `fill`
 /// receives the temporary path; if it throws, the temporary is removed and nothing is left behind.

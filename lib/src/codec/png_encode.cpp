@@ -24,6 +24,8 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "codec/deflate_huffman.hpp"
 
@@ -87,7 +89,8 @@ struct CompressorDeleter {
 }  // namespace
 
 std::vector<unsigned char> encode_png(const void* pixels, std::size_t rows, std::size_t cols, int channels,
-                                      int bytes_per_sample, int level) {
+                                      int bytes_per_sample, int level,
+                                      const std::vector<std::pair<std::string, std::string>>& text) {
   if (rows == 0 || cols == 0 || rows > 0x7FFFFFFF || cols > 0x7FFFFFFF)
     throw std::invalid_argument("PNG holds 1 to 2^31 - 1 rows and columns");
   if ((channels != 1 && channels != 3) || (bytes_per_sample != 1 && bytes_per_sample != 2))
@@ -141,6 +144,17 @@ std::vector<unsigned char> encode_png(const void* pixels, std::size_t rows, std:
   ihdr.insert(ihdr.end(), {static_cast<unsigned char>(8 * bytes_per_sample), static_cast<unsigned char>(channels == 3 ? 2 : 0),
                            0, 0, 0});  // deflate, adaptive filtering, no interlace
   put_chunk(png, "IHDR", ihdr.data(), ihdr.size());
+  // tEXt before IDAT, so that a reader that stops at the first IDAT (PIL's open) still sees it:
+  // keyword, a NUL separator, then the text (Latin-1, no terminator).
+  for (const auto& [key, value] : text) {
+    if (key.empty() || key.size() > 79 || key.find('\0') != std::string::npos ||
+        value.find('\0') != std::string::npos)
+      throw std::invalid_argument("PNG tEXt: keys are 1-79 characters and neither key nor text holds NUL");
+    std::vector<unsigned char> chunk(key.begin(), key.end());
+    chunk.push_back(0);
+    chunk.insert(chunk.end(), value.begin(), value.end());
+    put_chunk(png, "tEXt", chunk.data(), chunk.size());
+  }
   const std::size_t max_chunk = std::size_t{1} << 30;  // chunk lengths stop at 2^31 - 1
   for (std::size_t at = 0; at < n; at += max_chunk) put_chunk(png, "IDAT", stream.data() + at, std::min(max_chunk, n - at));
   put_chunk(png, "IEND", nullptr, 0);

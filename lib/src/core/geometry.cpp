@@ -5,7 +5,7 @@
 #include <string>
 
 #include "gradmap/error.hpp"
-#include "gradmap/io.hpp"
+#include "gradmap/image.hpp"
 
 namespace gradmap {
 

@@ -22,11 +22,13 @@ namespace gradmap::detail {
 
 /// One format backend. Which backend a file goes to is the format table's decision
 /// (gradmap/formats.hpp): `read` receives paths of its formats, `write` the final path of a writable
-/// format of its own (whose extension selects the format) and the temporary path it must fill.
+/// format of its own (whose extension selects the format) and the temporary path it must fill;
+/// io.cpp has already checked WriteOptions::text (its keys and values, and that the format holds it).
 struct Backend {
   const char* name;
   Image (*read)(const std::string& path, const ReadOptions& options);
-  void (*write)(const std::string& path, const std::string& tmp_path, const Image& image);
+  void (*write)(const std::string& path, const std::string& tmp_path, const Image& image,
+                const WriteOptions& options);
 };
 
 /// Defined in backend_opencv.cpp and backend_itk.cpp; io.cpp calls only those that are built. Exported because

@@ -797,7 +797,7 @@ void check_complete(const std::string& path, const std::string& file, bool gz, d
                            " (" + reason + ")");
 }
 
-void write(const std::string& path, const std::string& tmp_path, const Image& image) {
+void write(const std::string& path, const std::string& tmp_path, const Image& image, const WriteOptions&) {
   Family f = family_of(path);
   std::string ext = lower_extension(path);
   if (image.rgb)

@@ -480,7 +480,27 @@ void write_bytes(const std::string& path, const std::string& tmp_path, const std
   if (::close(fd) != 0) throw io_error(path, std::string("cannot write: ") + std::strerror(errno));
 }
 
-void write(const std::string& path, const std::string& tmp_path, const Image& image) {
+/// One JPEG COM segment holding `key=value` lines, inserted right after SOI (OpenCV 4.6's imwrite has
+/// no parameter for comments). A segment holds at most 65533 bytes of text: more is refused, not cut.
+void insert_jpeg_comment(const std::string& path, std::vector<unsigned char>& jpeg,
+                         const std::vector<std::pair<std::string, std::string>>& text) {
+  if (text.empty()) return;
+  std::string body;
+  for (const auto& [key, value] : text) body += key + "=" + value + "\n";
+  if (body.size() > 65533)
+    throw io_error(path,
+                   "the text (" + std::to_string(body.size()) + " bytes) exceeds a JPEG comment's 65533");
+  if (jpeg.size() < 2 || jpeg[0] != 0xFF || jpeg[1] != 0xD8)
+    throw io_error(path, "internal: the JPEG encoder wrote no SOI marker");
+  const std::size_t len = body.size() + 2;
+  std::vector<unsigned char> segment = {0xFF, 0xFE, static_cast<unsigned char>(len >> 8),
+                                        static_cast<unsigned char>(len & 0xFF)};
+  segment.insert(segment.end(), body.begin(), body.end());
+  jpeg.insert(jpeg.begin() + 2, segment.begin(), segment.end());
+}
+
+void write(const std::string& path, const std::string& tmp_path, const Image& image,
+           const WriteOptions& options) {
   std::string ext = lower_extension(path);
   bool tiff = ext == "tif" || ext == "tiff", jpeg = ext == "jpg" || ext == "jpeg";
   const Array& a = image.pixels;
@@ -502,8 +522,9 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
     // gradmap's own PNG writer (png_encode.cpp: several times faster than OpenCV's, and RGB as is).
     if (a.size() == 0) throw io_error(path, "an empty " + shape_string(a.shape()) + " array cannot be stored in PNG");
     try {
-      bytes = encode_png(src.data(), static_cast<std::size_t>(src.extent(0)), static_cast<std::size_t>(src.extent(1)),
-                         image.rgb ? 3 : 1, t == DType::uint8 ? 1 : 2, image.png_compression);
+      bytes = encode_png(src.data(), static_cast<std::size_t>(src.extent(0)),
+                         static_cast<std::size_t>(src.extent(1)), image.rgb ? 3 : 1,
+                         t == DType::uint8 ? 1 : 2, options.png_compression, options.text);
     } catch (const std::invalid_argument& e) {  // PNG's limit of 2^31 - 1 rows and columns
       throw io_error(path, std::string("cannot encode: ") + e.what());
     }
@@ -530,6 +551,7 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
   } catch (const cv::Exception& e) {
     throw io_error(path, std::string("cannot encode: ") + e.err);
   }
+  if (jpeg) insert_jpeg_comment(path, bytes, options.text);
   write_bytes(path, tmp_path, bytes);
 }
 

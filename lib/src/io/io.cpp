@@ -13,7 +13,6 @@
 
 #include "gradmap/formats.hpp"
 #include "gradmap/io.hpp"
-#include "gradmap/render.hpp"
 #include "io/backend.hpp"
 
 namespace gradmap {
@@ -72,6 +71,33 @@ bool check_readable(const std::string& path) {
   return false;
 }
 
+/// WriteOptions::text must survive the trip: PNG tEXt keys are 1-79 Latin-1 characters, values have
+/// no NUL; JPEG's COM segment holds `key=value` lines, so '=' in a key and line breaks anywhere
+/// would make a reader split them differently. Refused rather than mangled. Then only PNG and JPEG
+/// can hold the text at all: anything else would drop it without a word.
+void check_text(const std::string& path, const FileFormat* f, const WriteOptions& options) {
+  if (options.text.empty()) return;
+  for (const auto& [key, value] : options.text) {
+    bool ok = !key.empty() && key.size() <= 79 && key.front() != ' ' && key.back() != ' ' &&
+              key.find("  ") == std::string::npos && key.find('=') == std::string::npos;
+    for (unsigned char c : key) ok = ok && c >= 32 && c < 127;
+    if (!ok)
+      throw InvalidArgument(
+          "'" + path + "': text key '" + key +
+          "' is not usable: keys are 1-79 printable ASCII characters without '=' and without "
+          "leading, trailing or double spaces");
+    if (value.find_first_of(std::string("\0\r\n", 3)) != std::string::npos)
+      throw InvalidArgument("'" + path + "': the text value of '" + key +
+                            "' holds a NUL or a line break; store one line per key");
+  }
+  const std::string name = f ? std::string(f->name) : std::string();
+  if (name != "png" && name != "jpeg")
+    throw io_error(path,
+                   "cannot store text (" + options.text.front().first +
+                       ", ...): " + (f ? std::string(f->title) : std::string("this format")) +
+                       " files have no place for it; write PNG or JPEG, or leave WriteOptions::text empty");
+}
+
 }  // namespace
 
 std::string file_extension(const std::string& path) {
@@ -115,9 +141,10 @@ Image read_image(const std::string& path, const ReadOptions& options) {
   }
 }
 
-void write_image(const std::string& path, const Image& image) {
+void write_image(const std::string& path, const Image& image, const WriteOptions& options) {
   if (image.pixels.empty()) throw io_error(path, "nothing to write: the image has no pixel array");
   const FileFormat* f = format_named(lower_extension(path));
+  if (f && f->writable) check_text(path, f, options);
   if (f && f->writable && f->backend == FormatBackend::core) {
     write_npy(path, image.pixels);  // atomic itself
     return;
@@ -132,14 +159,7 @@ void write_image(const std::string& path, const Image& image) {
     throw io_error(path, "inconsistent geometry: " + std::to_string(n) + " spacings, " +
                              std::to_string(image.geometry.origin.size()) + " origin values, " +
                              std::to_string(image.geometry.direction.size()) + " direction values");
-  write_atomically(path, [&](const std::string& tmp) { b->write(path, tmp, image); });
+  write_atomically(path, [&](const std::string& tmp) { b->write(path, tmp, image, options); });
 }
-
-#ifndef GRADMAP_HAVE_OPENCV
-// Without the OpenCV backend there is no PNG encoder or text rendering for the overview.
-void write_overview(const std::string& path, const Image&, const EdgeMaps&, const OverviewInfo&) {
-  throw io_error(path, "overview pictures need gradmap built with OpenCV (GRADMAP_WITH_OPENCV=ON)");
-}
-#endif
 
 }  // namespace gradmap

@@ -9,7 +9,8 @@
 #include <limits>
 #include <sys/stat.h>
 
-#include "gradmap/io.hpp"
+#include "gradmap/io.hpp"  // write_atomically
+#include "gradmap/npy.hpp"
 
 namespace gradmap {
 namespace {

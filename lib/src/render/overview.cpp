@@ -17,6 +17,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "gradmap/io.hpp"  // write_atomically
+#include "gradmap/overview.hpp"
 #include "gradmap/render.hpp"
 #include "core/numeric.hpp"
 
@@ -219,10 +221,11 @@ std::string angle_label(int quarter, const AngleOptions& o, bool orientation) {
   return wraps ? rad_unsigned[quarter] : rad_signed[quarter];
 }
 
-/// The color wheel legend: every pixel is colored by direction_hsv with the direction a gradient
-/// pointing from the center to that pixel would get, and value = distance from the center, so it
-/// reads like the direction panel (dark where the magnitude is small).
-cv::Mat color_wheel(int radius, const AngleOptions& angle, double period) {
+/// The direction legend: every pixel is colored the way the direction panel colors the direction a
+/// gradient pointing from the center to that pixel would get. HSV: by direction_hsv with value =
+/// distance from the center, so it reads like the panel (dark where the magnitude is small); gray:
+/// by direction_gray over [lo, hi], the angle wrapped into that interval as edges() reports it.
+cv::Mat color_wheel(int radius, const AngleOptions& angle, double period, DirectionStyle style) {
   const int size = 2 * radius + 1;
   Array dir(DType::float64, {size, size});
   Array mag(DType::float64, {size, size});
@@ -235,6 +238,15 @@ cv::Mat color_wheel(int radius, const AngleOptions& angle, double period) {
       d[y * size + x] = angle_for_screen(std::atan2(dy, dx), angle);
       m[y * size + x] = r <= 1 ? r : 0;
     }
+  if (style == DirectionStyle::gray) {
+    const auto [lo, hi] = angle_interval(angle);
+    for (index_t i = 0; i < dir.size(); ++i) {
+      double w = std::fmod(d[i] - lo, hi - lo);
+      if (w < 0) w += hi - lo;
+      d[i] = lo + w;
+    }
+    return to_bgr(direction_gray(dir, lo, hi, 8));
+  }
   DisplayOptions opts;
   opts.normalization.kind = Normalization::Kind::fixed;
   opts.normalization.max = 1;
@@ -303,15 +315,22 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
   const Array direction = spatial_part(maps.direction, "direction");
   if (gray.size() == 0) throw ShapeError("write_overview: the input " + shape_string(gray.shape()) + " is empty");
 
-  // One scale for the whole picture: input levels from the whole image or volume, magnitude from
-  // 0 (black, no edge) to its largest finite value, so every panel and the bar agree.
+  // One scale for the whole picture: input levels from the whole image or volume (min-max), the
+  // magnitude's as info.display chooses it from the whole map (the same display_map the written
+  // maps get), then applied to every slice, the direction's brightness and the bar, so they agree.
   DisplayOptions minmax;
+  minmax.normalization.kind = Normalization::Kind::minmax;
   const Array input_levels = display_map(gray, minmax);
   const double mag_max = magnitude.empty() ? 0 : finite_max(magnitude);
   const double mag_min = magnitude.empty() ? 0 : finite_min(magnitude);
   DisplayOptions mag_opts;
-  mag_opts.normalization.kind = Normalization::Kind::fixed;
-  mag_opts.normalization.max = mag_max > 0 ? mag_max : 1;
+  mag_opts.normalization = info.display.normalization;
+  mag_opts.bit_depth = 8;
+  DisplayScale mag_scale;
+  mag_scale.normalization = mag_opts.normalization;
+  if (!magnitude.empty()) display_map(magnitude, mag_opts, false, &mag_scale);
+  const std::string norm_text = mag_opts.normalization.to_string();
+  const std::string channel = info.channel.empty() ? std::string() : " (" + info.channel + ")";
   double period = info.angle_period;
   if (!(period > 0)) {
     period = (info.angle.orientation && !info.angle.compass) ? kPi : 2 * kPi;
@@ -367,7 +386,11 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
   }
 
   // The input panel is min-max scaled; its caption says what black and white are.
-  const std::string input_caption = "input " + format_value(finite_min(gray)) + ".." + format_value(finite_max(gray));
+  const bool color = (input.rgb && input.pixels.rank() >= 3) ||
+                     (input.series_axes == 1 && spatial == 2 &&
+                      (input.pixels.extent(0) == 3 || input.pixels.extent(0) == 4));
+  const std::string input_caption = std::string(color ? "input (luminance) " : "input ") +
+                                    format_value(finite_min(gray)) + ".." + format_value(finite_max(gray));
   const bool show_mag = !magnitude.empty();
   const bool show_dir = !direction.empty();
   const int columns = 1 + (show_mag ? 1 : 0) + (show_dir ? 1 : 0);
@@ -379,14 +402,15 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
     panels_height += row_label + kCaption + v.size.height + kGap;
   }
   const int title_height = 58;
-  const int legend_height = kCaption + kBarHeight + 70 + kCaption + 2 * kWheelRadius + 100;
+  const int legend_height = kCaption + kBarHeight + 88 + kCaption + 2 * kWheelRadius + 100;
   const int width = kMargin + panels_width + kMargin + kLegendWidth + kMargin;
   const int height = title_height + std::max(panels_height, legend_height) + kMargin;
   cv::Mat canvas(height, width, CV_8UC3, kBackground);
 
   // Title: file name, then geometry and units.
-  put_text(canvas, info.title.empty() ? std::string("gradmap overview") : info.title, {kMargin, 24}, 0.65, kText,
-           width - 2 * kMargin);
+  std::string title = info.title.empty() ? std::string("gradmap overview") : info.title;
+  if (!info.channel.empty()) title += "  -  " + info.channel;
+  put_text(canvas, title, {kMargin, 24}, 0.65, kText, width - 2 * kMargin);
   std::string sub = "shape " + shape_string(gray.shape());
   if (!info.spacing.empty()) sub += "   spacing " + info.spacing;
   if (!info.units.empty()) sub += "   magnitude in " + info.units;
@@ -396,10 +420,21 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
   for (const View& v : views) {
     std::vector<std::pair<std::string, cv::Mat>> panels;
     panels.emplace_back(input_caption, to_bgr(v.input));
-    if (show_mag) panels.emplace_back("magnitude", to_bgr(display_map(v.magnitude, mag_opts)));
-    if (show_dir)
-      panels.emplace_back(spatial == 3 ? "azimuth" : "direction",
-                          to_bgr(direction_hsv(v.direction, v.magnitude, mag_opts, period)));
+    if (show_mag)
+      panels.emplace_back("magnitude" + channel, to_bgr(apply_display_scale(v.magnitude, mag_scale)));
+    if (show_dir) {
+      const std::string what = (spatial == 3 ? "azimuth" : "direction") + channel;
+      if (info.direction_style == DirectionStyle::gray) {
+        const auto [lo, hi] = angle_interval(info.angle);
+        panels.emplace_back(what, to_bgr(direction_gray(v.direction, lo, hi, 8)));
+      } else if (v.magnitude.empty()) {
+        throw InvalidArgument(
+            "write_overview: the HSV direction panel needs the magnitude for its brightness; pass "
+            "the magnitude map or use DirectionStyle::gray");
+      } else {
+        panels.emplace_back(what, to_bgr(direction_hsv(v.direction, v.magnitude, mag_scale, period)));
+      }
+    }
     if (row_label > 0) put_text(canvas, v.label, {kMargin, y + row_label - 6}, 0.5, kText, panels_width);
     y += row_label;
     int x = kMargin;
@@ -417,23 +452,31 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
   int ly = title_height;
   if (show_mag) {
     put_text(canvas, "magnitude", {lx, ly + kCaption - 7}, 0.45, kText);
+    // The bar runs over the scale's [lo, hi] through the same mapping as the panels; its ends are
+    // labelled with the values at black and white, and "+" marks a top that clips larger values.
     Array ramp(DType::float64, {kBarHeight, 1});
     auto* r = static_cast<double*>(ramp.data());
-    for (int i = 0; i < kBarHeight; ++i) r[i] = mag_opts.normalization.max * (kBarHeight - 1 - i) / (kBarHeight - 1);
-    const cv::Mat bar = render_panel(to_bgr(display_map(ramp, mag_opts)), {kBarWidth, kBarHeight}, false);
+    for (int i = 0; i < kBarHeight; ++i)
+      r[i] = mag_scale.lo + (mag_scale.hi - mag_scale.lo) * (kBarHeight - 1 - i) / (kBarHeight - 1);
+    const cv::Mat bar =
+        render_panel(to_bgr(apply_display_scale(ramp, mag_scale)), {kBarWidth, kBarHeight}, false);
     const int by = ly + kCaption + 6;
     paste(canvas, bar, {lx, by});
-    put_text(canvas, format_value(mag_max), {lx + kBarWidth + 8, by + 10}, 0.45, kText);
-    put_text(canvas, "0", {lx + kBarWidth + 8, by + kBarHeight}, 0.45, kText);
-    put_text(canvas, "min " + format_value(mag_min) + "  max " + format_value(mag_max), {lx, by + kBarHeight + 22},
-             0.4, kDimText, kLegendWidth);
-    if (!info.units.empty()) put_text(canvas, info.units, {lx, by + kBarHeight + 40}, 0.4, kDimText, kLegendWidth);
-    ly = by + kBarHeight + 58;
+    const bool clips = mag_max > mag_scale.hi;
+    put_text(canvas, format_value(mag_scale.hi) + (clips ? "+" : ""), {lx + kBarWidth + 8, by + 10}, 0.45,
+             kText);
+    put_text(canvas, format_value(mag_scale.lo), {lx + kBarWidth + 8, by + kBarHeight}, 0.45, kText);
+    put_text(canvas, "scaled " + norm_text, {lx, by + kBarHeight + 22}, 0.4, kDimText, kLegendWidth);
+    put_text(canvas, "min " + format_value(mag_min) + "  max " + format_value(mag_max),
+             {lx, by + kBarHeight + 40}, 0.4, kDimText, kLegendWidth);
+    if (!info.units.empty())
+      put_text(canvas, info.units, {lx, by + kBarHeight + 58}, 0.4, kDimText, kLegendWidth);
+    ly = by + kBarHeight + 76;
   }
   if (show_dir) {
     std::string caption = spatial == 3 ? "azimuth" : (orientation ? "orientation" : "direction");
     put_text(canvas, caption, {lx, ly + kCaption - 7}, 0.45, kText);
-    const cv::Mat wheel = color_wheel(kWheelRadius, info.angle, period);
+    const cv::Mat wheel = color_wheel(kWheelRadius, info.angle, period, info.direction_style);
     const int label_room = 50;  // for the angle labels left and right of the wheel
     const cv::Point origin(lx + label_room, ly + kCaption + 24);
     // Only the disc: the corners of its square would read as a black (flat) frame.
@@ -453,7 +496,13 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
     }
     const char* convention = info.angle.compass ? "clockwise from up" : (info.angle.y_up ? "y up (math)" : "y down (image)");
     put_text(canvas, convention, {lx, origin.y + 2 * kWheelRadius + 44}, 0.4, kDimText, kLegendWidth);
-    put_text(canvas, "dark = weak edge", {lx, origin.y + 2 * kWheelRadius + 62}, 0.4, kDimText, kLegendWidth);
+    if (info.direction_style == DirectionStyle::gray) {
+      put_text(canvas, "gray = angle, not strength", {lx, origin.y + 2 * kWheelRadius + 62}, 0.4, kDimText,
+               kLegendWidth);
+    } else {
+      put_text(canvas, "dark = weak edge (" + norm_text + ")", {lx, origin.y + 2 * kWheelRadius + 62}, 0.4,
+               kDimText, kLegendWidth);
+    }
   }
 
   write_atomically(path, [&](const std::string& tmp) {

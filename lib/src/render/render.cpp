@@ -67,6 +67,7 @@ DType level_dtype(int bit_depth) { return bit_depth == 8 ? DType::uint8 : DType:
 /// clip level still shows as full scale.
 struct LevelMap {
   double lo = 0;
+  double hi = 0;  // the value at level top (for DisplayScale; the loops use span)
   double k = 1;
   double span = 1;
   double scale = 1;
@@ -89,6 +90,7 @@ struct LevelMap {
 LevelMap range_map(double lo, double hi, double top) {
   LevelMap m;
   m.lo = lo;
+  m.hi = hi > lo ? hi : lo;
   m.top = top;
   m.scale = top;
   if (!(hi > lo)) {
@@ -108,6 +110,7 @@ LevelMap symmetric_map(double m_abs, double top) {
   m.base = top / 2;
   m.scale = top / 2;
   m.span = m_abs;
+  m.hi = m_abs > 0 ? m_abs : 0;
   if (!(m_abs > 0)) m.step = true;
   return m;
 }
@@ -245,6 +248,45 @@ void check_normalization(const Normalization& n, const char* who) {
     throw InvalidArgument(std::string(who) + ": fixed maximum must be finite and > 0, got " + shortest(n.max));
 }
 
+double level_top(int bits) { return bits == 8 ? 255.0 : 65535.0; }
+
+/// The DisplayScale a LevelMap from choose_map stands for (see LevelMap::level).
+DisplayScale scale_of(const LevelMap& m, const Normalization& norm, bool signed_data, int bits) {
+  DisplayScale s;
+  s.bit_depth = bits;
+  s.signed_data = signed_data;
+  s.normalization = norm;
+  if (norm.kind == Normalization::Kind::none) {
+    // level = base + v: the values are levels, shifted by base for signed data.
+    s.lo = 0.0 - m.base;  // not -m.base: -0 would print as "-0"
+    s.hi = m.top - m.base;
+  } else if (signed_data) {
+    s.lo = 0.0 - m.hi;
+    s.hi = m.hi;
+  } else {
+    s.lo = m.lo;
+    s.hi = m.hi;
+  }
+  return s;
+}
+
+/// The LevelMap scale_of came from, rebuilt exactly (same operations, so the same levels).
+LevelMap map_of(const DisplayScale& s, const char* who) {
+  const int bits = check_bit_depth(s.bit_depth, who);
+  const double top = level_top(bits);
+  if (!(std::isfinite(s.lo) && std::isfinite(s.hi) && s.lo <= s.hi))
+    throw InvalidArgument(std::string(who) + ": the scale [" + shortest(s.lo) + ", " + shortest(s.hi) +
+                          "] must be finite with lo <= hi");
+  if (s.normalization.kind == Normalization::Kind::none) {
+    LevelMap m;
+    m.top = top;
+    m.base = -s.lo;
+    return m;
+  }
+  if (s.signed_data) return symmetric_map(s.hi, top);
+  return range_map(s.lo, s.hi, top);
+}
+
 /// LevelMap::level without its branches, so that the loop vectorizes; same operations, same
 /// results. std::max(0.0, x) is (0 < x ? x : 0), so a NaN level becomes 0 in the clamp itself (a
 /// separate NaN test is control flow the vectorizer gives up on).
@@ -348,33 +390,80 @@ std::string Normalization::to_string() const {
   return "minmax";
 }
 
-Array display_map(const Array& values, const DisplayOptions& options, bool signed_data) {
+Array display_map(const Array& values, const DisplayOptions& options, bool signed_data, DisplayScale* scale) {
   const int bits = check_bit_depth(options.bit_depth, "display_map");
   check_normalization(options.normalization, "display_map");
   if (values.empty() && values.size() != 0) throw InvalidArgument("display_map: empty array");
-  const double top = bits == 8 ? 255.0 : 65535.0;
+  const double top = level_top(bits);
+  // An empty array has no values to choose from: the map of no finite values (what choose_map
+  // gives all-NaN data), so that the scale reported is still a valid one.
+  const LevelMap m = values.size() == 0 ? (signed_data ? symmetric_map(0, top) : range_map(0, 0, top))
+                                        : choose_map(values, options.normalization, top, signed_data);
+  if (scale) *scale = scale_of(m, options.normalization, signed_data, bits);
   if (values.size() == 0) return Array(level_dtype(bits), values.shape());
-  const LevelMap m = choose_map(values, options.normalization, top, signed_data);
   return apply_map(values, m, bits);
 }
 
-Array direction_hsv(const Array& direction, const Array& magnitude, const DisplayOptions& options, double period) {
-  const int bits = check_bit_depth(options.bit_depth, "direction_hsv");
-  check_normalization(options.normalization, "direction_hsv");
+Array apply_display_scale(const Array& values, const DisplayScale& scale) {
+  const LevelMap m = map_of(scale, "apply_display_scale");
+  if (values.empty() && values.size() != 0) throw InvalidArgument("apply_display_scale: empty array");
+  if (values.size() == 0) return Array(level_dtype(scale.bit_depth), values.shape());
+  return apply_map(values, m, scale.bit_depth);
+}
+
+std::pair<double, double> angle_interval(const AngleOptions& a) {
+  constexpr double kPi = 3.141592653589793238462643383279502884;
+  const double unit = a.units == AngleUnits::degrees ? 180.0 / kPi : 1.0;
+  if (a.orientation && !a.compass) return {0.0, kPi * unit};
+  if (a.compass || a.range == AngleRange::unsigned_range) return {0.0, 2 * kPi * unit};
+  return {-kPi * unit, kPi * unit};
+}
+
+std::vector<std::pair<std::string, std::string>> display_text(const DisplayScale& scale,
+                                                              const std::string& quantity,
+                                                              const std::string& units) {
+  std::vector<std::pair<std::string, std::string>> t;
+  t.emplace_back("gradmap:quantity", quantity);
+  if (!units.empty()) t.emplace_back("gradmap:units", units);
+  t.emplace_back("gradmap:value_at_0", shortest(scale.lo));
+  t.emplace_back("gradmap:value_at_max", shortest(scale.hi));
+  t.emplace_back("gradmap:max_level", shortest(scale.level_max()));
+  t.emplace_back("gradmap:normalize", scale.normalization.to_string());
+  if (scale.hue_period > 0) {
+    t.emplace_back("gradmap:hue_period", shortest(scale.hue_period));
+    t.emplace_back(
+        "gradmap:mapping",
+        "hue = " + quantity +
+            " / hue_period turns, red at 0; brightness V = max(R, G, B) gives the "
+            "magnitude = value_at_0 + V / max_level * (value_at_max - value_at_0); V = max_level also holds "
+            "magnitudes above value_at_max");
+  } else {
+    t.emplace_back(
+        "gradmap:mapping",
+        "value = value_at_0 + level / max_level * (value_at_max - value_at_0), to half a level; level 0 "
+        "also holds values below value_at_0 and NaN, level max_level values above value_at_max");
+  }
+  return t;
+}
+
+namespace {
+
+/// direction_hsv's checks, then its pixels with the brightness map given.
+Array hsv_levels(const Array& direction, const Array& magnitude, const LevelMap& value_map, int bits,
+                 double period) {
   if (!(period > 0 && std::isfinite(period)))
     throw InvalidArgument("direction_hsv: the angle period must be finite and > 0 (2π, π, 360 or 180), got " +
                           shortest(period));
   if (direction.shape() != magnitude.shape())
     throw ShapeError("direction_hsv: direction " + shape_string(direction.shape()) + " and magnitude " +
                      shape_string(magnitude.shape()) + " must have the same shape");
-  if (direction.empty() && direction.size() != 0) throw InvalidArgument("direction_hsv: empty direction array");
-  const double top = bits == 8 ? 255.0 : 65535.0;
+  if (direction.empty() && direction.size() != 0)
+    throw InvalidArgument("direction_hsv: empty direction array");
   Shape out_shape = direction.shape();
   out_shape.push_back(3);
   Array out(level_dtype(bits), out_shape);
   const index_t n = direction.size();
   if (n == 0) return out;
-  const LevelMap value_map = choose_map(magnitude, options.normalization, top, false);
 
   visit_dtype(direction.dtype(), [&](auto dir_tag) {
     using D = decltype(dir_tag);
@@ -420,13 +509,47 @@ Array direction_hsv(const Array& direction, const Array& magnitude, const Displa
   return out;
 }
 
-Array direction_gray(const Array& direction, double lo, double hi, int bit_depth) {
+}  // namespace
+
+Array direction_hsv(const Array& direction, const Array& magnitude, const DisplayOptions& options,
+                    double period, DisplayScale* scale) {
+  const int bits = check_bit_depth(options.bit_depth, "direction_hsv");
+  check_normalization(options.normalization, "direction_hsv");
+  const double top = level_top(bits);
+  // Mismatched shapes are hsv_levels' error to report; no magnitude to scale by them (or none at all).
+  const bool usable = direction.shape() == magnitude.shape() && magnitude.size() != 0;
+  const LevelMap value_map =
+      usable ? choose_map(magnitude, options.normalization, top, false) : range_map(0, 0, top);
+  Array out = hsv_levels(direction, magnitude, value_map, bits, period);
+  if (scale) {
+    *scale = scale_of(value_map, options.normalization, false, bits);
+    scale->hue_period = period;
+  }
+  return out;
+}
+
+Array direction_hsv(const Array& direction, const Array& magnitude, const DisplayScale& brightness,
+                    double period) {
+  const LevelMap value_map = map_of(brightness, "direction_hsv");
+  return hsv_levels(direction, magnitude, value_map, brightness.bit_depth, period);
+}
+
+Array direction_gray(const Array& direction, double lo, double hi, int bit_depth, DisplayScale* scale) {
   const int bits = check_bit_depth(bit_depth, "direction_gray");
   if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi))
-    throw InvalidArgument("direction_gray: the angle range [lo, hi] must be finite with lo < hi, got [" + shortest(lo) +
-                          ", " + shortest(hi) + "]");
-  if (direction.empty() && direction.size() != 0) throw InvalidArgument("direction_gray: empty direction array");
-  const double top = bits == 8 ? 255.0 : 65535.0;
+    throw InvalidArgument("direction_gray: the angle range [lo, hi] must be finite with lo < hi, got [" +
+                          shortest(lo) + ", " + shortest(hi) + "]");
+  if (direction.empty() && direction.size() != 0)
+    throw InvalidArgument("direction_gray: empty direction array");
+  const double top = level_top(bits);
+  if (scale) {
+    *scale = DisplayScale{};
+    scale->lo = lo;
+    scale->hi = hi;
+    scale->bit_depth = bits;
+    scale->normalization.kind = Normalization::Kind::fixed;
+    scale->normalization.max = hi;
+  }
   if (direction.size() == 0) return Array(level_dtype(bits), direction.shape());
   return apply_map(direction, range_map(lo, hi, top), bits);
 }
