@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "gradmap/overview.hpp"
 
 namespace gradmap::cli {
 namespace {
@@ -14,14 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr double kPi = 3.141592653589793238462643383279502884;
-
-/// The interval the direction values lie in, for display scaling and the color wheel.
-std::pair<double, double> angle_interval(const AngleOptions& a) {
-  const double unit = a.units == AngleUnits::degrees ? 180.0 / kPi : 1.0;
-  if (a.orientation && !a.compass) return {0.0, kPi * unit};
-  if (a.compass || a.range == AngleRange::unsigned_range) return {0.0, 2 * kPi * unit};
-  return {-kPi * unit, kPi * unit};
-}
 
 std::string spacing_text(const GradientOptions& g, const Image& img) {
   std::ostringstream s;
@@ -79,37 +72,70 @@ class EdgesComputation final : public Computation {
     for (std::size_t k = 0; k < maps->components.size(); ++k) put({Product::component, axes[k]}, maps->components[k]);
     for (std::size_t k = 0; k < maps->normals.size(); ++k) put({Product::normal, axes[k]}, maps->normals[k]);
     if (overview) {
-      const auto [lo, hi] = angle_interval(opts.angle);
       OverviewInfo info;
       info.title = fs::path(input).filename().string();
       info.spacing = spacing_text(opts.gradient, img);
       info.units = "intensity/" + img.geometry.unit;
-      info.angle_period = hi - lo;
       info.angle = opts.angle;
+      info.display = s_.display.options;
+      // 3-D directions are written as gray azimuth maps: the overview shows them the same way.
+      info.direction_style = s_.dir_style == DirStyle::gray || three_d ? DirectionStyle::gray : DirectionStyle::hsv;
+      // The overview shows the first entry of a series (a color channel, a time point): say which.
+      const auto series = series_names(img);
+      if (!series.empty())
+        info.channel = (series.front().size() == 1 ? "channel " : "frame ") + series.front();
       // The image is copied into the closure: results outlive the caller's reference in batch.
-      r.write_overview = [img, maps, info](const std::string& path) { write_overview(path, img, *maps, info); };
+      r.write_overview = [img, maps, info](const std::string& path) {
+#ifdef GRADMAP_HAVE_OPENCV
+        write_overview(path, img, *maps, info);
+#else
+        (void)img, (void)info;
+        throw IoError("'" + path + "': overview pictures need gradmap built with OpenCV (GRADMAP_WITH_OPENCV=ON)");
+#endif
+      };
     }
     return r;
   }
 
-  Array display(const PlannedFile& file, const Array& values, const Results& all) const override {
+  Array display(const PlannedFile& file, const Array& values, const Results& all, const Image& img,
+                std::vector<std::pair<std::string, std::string>>& text) const override {
     const DisplayOptions& d = s_.display.options;
     const auto [lo, hi] = angle_interval(s_.angle);
+    const std::string angle_units = s_.angle.units == AngleUnits::degrees ? "deg" : "rad";
+    const std::string value_units = "intensity/" + img.geometry.unit;
+    const std::string name = product_name(file.product, img.pixels.rank());
+    DisplayScale scale;
+    Array levels;
     switch (file.product.kind) {
-      case Product::magnitude: return display_map(values, d);
+      case Product::magnitude:
+        levels = display_map(values, d, false, &scale);
+        text = display_text(scale, "magnitude", value_units);
+        return levels;
       case Product::direction:
         if (s_.dir_style == DirStyle::hsv) {
           const Array& mag = all.at({Product::magnitude});
-          return direction_hsv(values, file.series_index < 0 ? mag : series_slice(mag, file.series_index), d, hi - lo);
+          levels = direction_hsv(values, file.series_index < 0 ? mag : series_slice(mag, file.series_index), d,
+                                 hi - lo, &scale);
+        } else {
+          levels = direction_gray(values, lo, hi, d.bit_depth, &scale);
         }
-        return direction_gray(values, lo, hi, d.bit_depth);
-      case Product::azimuth: return direction_gray(values, lo, hi, d.bit_depth);
+        text = display_text(scale, "direction", angle_units);
+        return levels;
+      case Product::azimuth:
+        levels = direction_gray(values, lo, hi, d.bit_depth, &scale);
+        text = display_text(scale, "azimuth", angle_units);
+        return levels;
       case Product::elevation: {
         const double half_turn = s_.angle.units == AngleUnits::degrees ? 90.0 : kPi / 2;
-        return direction_gray(values, -half_turn, half_turn, d.bit_depth);
+        levels = direction_gray(values, -half_turn, half_turn, d.bit_depth, &scale);
+        text = display_text(scale, "elevation", angle_units);
+        return levels;
       }
       case Product::component:
-      case Product::normal: return display_map(values, d, /*signed_data=*/true);
+      case Product::normal:
+        levels = display_map(values, d, /*signed_data=*/true, &scale);
+        text = display_text(scale, name, file.product.kind == Product::normal ? "1" : value_units);
+        return levels;
       case Product::overview: break;
     }
     throw std::logic_error("the overview has no display map");

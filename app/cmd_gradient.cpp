@@ -35,8 +35,12 @@ class GradientComputation final : public Computation {
     return r;
   }
 
-  Array display(const PlannedFile&, const Array& values, const Results&) const override {
-    return display_map(values, s_.display.options, /*signed_data=*/true);
+  Array display(const PlannedFile& file, const Array& values, const Results&, const Image& img,
+                std::vector<std::pair<std::string, std::string>>& text) const override {
+    DisplayScale scale;
+    Array levels = display_map(values, s_.display.options, /*signed_data=*/true, &scale);
+    text = display_text(scale, product_name(file.product, img.pixels.rank()), "intensity/" + img.geometry.unit);
+    return levels;
   }
 
   std::size_t working_set(const Image& img) const override {

@@ -155,16 +155,17 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
         Image image;
         image.geometry = img.geometry;
         image.format = std::string(format ? format->name : "");
-        image.png_compression = c.png_compression();
+        WriteOptions options;
+        options.png_compression = c.png_compression();
         if (display) {
           const Array part = file.series_index < 0 ? values : series_slice(values, file.series_index);
-          image.pixels = c.display(file, part, results);
+          image.pixels = c.display(file, part, results, img, options.text);
           image.rgb = image.pixels.rank() == part.rank() + 1;
         } else {
           image.pixels = values;
           image.series_axes = img.series_axes;
         }
-        write_image(file.path, image);
+        write_image(file.path, image, options);
       }
       out.outputs.push_back(file.path);
     });

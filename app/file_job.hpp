@@ -34,8 +34,11 @@ class Computation {
   /// InvalidArgument when the options do not fit the image.
   virtual std::vector<ProductId> products(const Image& img, bool overview) const = 0;
   virtual Results compute(const Image& img, const std::string& input, bool overview) const = 0;
-  /// The 8/16-bit picture of `values` (one series entry of a product) for PNG/JPEG outputs.
-  virtual Array display(const PlannedFile& file, const Array& values, const Results& all) const = 0;
+  /// The 8/16-bit picture of `values` (one series entry of a product of `img`) for PNG/JPEG
+  /// outputs; `text` receives the entries that record its scaling (render.hpp display_text), so a
+  /// reader can recover the values.
+  virtual Array display(const PlannedFile& file, const Array& values, const Results& all, const Image& img,
+                        std::vector<std::pair<std::string, std::string>>& text) const = 0;
   /// Bytes one file needs while processed: input + full-size results + display maps (batch's budget).
   virtual std::size_t working_set(const Image& img) const = 0;
   virtual int png_compression() const { return compute_options().png_compression; }
