@@ -71,14 +71,14 @@ int parse_axis(const std::string& text, int rank, const std::string& what) {
   return a < 0 ? a + rank : a;
 }
 
-std::vector<double> read_coordinates(const std::string& path) {
+/// A --coords file as numpy would get it: a .npy keeps its dtype (float32 coordinates are
+/// differenced in float32), a text file gives float64 values.
+AxisSpacing read_coordinates(const std::string& path) {
   if (file_extension(path) == "npy") {
     const Array a = read_npy(path);
     if (a.rank() != 1)
       throw InvalidArgument(path + ": coordinates must be a 1-D array, this one has shape " + shape_string(a.shape()));
-    const Array d = astype(a, DType::float64);
-    const double* p = static_cast<const double*>(d.data());
-    return std::vector<double>(p, p + d.size());
+    return AxisSpacing::coordinates(a);
   }
   std::ifstream in(path);
   if (!in) throw IoError(path + ": cannot read coordinates file");
@@ -91,7 +91,7 @@ std::vector<double> read_coordinates(const std::string& path) {
     if (line.empty() || line[0] == '#') continue;
     x.push_back(parse_number(line, path + ":" + std::to_string(lineno)));
   }
-  return x;
+  return AxisSpacing::coordinates(std::move(x));
 }
 
 std::size_t parse_bytes(const std::string& text) {
@@ -234,12 +234,13 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
     if (eq == std::string::npos) throw InvalidArgument("--coords: expected AXIS=FILE, got '" + c + "'");
     const std::size_t k = index_of(parse_axis(c.substr(0, eq), rank, "--coords"), "--coords");
     const std::string file = c.substr(eq + 1);
-    std::vector<double> x = read_coordinates(file);
+    AxisSpacing x = read_coordinates(file);
     const index_t len = img.pixels.extent(axes[k]);
-    if (static_cast<index_t>(x.size()) != len)
-      throw InvalidArgument("--coords " + file + ": " + std::to_string(x.size()) + " coordinates, but axis " +
-                            std::to_string(axes[k]) + " has " + std::to_string(len) + " samples");
-    spacing[k] = AxisSpacing::coordinates(std::move(x));
+    if (static_cast<index_t>(x.coords.size()) != len)
+      throw InvalidArgument("--coords " + file + ": " + std::to_string(x.coords.size()) +
+                            " coordinates, but axis " + std::to_string(axes[k]) + " has " +
+                            std::to_string(len) + " samples");
+    spacing[k] = std::move(x);
     from_file[k] = false;
   }
   for (std::size_t k = 0; k < spacing.size(); ++k) {
