@@ -348,8 +348,9 @@ std::vector<std::string> series_names(const Image& img) {
   std::vector<std::string> names;
   if (img.series_axes == 0) return names;
   const index_t n = img.pixels.extent(0);
-  const bool rgb = img.format != "nifti" && n == 3;
-  for (index_t i = 0; i < n; ++i) names.push_back(rgb ? std::string(1, "rgb"[i]) : "t" + std::to_string(i));
+  const bool rgb = img.format != "nifti" && img.pages == 1 && n == 3;
+  const char* prefix = img.pages > 1 ? "p" : "t";  // pages of a multi-page TIFF
+  for (index_t i = 0; i < n; ++i) names.push_back(rgb ? std::string(1, "rgb"[i]) : prefix + std::to_string(i));
   return names;
 }
 

@@ -373,6 +373,7 @@ FileOutcome FileCommand::run(const std::string& input, const FileControl& contro
       like.series_axes = img.series_axes;
       like.geometry = img.geometry;
       like.format = img.format;
+      like.pages = img.pages;  // names the series entries p0, p1, ... for a TIFF's pages
       // series_names() reads the series length from the pixel array's first extent.
       like.pixels = p.values;
       auto written = write_result(p.values, like, input, control.outdir, stem, p.suffix, ext, p.to_display,
