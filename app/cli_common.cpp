@@ -350,7 +350,8 @@ std::vector<std::string> series_names(const Image& img) {
   const index_t n = img.pixels.extent(0);
   const bool rgb = img.format != "nifti" && img.pages == 1 && n == 3;
   const char* prefix = img.pages > 1 ? "p" : "t";  // pages of a multi-page TIFF
-  for (index_t i = 0; i < n; ++i) names.push_back(rgb ? std::string(1, "rgb"[i]) : prefix + std::to_string(i));
+  for (index_t i = 0; i < n; ++i)
+    names.push_back(rgb ? std::string(1, "rgb"[i]) : prefix + std::to_string(i));
   return names;
 }
 

@@ -140,13 +140,14 @@ void print_text(const std::string& path, const Image& img, const ValueRange& r) 
   std::cout << "  pixel type: " << dtype_name(img.pixels.dtype()) << "\n";
   if (img.series_axes)
     std::cout << "  series:     " << img.series_axes << " leading non-spatial axis ("
-              << (img.pages > 1                    ? "pages: 2-D gradients per page"
+              << (img.pages > 1                  ? "pages: 2-D gradients per page"
                   : is_raster_format(img.format) ? "color channels R, G, B"
                                                  : "volumes or components")
               << ")\n";
   if (img.pages > 1) std::cout << "  pages:      " << img.pages << "\n";
   if (img.orientation != 1)
-    std::cout << "  orientation: " << img.orientation << " (EXIF), applied: the pixels as viewers show them\n";
+    std::cout << "  orientation: " << img.orientation
+              << " (EXIF), applied: the pixels as viewers show them\n";
   for (const auto& w : img.warnings) std::cout << "  warning:    " << w << "\n";
   std::cout << "  spacing:    " << per_axis(img.geometry.spacing) << "  (" << img.geometry.unit << ")\n";
   std::cout << "  origin:     " << per_axis(img.geometry.origin) << "\n";
@@ -209,10 +210,11 @@ Runner setup_info(CLI::App& app) {
   auto o = std::make_shared<InfoOptions>();
   CLI::App* sub = app.add_subcommand("info", "Format, shape, pixel type, geometry and value range of files");
   sub->add_option("inputs", o->inputs, "Images, volumes, DICOM directories or .npy arrays")->required();
-  sub->add_flag("--json", o->json,
-                "Print a JSON array with one object per file (keys: file, format, shape, shape_xyz, axes, dtype, "
-                "series_axes, pages, orientation, warnings, unit, spacing, origin, direction, min, max, nan_count; or "
-                "file and error)");
+  sub->add_flag(
+      "--json", o->json,
+      "Print a JSON array with one object per file (keys: file, format, shape, shape_xyz, axes, dtype, "
+      "series_axes, pages, orientation, warnings, unit, spacing, origin, direction, min, max, nan_count; or "
+      "file and error)");
   sub->add_option("--max-memory", o->max_memory,
                   "Refuse inputs whose pixels need more memory than this (e.g. 4G, 512M). Default: half of RAM");
   sub->footer(

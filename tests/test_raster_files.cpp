@@ -17,7 +17,8 @@ namespace {
 /// Runs python `script` with the temp dir as argv[1] (`d`), numpy, and `tifffile`/`PIL` imported
 /// where it uses them; fails the test with the script's output when it exits non-zero.
 void python_in(const TempDir& dir, const std::string& script) {
-  const auto r = run_python("import numpy as np, sys\nd = sys.argv[1]\n" + script, shell_quote(dir.path().string()));
+  const auto r =
+      run_python("import numpy as np, sys\nd = sys.argv[1]\n" + script, shell_quote(dir.path().string()));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
@@ -52,7 +53,8 @@ assert want.shape == (4, 5, 7), want.shape
 sys.exit(0 if got.dtype == want.dtype and got.tobytes() == want.tobytes() else 1)
 )");
   // End to end: 2-D gradients per page, as numpy computes them page by page; `info` counts pages.
-  auto r = run_cli("gradient " + shell_quote(d / "stack.tif") + " -o " + shell_quote(d / "out") + " --format npy");
+  auto r =
+      run_cli("gradient " + shell_quote(d / "stack.tif") + " -o " + shell_quote(d / "out") + " --format npy");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   python_in(d, R"(
@@ -79,8 +81,9 @@ with tifffile.TiffWriter(d + '/mixed.tif') as w:
 )");
   const auto r = run_cli("info " + shell_quote(d / "mixed.tif"));
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_NE(r.err.find("page 1 is 7 × 5 pixels of 1 × float32, page 3 is 4 × 4 pixels of 1 × uint8 (3 pages)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("page 1 is 7 × 5 pixels of 1 × float32, page 3 is 4 × 4 pixels of 1 × uint8 (3 pages)"),
+      std::string::npos)
       << r.err;
 }
 
@@ -103,7 +106,8 @@ assert not np.array_equal(np.moveaxis(m[..., ::-1], -1, 0), a.astype(np.float32)
   for (const char* f : {"planar64.tif", "planar32.tif"}) {
     const auto r = run_cli("info " + shell_quote(d / f));
     EXPECT_EQ(r.exit_code, 3) << f;
-    EXPECT_NE(r.err.find("planar TIFF (one plane per sample, PlanarConfiguration 2)"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("planar TIFF (one plane per sample, PlanarConfiguration 2)"), std::string::npos)
+        << r.err;
     EXPECT_EQ(r.err.find("imread_"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("truncated or corrupt"), std::string::npos) << r.err;
   }
@@ -157,7 +161,8 @@ if not np.array_equal(np.load(d + '/o6.tif.npy'), np.rot90(tifffile.imread(d + '
 print(bad); sys.exit(1 if bad else 0)
 )");
   // End to end: the gradient is the upright picture's, and `info` says what was applied.
-  auto r = run_cli("gradient " + shell_quote(d / "o6.jpg") + " -o " + shell_quote(d / "out") + " --format npy");
+  auto r =
+      run_cli("gradient " + shell_quote(d / "o6.jpg") + " -o " + shell_quote(d / "out") + " --format npy");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   python_in(d, R"(
 from PIL import Image, ImageOps

@@ -2,11 +2,6 @@
 // The raster backend: the only translation unit that includes OpenCV. Files are recognized by their
 // first bytes, not their extension, and their header is parsed here before OpenCV decodes anything,
 // so a hostile header (say 100000 × 100000 pixels) is refused before any memory is allocated.
-#include <opencv2/core.hpp>
-#include <opencv2/core/utils/logger.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -20,6 +15,10 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <opencv2/core.hpp>
+#include <opencv2/core/utils/logger.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -103,7 +102,8 @@ int exif_orientation(const unsigned char* t, std::size_t n) {
 int applied_orientation(int exif, const std::string& where, std::vector<std::string>& warnings) {
   if (exif == 0) return 1;
   if (exif >= 1 && exif <= 8) return exif;
-  warnings.push_back(where + " orientation " + std::to_string(exif) + " is not one of 1..8; pixels read as stored");
+  warnings.push_back(where + " orientation " + std::to_string(exif) +
+                     " is not one of 1..8; pixels read as stored");
   return 1;
 }
 
@@ -158,7 +158,8 @@ RasterHeader jpeg_header(const std::string& path, HeaderBytes& f) {
     bool is_sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (marker == 0xE1 && exif_seen == 0) {  // APP1: the first "Exif" block is the one viewers use
       auto a = f.at(pos + 4, len >= 2 ? len - 2 : 0);
-      if (a.size() >= 6 && std::memcmp(a.data(), "Exif\0\0", 6) == 0) exif_seen = exif_orientation(a.data() + 6, a.size() - 6) + 100;
+      if (a.size() >= 6 && std::memcmp(a.data(), "Exif\0\0", 6) == 0)
+        exif_seen = exif_orientation(a.data() + 6, a.size() - 6) + 100;
     }
     if (is_sof) {
       auto s = f.at(pos + 4, 6 + 3 * 255);
@@ -167,9 +168,10 @@ RasterHeader jpeg_header(const std::string& path, HeaderBytes& f) {
       // progressive and arithmetic-coded JPEGs; say why anything else fails instead of OpenCV's
       // "truncated or corrupt" (measured: a 12-bit JPEG from a DICOM file gives an empty Mat).
       if (s[0] != 8)
-        throw io_error(path, std::to_string(s[0]) + "-bit JPEG (sample precision " + std::to_string(s[0]) +
-                                 " in the frame header): OpenCV's libjpeg decodes 8-bit JPEGs only; convert it "
-                                 "to 16-bit PNG or TIFF");
+        throw io_error(path,
+                       std::to_string(s[0]) + "-bit JPEG (sample precision " + std::to_string(s[0]) +
+                           " in the frame header): OpenCV's libjpeg decodes 8-bit JPEGs only; convert it "
+                           "to 16-bit PNG or TIFF");
       if (marker == 0xC3 || marker == 0xC7 || marker == 0xCB || marker == 0xCF)
         throw io_error(path, "lossless JPEG (frame type 0xFF" + hex2(marker) +
                                  "): OpenCV's libjpeg does not decode it; convert it to PNG or TIFF");
@@ -232,8 +234,8 @@ struct TiffPage {
 
 std::string tiff_page_text(const TiffPage& p) {
   const char* kind = p.sample_format == 3 ? "float" : p.sample_format == 2 ? "int" : "uint";
-  return count_text(p.width) + " × " + count_text(p.height) + " pixels of " + count_text(p.spp) + " × " + kind +
-         count_text(p.bits) + (p.orientation != 1 ? ", orientation " + count_text(p.orientation) : "");
+  return count_text(p.width) + " × " + count_text(p.height) + " pixels of " + count_text(p.spp) + " × " +
+         kind + count_text(p.bits) + (p.orientation != 1 ? ", orientation " + count_text(p.orientation) : "");
 }
 
 /// Walks every image directory (page) of a TIFF. libtiff reads these tags from any integer type,
@@ -283,19 +285,24 @@ std::vector<TiffPage> tiff_pages(const std::string& path, HeaderBytes& f) {
   // chain longer than any real stack is refused before it costs time.
   constexpr std::size_t kMaxPages = 65536;
   while (ifd != 0) {
-    const std::string which =
-        pages.empty() ? std::string("the first image directory") : "the image directory of page " + std::to_string(pages.size() + 1);
+    const std::string which = pages.empty()
+                                  ? std::string("the first image directory")
+                                  : "the image directory of page " + std::to_string(pages.size() + 1);
     if (std::find(seen.begin(), seen.end(), ifd) != seen.end())
       throw io_error(path, "corrupt TIFF: " + which + " points back to an earlier one (a loop)");
     if (pages.size() == kMaxPages)
-      throw io_error(path, "TIFF with more than " + std::to_string(kMaxPages) + " pages; split it into smaller files");
+      throw io_error(
+          path, "TIFF with more than " + std::to_string(kMaxPages) + " pages; split it into smaller files");
     seen.push_back(ifd);
     auto nb = f.at(ifd, count_size);
-    if (ifd < 8 || nb.size() < count_size) throw io_error(path, "truncated or corrupt TIFF: " + which + " is missing");
+    if (ifd < 8 || nb.size() < count_size)
+      throw io_error(path, "truncated or corrupt TIFF: " + which + " is missing");
     std::uint64_t n = big ? u64(nb.data()) : u16(nb.data());
-    if (n == 0 || n > 4096) throw io_error(path, "corrupt TIFF: " + std::to_string(n) + " entries in " + which);
+    if (n == 0 || n > 4096)
+      throw io_error(path, "corrupt TIFF: " + std::to_string(n) + " entries in " + which);
     auto entries = f.at(ifd + count_size, static_cast<std::size_t>(n) * entry_size);
-    if (entries.size() < n * entry_size) throw io_error(path, "truncated TIFF: the file ends inside " + which);
+    if (entries.size() < n * entry_size)
+      throw io_error(path, "truncated TIFF: the file ends inside " + which);
     TiffPage pg;
     pg.bits = 8;
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -312,8 +319,8 @@ std::vector<TiffPage> tiff_pages(const std::string& path, HeaderBytes& f) {
     if (!(pg.width > 0 && pg.height > 0) || !std::isfinite(pg.width * pg.height))
       throw io_error(path, "corrupt TIFF: no valid image width or height in " + which);
     if (!(pg.spp <= 64 && pg.bits <= 64))
-      throw io_error(path, "corrupt TIFF: " + count_text(pg.spp) + " samples per pixel of " + count_text(pg.bits) +
-                               " bits in " + which);
+      throw io_error(path, "corrupt TIFF: " + count_text(pg.spp) + " samples per pixel of " +
+                               count_text(pg.bits) + " bits in " + which);
     pages.push_back(pg);
     // The offset of the next directory follows the entries; a file that ends there has no more.
     auto next = f.at(ifd + count_size + n * entry_size, field);
@@ -346,14 +353,16 @@ RasterHeader tiff_header(const std::string& path, HeaderBytes& f) {
                              ": OpenCV 4.6 decodes these to wrong values, so gradmap refuses them; save it "
                              "interleaved (tifffile: planarconfig='contig') or one gray page per channel");
   if (p.spp > 1 && p.bits == 64)
-    throw io_error(path, "color TIFF of " + tiff_page_text(p) +
-                             ": OpenCV 4.6 cannot decode float64 color TIFFs (its RGB to BGR step has no float64 "
-                             "path); save it as float32, or as one gray page per channel");
+    throw io_error(path,
+                   "color TIFF of " + tiff_page_text(p) +
+                       ": OpenCV 4.6 cannot decode float64 color TIFFs (its RGB to BGR step has no float64 "
+                       "path); save it as float32, or as one gray page per channel");
   RasterHeader h{"tiff", p.width, p.height};
   h.pages = static_cast<double>(pages.size());
   h.orientation = p.orientation >= 1 && p.orientation <= 8 ? static_cast<int>(p.orientation) : 1;
   if (!(p.orientation >= 1 && p.orientation <= 8))
-    h.warnings.push_back("TIFF orientation " + count_text(p.orientation) + " is not one of 1..8; pixels read as stored");
+    h.warnings.push_back("TIFF orientation " + count_text(p.orientation) +
+                         " is not one of 1..8; pixels read as stored");
   h.channels = std::max(1.0, p.spp);
   h.bytes_per_sample = std::ceil(std::max(p.bits, 8.0) / 8);
   return h;
@@ -546,7 +555,8 @@ std::vector<unsigned char> png_pixel_chunks(const std::string& path, int& exif) 
   std::ifstream in(path, std::ios::binary);
   if (!in) throw io_error(path, "cannot open for reading");
   std::vector<unsigned char> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<unsigned char> out(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(8, b.size())));
+  std::vector<unsigned char> out(b.begin(),
+                                 b.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(8, b.size())));
   std::size_t pos = 8;
   exif = 0;
   while (pos + 12 <= b.size()) {
@@ -573,10 +583,20 @@ cv::Mat oriented(const cv::Mat& m, int o) {
   if (o >= 5) cv::transpose(m, t);
   cv::Mat r;
   switch (o) {
-    case 2: case 6: cv::flip(t, r, 1); break;   // flip left-right (6: after transposing: 90° clockwise)
-    case 3: case 7: cv::flip(t, r, -1); break;  // both (3: 180°)
-    case 4: case 8: cv::flip(t, r, 0); break;   // flip top-bottom (8: after transposing: 90° counter-clockwise)
-    default: r = t;                             // 5: transpose
+    case 2:
+    case 6:
+      cv::flip(t, r, 1);
+      break;  // flip left-right (6: after transposing: 90° clockwise)
+    case 3:
+    case 7:
+      cv::flip(t, r, -1);
+      break;  // both (3: 180°)
+    case 4:
+    case 8:
+      cv::flip(t, r, 0);
+      break;  // flip top-bottom (8: after transposing: 90° counter-clockwise)
+    default:
+      r = t;  // 5: transpose
   }
   return r;
 }
@@ -642,9 +662,10 @@ Image read(const std::string& path, const ReadOptions& options) {
     throw io_error(path, "16-bit gray + alpha PNGs are not supported (OpenCV decodes their samples byte-swapped); "
                          "save the image without its alpha channel");
   if (h.pages > 1 && h.channels > 2 && options.color == ColorMode::channels)
-    throw io_error(path, "a multi-page color TIFF (" + count_text(h.pages) +
-                             " pages) cannot be read with one series axis for pages and another for channels; "
-                             "read it as luminance (--color gray) or split its pages");
+    throw io_error(path,
+                   "a multi-page color TIFF (" + count_text(h.pages) +
+                       " pages) cannot be read with one series axis for pages and another for channels; "
+                       "read it as luminance (--color gray) or split its pages");
   // At the peak the decoder's Mats and gradmap's array (native, or 4-byte luminance) coexist.
   double decoded = h.channels * h.bytes_per_sample;
   check_memory(path, {h.width, h.height, h.pages}, decoded + std::max(decoded, 4.0), options.max_memory,
@@ -690,9 +711,10 @@ Image read(const std::string& path, const ReadOptions& options) {
     // The header said what the decoder would produce; a difference means one of them misread the
     // file, and neither can be trusted (a JPEG's height may be left to a DNL marker: 0).
     if ((h.height > 0 && (m.rows != rows || m.cols != cols)) || m.type() != pages[0].type())
-      throw io_error(path, which + "OpenCV decoded " + std::to_string(m.cols) + " × " + std::to_string(m.rows) +
-                               " pixels of type " + std::to_string(m.type()) + " where the header says " +
-                               count_text(cols) + " × " + count_text(rows) + "; the file is corrupt");
+      throw io_error(path, which + "OpenCV decoded " + std::to_string(m.cols) + " × " +
+                               std::to_string(m.rows) + " pixels of type " + std::to_string(m.type()) +
+                               " where the header says " + count_text(cols) + " × " + count_text(rows) +
+                               "; the file is corrupt");
   }
 
   Image img;
@@ -714,7 +736,8 @@ Image read(const std::string& path, const ReadOptions& options) {
       shape.insert(shape.end(), page.shape().begin(), page.shape().end());
       img.pixels = Array::uninitialized(page.dtype(), shape);
     }
-    std::memcpy(static_cast<unsigned char*>(img.pixels.data()) + k * page.nbytes(), page.data(), page.nbytes());
+    std::memcpy(static_cast<unsigned char*>(img.pixels.data()) + k * page.nbytes(), page.data(),
+                page.nbytes());
   }
   img.series_axes = 1;
   return img;
