@@ -285,8 +285,11 @@ bool is_out_of_space_error(const std::string& reason) {
 
 Image predicted_layout(const std::string& input, const ComputeOptions& o) {
   Image img;
-  // A gray raster always reads as one 2-D image; --coords would need the real extents.
-  if (o.color != "gray" || !o.coords.empty() || !is_raster_extension(file_extension(input))) return img;
+  // A gray raster reads as one 2-D image, except a TIFF, which may hold a stack of pages; --coords
+  // would need the real extents.
+  const std::string ext = file_extension(input);
+  if (o.color != "gray" || !o.coords.empty() || !is_raster_extension(ext) || ext == "tif" || ext == "tiff")
+    return img;
   img.pixels = Array(DType::uint8, Shape{2, 2});
   img.geometry = default_geometry(2);
   img.format = file_extension(input);

@@ -227,3 +227,23 @@ open(sys.argv[1], 'wb').write(next(generate_pixel_data_frame(ds.PixelData)))
   EXPECT_NE(r.err.find("12-bit JPEG (sample precision 12 in the frame header)"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("truncated or corrupt"), std::string::npos) << r.err;
 }
+
+TEST(RasterFiles, BatchWritesOnePicturePerPageAndSkipsThemWhenDone) {
+  // Display maps of a page stack are one file per page (p0, p1, ...); --skip-existing must know
+  // those names, so a TIFF's outputs are planned from the file, not predicted from its extension.
+  TempDir d;
+  python_in(d, R"(
+import tifffile, os
+os.mkdir(d + '/in')
+with tifffile.TiffWriter(d + '/in/s.tif') as w:
+    for k in range(3):
+        w.write((np.arange(30).reshape(5, 6) * (k + 1)).astype(np.uint16))
+)");
+  auto r = run_cli("batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "out") + " -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* f : {"s_p0_mag.png", "s_p1_mag.png", "s_p2_mag.png", "s_p0_dir.png", "s_p2_dir.png"})
+    EXPECT_TRUE(std::filesystem::exists(d / ("out/" + std::string(f)))) << f;
+  r = run_cli("batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "out") + " --skip-existing");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE((r.out + r.err).find("0 ok, 0 failed, 1 skipped of 1"), std::string::npos) << r.out << r.err;
+}
