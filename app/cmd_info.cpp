@@ -72,7 +72,8 @@ bool is_raster_format(const std::string& format) {
 /// then the spatial ones ending in "y", "x".
 std::vector<std::string> axis_labels(const Image& img) {
   std::vector<std::string> labels;
-  for (int k = 0; k < img.series_axes; ++k) labels.push_back(is_raster_format(img.format) ? "c" : "t");
+  for (int k = 0; k < img.series_axes; ++k)
+    labels.push_back(img.pages > 1 ? "p" : is_raster_format(img.format) ? "c" : "t");
   const int spatial = img.pixels.rank() - img.series_axes;
   const char* names[] = {"x", "y", "z"};
   for (int k = spatial - 1; k >= 0; --k) labels.push_back(k < 3 ? names[k] : "d" + std::to_string(k));
@@ -95,6 +96,9 @@ nlohmann::json to_json(const std::string& path, const Image& img, const ValueRan
   j["axes"] = axis_labels(img);
   j["dtype"] = dtype_name(img.pixels.dtype());
   j["series_axes"] = img.series_axes;
+  j["pages"] = img.pages;
+  j["orientation"] = img.orientation;
+  j["warnings"] = img.warnings;
   j["unit"] = img.geometry.unit;
   j["spacing"] = img.geometry.spacing;
   j["origin"] = img.geometry.origin;
@@ -136,7 +140,15 @@ void print_text(const std::string& path, const Image& img, const ValueRange& r) 
   std::cout << "  pixel type: " << dtype_name(img.pixels.dtype()) << "\n";
   if (img.series_axes)
     std::cout << "  series:     " << img.series_axes << " leading non-spatial axis ("
-              << (is_raster_format(img.format) ? "color channels R, G, B" : "volumes or components") << ")\n";
+              << (img.pages > 1                  ? "pages: 2-D gradients per page"
+                  : is_raster_format(img.format) ? "color channels R, G, B"
+                                                 : "volumes or components")
+              << ")\n";
+  if (img.pages > 1) std::cout << "  pages:      " << img.pages << "\n";
+  if (img.orientation != 1)
+    std::cout << "  orientation: " << img.orientation
+              << " (EXIF), applied: the pixels as viewers show them\n";
+  for (const auto& w : img.warnings) std::cout << "  warning:    " << w << "\n";
   std::cout << "  spacing:    " << per_axis(img.geometry.spacing) << "  (" << img.geometry.unit << ")\n";
   std::cout << "  origin:     " << per_axis(img.geometry.origin) << "\n";
   std::cout << "  direction:  ";
@@ -193,9 +205,11 @@ Runner setup_info(CLI::App& app) {
   auto o = std::make_shared<InfoOptions>();
   CLI::App* sub = app.add_subcommand("info", "Format, shape, pixel type, geometry and value range of files");
   sub->add_option("inputs", o->inputs, "Images, volumes, DICOM directories or .npy arrays")->required();
-  sub->add_flag("--json", o->json,
-                "Print a JSON array with one object per file (keys: file, format, shape, shape_xyz, axes, dtype, "
-                "series_axes, unit, spacing, origin, direction, min, max, nan_count; or file and error)");
+  sub->add_flag(
+      "--json", o->json,
+      "Print a JSON array with one object per file (keys: file, format, shape, shape_xyz, axes, dtype, "
+      "series_axes, pages, orientation, warnings, unit, spacing, origin, direction, min, max, nan_count; or "
+      "file and error)");
   sub->add_option("--max-memory", o->max_memory,
                   "Refuse inputs whose pixels need more memory than this (e.g. 4G, 512M). Default: half of RAM");
   sub->footer(

@@ -154,6 +154,7 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
         const Array& values = results.at(file.product);
         Image image;
         image.geometry = img.geometry;
+        image.pages = img.pages;
         image.format = std::string(format ? format->name : "");
         WriteOptions options;
         options.png_compression = c.png_compression();

@@ -124,15 +124,17 @@ CLI::CheckedTransformer choice(const std::map<std::string, E>& names) {
 
 }  // namespace
 
-std::vector<double> read_coordinates(const std::string& path) {
+AxisSpacing read_coordinates(const std::string& path) {
   if (lower_extension(path) == "npy") {
     const Array a = read_npy(path);  // IoError naming the file when it cannot be read
     if (a.rank() != 1)
       throw UsageError("--coords " + path + ": coordinates must be a 1-D array, this one has shape " +
                        shape_string(a.shape()));
-    const Array d = astype(a, DType::float64);
-    const double* p = static_cast<const double*>(d.data());
-    return std::vector<double>(p, p + d.size());
+    try {
+      return AxisSpacing::coordinates(a);
+    } catch (const Error& e) {
+      throw UsageError("--coords " + path + ": " + e.what());
+    }
   }
   std::ifstream in(path);
   if (!in) throw IoError("'" + path + "': cannot read the coordinates file (--coords)");
@@ -145,7 +147,7 @@ std::vector<double> read_coordinates(const std::string& path) {
     if (line.empty() || line[0] == '#') continue;
     x.push_back(parse_number(line, "--coords " + path + ":" + std::to_string(lineno)));
   }
-  return x;
+  return AxisSpacing::coordinates(std::move(x));
 }
 
 void ComputeOptions::finish() {
@@ -352,11 +354,11 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
   for (const auto& c : o.coords) {
     const std::size_t k = index_of(resolve_axis(c.axis, rank, "--coords"), "--coords");
     const index_t len = img.pixels.extent(axes[k]);
-    if (static_cast<index_t>(c.values.size()) != len)
-      throw InvalidArgument("--coords " + c.file + ": " + std::to_string(c.values.size()) +
+    if (static_cast<index_t>(c.values.coords.size()) != len)
+      throw InvalidArgument("--coords " + c.file + ": " + std::to_string(c.values.coords.size()) +
                             " coordinates, but axis " + std::to_string(axes[k]) + " has " + std::to_string(len) +
                             " samples");
-    spacing[k] = AxisSpacing::coordinates(c.values);
+    spacing[k] = c.values;
     from_file[k] = false;
   }
   for (std::size_t k = 0; k < spacing.size(); ++k) {

@@ -37,7 +37,7 @@ struct SpacingFlag {
 struct CoordsFlag {
   std::string axis;  ///< as given
   std::string file;
-  std::vector<double> values;
+  AxisSpacing values;  ///< the coordinates, in the .npy's dtype (text files: float64)
 };
 
 /// Flags shared by gradient, edges and batch; names equal the library's field names.
@@ -119,7 +119,8 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
 /// direction cosines onto the world axes (all spatial axes must be selected, in order).
 std::vector<Array> compute_components(const Image& img, const GradientOptions& opts, const ComputeOptions& o);
 
-/// Reads a 1-D coordinate array: .npy, or text with one number per line ('#' comments).
-std::vector<double> read_coordinates(const std::string& path);
+/// A --coords file as numpy would get it: a .npy keeps its dtype (float32 coordinates are
+/// differenced in float32), a text file (one number per line, '#' comments) gives float64.
+AxisSpacing read_coordinates(const std::string& path);
 
 }  // namespace gradmap::cli

@@ -14,13 +14,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string series_name(index_t i, bool rgb) {
-  return rgb ? std::string(1, "rgb"[i]) : "t" + std::to_string(i);
+/// What the entries of a series axis are, by the letter their names start with.
+enum class SeriesLetter { rgb, t, p };
+
+std::string series_name(index_t i, SeriesLetter kind) {
+  if (kind == SeriesLetter::rgb) return std::string(1, "rgb"[i]);
+  return (kind == SeriesLetter::p ? "p" : "t") + std::to_string(i);
 }
 
-/// True for 3 leading entries that are color channels rather than time points or components.
-bool series_is_rgb(const Image& img) {
-  return img.series_axes > 0 && img.pixels.extent(0) == 3 && img.format != "nifti";
+SeriesLetter series_letter(const Image& img) {
+  if (img.pages > 1) return SeriesLetter::p;  // pages of a multi-page TIFF
+  // Three leading entries of a non-NIfTI file are color channels rather than time points.
+  if (img.series_axes > 0 && img.pixels.extent(0) == 3 && img.format != "nifti") return SeriesLetter::rgb;
+  return SeriesLetter::t;
 }
 
 /// True when `text` is product_name(p, rank) for some product and rank: the inverse of
@@ -40,13 +46,14 @@ bool is_product_name(const std::string& text) {
   return names.count(text) > 0;
 }
 
-/// True when `text` is a series entry's name (series_name(k, rgb) for some k).
+/// True when `text` is a series entry's name (series_name(k, kind) for some k and kind).
 bool is_series_name(const std::string& text) {
   for (index_t k = 0; k < 3; ++k)
-    if (text == series_name(k, true)) return true;
-  if (text.size() < 2 || text[0] != 't' || text.size() > 12) return false;
+    if (text == series_name(k, SeriesLetter::rgb)) return true;
+  if (text.size() < 2 || text.size() > 12) return false;
   if (!std::all_of(text.begin() + 1, text.end(), [](unsigned char c) { return std::isdigit(c); })) return false;
-  return text == series_name(std::stoll(text.substr(1)), false);
+  const index_t k = std::stoll(text.substr(1));
+  return text == series_name(k, SeriesLetter::t) || text == series_name(k, SeriesLetter::p);
 }
 
 /// A path as one spelling: absolute, with symlinks and ".." resolved as far as it exists.
@@ -91,8 +98,8 @@ std::string axis_label(int axis, int rank) {
 std::vector<std::string> series_names(const Image& img) {
   std::vector<std::string> names;
   if (img.series_axes == 0) return names;
-  const bool rgb = series_is_rgb(img);
-  for (index_t i = 0; i < img.pixels.extent(0); ++i) names.push_back(series_name(i, rgb));
+  const SeriesLetter kind = series_letter(img);
+  for (index_t i = 0; i < img.pixels.extent(0); ++i) names.push_back(series_name(i, kind));
   return names;
 }
 

@@ -37,7 +37,8 @@ std::string product_name(ProductId p, int rank);
 std::string axis_label(int axis, int rank);
 
 /// Names of the series entries of `img` (leading non-spatial axis) in output names: "r", "g", "b"
-/// for color channels, "t0", "t1", ... otherwise; empty without a series axis.
+/// for color channels, "p0", "p1", ... for the pages of a multi-page TIFF, "t0", "t1", ... otherwise;
+/// empty without a series axis.
 std::vector<std::string> series_names(const Image& img);
 
 /// File name without directory and extension (".nii.gz" counts as one extension).

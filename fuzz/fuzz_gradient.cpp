@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The gradient core on random shapes (rank ≤ 4), strides (negative and zero included), dtypes,
-// spacings (uniform, coordinates, invalid ones), axes and edge orders, against a slow reference
-// written here from numpy.gradient's formulas (numpy/lib/function_base.py, 1.24) in double.
+// spacings (uniform, coordinates of float64/float32/float16/int16 dtype, invalid ones), axes and
+// edge orders, against a slow reference written here from numpy.gradient's formulas
+// (numpy/lib/function_base.py, 1.24) in double. numpy computes coordinate weights in the
+// coordinates' dtype, so the bound below uses the coarsest of data, output and coordinate dtypes;
+// the bit-exact comparison of those roundings is tests/test_numpy_gradient.cpp's job.
 //
 // The fuzzer predicts the outcome first: arguments numpy rejects, and the steps gradmap documents
 // as refused (zero or non-finite), must throw gradmap::Error; everything else must succeed and
@@ -242,6 +245,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const double steps[] = {1.0, 0.5, 2.0, -1.0, 0.1, 3.75, 1e-3, 1e3, 0.0, -0.0,
                                  std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()};
   auto bad_step = [](double h) { return !(std::isfinite(h) && h != 0); };
+  static const DType coord_dtypes[] = {DType::float64, DType::float32, DType::float16, DType::int16};
+  double coords_eps = 0;  // unit roundoff of the coarsest coordinate dtype: numpy's weights round in it
   std::vector<RefAxis> ref;
   const int spacing_form = fdp.ConsumeIntegralInRange(0, 2);
   if (spacing_form == 0) {
@@ -259,15 +264,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         must_fail |= bad_step(h);
         ref.push_back({a, true, h, {}});
       } else {
+        // Coordinates of any dtype numpy computes in (integers: float64). Quarter steps (whole ones for
+        // int16) up to 32 from a start within int8 stay within 320, a multiple of 1/4 below 2^11, so every
+        // value and every difference is exact in float16 too; the dtype only changes how the weights round.
+        const DType kdt = coord_dtypes[fdp.ConsumeIntegralInRange<int>(0, 3)];
         std::vector<double> x{static_cast<double>(fdp.ConsumeIntegral<std::int8_t>())};
         for (index_t j = 1; j < in.extents[static_cast<std::size_t>(a)]; ++j) {
-          const double dx = fdp.ConsumeIntegral<std::int8_t>() / 4.0;
+          const int v = fdp.ConsumeIntegral<std::int8_t>();
+          const double dx = kdt == DType::int16 ? static_cast<double>(v / 4) : v / 4.0;
           if (dx == 0) must_fail = true;  // repeated coordinate
           x.push_back(x.back() + dx);
         }
         for (std::size_t j = 2; j < x.size(); ++j)
           if (x[j] == x[j - 2]) outcome_free = true;  // numpy divides by dx1 + dx2 = 0
-        opt.spacing.push_back(gradmap::AxisSpacing::coordinates(x));
+        gradmap::AxisSpacing s = gradmap::AxisSpacing::coordinates(x);
+        s.dtype = kdt;
+        opt.spacing.push_back(s);
+        coords_eps = std::max(coords_eps, precision_of(kdt == DType::int16 ? DType::float64 : kdt).eps);
         ref.push_back({a, false, 1.0, x});
       }
     }
@@ -334,7 +347,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (out_type != expect_type) finding("unexpected output dtype", double(out_type), double(expect_type));
   const bool float_in = in.dtype == DType::float16 || in.dtype == DType::float32 || in.dtype == DType::float64;
   const Precision pc = precision_of(float_in ? in.dtype : DType::float64), po = precision_of(out_type);
-  const double eps = std::max(pc.eps, po.eps), tiny = std::max(pc.tiny, po.tiny), top = std::min(pc.max, po.max);
+  const double eps = std::max({pc.eps, po.eps, coords_eps}), tiny = std::max(pc.tiny, po.tiny),
+               top = std::min(pc.max, po.max);
 
   for (std::size_t k = 0; k < out.size(); ++k) {
     if (out[k].shape() != in.extents) finding("component shape differs from the input's");
@@ -346,9 +360,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       // evaluation orders numpy uses for uniform and coordinate steps), unless an intermediate
       // comes close to overflowing the computing type, where numpy's own result may be Inf.
       if (r.peak < top / 4 && !(std::fabs(got - r.value) <= 16 * eps * r.scale + 16 * tiny)) {
-        std::fprintf(stderr, "fuzz_gradient: dtype %d -> %d, axis %d (%s step %.17g), edge_order %d, scale %.17g, peak %.17g\n",
-                     int(in.dtype), int(out_type), ref[k].axis, ref[k].uniform ? "uniform" : "coordinates", ref[k].step,
-                     opt.edge_order, r.scale, r.peak);
+        std::fprintf(stderr,
+                     "fuzz_gradient: dtype %d -> %d, axis %d (%s step %.17g), edge_order %d, scale %.17g, "
+                     "peak %.17g\n",
+                     int(in.dtype), int(out_type), ref[k].axis, ref[k].uniform ? "uniform" : "coordinates",
+                     ref[k].step, opt.edge_order, r.scale, r.peak);
         finding("value differs from numpy's formula", got, r.value);
       }
       for (int d = rank - 1; d >= 0; --d) {

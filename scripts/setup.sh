@@ -9,8 +9,8 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libopencv-dev libinsighttoolkit5-dev libcli11-dev nlohmann-json3-dev libsleef-dev libtbb-dev libdeflate-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy python3-nibabel python3-scipy python3-opencv python3-pydicom
-  python3-pil  # tests/test_display_maps.cpp reads PNG text chunks and JPEG comments with PIL
+  python3 python3-numpy python3-nibabel python3-scipy python3-opencv python3-pydicom python3-tifffile
+  python3-pil  # tests read PNG text chunks, JPEG comments and EXIF orientation with PIL
   clang libclang-rt-14-dev clang-format
 )
 

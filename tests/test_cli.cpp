@@ -62,6 +62,28 @@ sys.exit(0 if ok else 1)
 )");
 }
 
+// issue #11 item 3: a float32 (or float16) coordinate file is differenced in its own dtype, as
+// numpy does: positions around 4096 with steps of a few hundredths lose digits in float32, so
+// float64 differences would be off by up to 1e-2 relative (the test checks they would differ).
+TEST(Cli, CoordinatesKeepTheirNpyDtype) {
+  TempDir d;
+  make_npy(d / "f.npy", "rng.standard_normal((6, 40)).astype(np.float32)");
+  make_npy(d / "xs32.npy", "(4096 + np.cumsum(rng.uniform(0.01, 0.07, 40))).astype(np.float32)");
+  make_npy(d / "ys16.npy", "np.array([0, 0.5, 1.5, 1.75, 3, 3.125], np.float16)");
+  auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "out") +
+                   " --coords x=" + shell_quote(d / "xs32.npy") +
+                   " --coords y=" + shell_quote(d / "ys16.npy") + " --edge-order 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_python(d, R"(
+f = np.load(d + '/f.npy'); xs = np.load(d + '/xs32.npy'); ys = np.load(d + '/ys16.npy')
+gy, gx = np.gradient(f, ys, xs, edge_order=2)
+gy64, gx64 = np.gradient(f, ys.astype(np.float64), xs.astype(np.float64), edge_order=2)
+assert gx.tobytes() != gx64.tobytes() and gy.tobytes() != gy64.tobytes(), 'the case cannot tell the dtypes apart'
+ok = all(np.load(d + f'/out/f_{n}.npy').tobytes() == e.tobytes() for n, e in [('gy', gy), ('gx', gx)])
+sys.exit(0 if ok else 1)
+)");
+}
+
 TEST(Cli, EdgesFloatOutputsEqualTheLibraryPipeline) {
   TempDir d;
   make_npy(d / "img.npy", "(rng.random((64, 48)) * 255).astype(np.uint8)");
@@ -246,6 +268,8 @@ b = cv2.imread(sys.argv[1] + '/9/ascent_gray_mag.png', cv2.IMREAD_UNCHANGED)
 sys.exit(0 if a is not None and np.array_equal(a, b) else 1)
 )", shell_quote(d.path().string()));
   EXPECT_EQ(same.exit_code, 0) << same.err;
-  EXPECT_EQ(run_cli("edges " + shell_quote(img) + " -o " + shell_quote(d / "x") + " --png-compression 10").exit_code, 2);
+  EXPECT_EQ(run_cli("edges " + shell_quote(img) + " -o " + shell_quote(d / "x") + " --png-compression 10")
+                .exit_code,
+            2);
 }
 #endif

@@ -194,3 +194,27 @@ TEST(Gradient, EvenlySpacedCoordinatesTakeTheUniformPath) {
   const auto ga = gradient(f, a)[0], gb = gradient(f, b)[0];
   EXPECT_EQ(0, std::memcmp(ga.data(), gb.data(), ga.nbytes()));
 }
+
+TEST(Gradient, CoordinateArraysKeepTheirDtype) {
+  Array x(DType::float32, {4});
+  auto* p = static_cast<float*>(x.data());
+  for (int i = 0; i < 4; ++i) p[i] = 4096.0f + 0.03f * static_cast<float>(i * i);
+  const AxisSpacing s = AxisSpacing::coordinates(x);
+  EXPECT_EQ(s.dtype, DType::float32);
+  ASSERT_EQ(s.coords.size(), 4u);
+  EXPECT_EQ(s.coords[3], static_cast<double>(p[3]));  // the float32 value, exactly
+  EXPECT_EQ(AxisSpacing::coordinates(Array(DType::int16, {3})).dtype, DType::int16);
+  EXPECT_THROW(AxisSpacing::coordinates(Array(DType::float32, {2, 3})), ShapeError);
+}
+
+TEST(Gradient, Float32SpacingMustHoldFloat32Values) {
+  // 0.1 is not a float32 value: rounding it silently would differentiate along other positions.
+  GradientOptions o;
+  o.spacing = {AxisSpacing::uniform(0.1, DType::float32)};
+  const auto msg = error_of([&] { gradient(ramp1d({1, 2, 3}), o); });
+  EXPECT_NE(msg.find("not a float32 value"), std::string::npos) << msg;
+  o.spacing = {AxisSpacing{1.0, {0.0, 0.5, 0.1}, DType::float16}};
+  EXPECT_NE(error_of([&] { gradient(ramp1d({1, 2, 3}), o); }).find("x[2]"), std::string::npos);
+  o.spacing = {AxisSpacing::uniform(static_cast<double>(0.1f), DType::float32)};
+  EXPECT_NO_THROW(gradient(ramp1d({1, 2, 3}), o));
+}

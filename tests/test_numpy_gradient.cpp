@@ -234,8 +234,7 @@ std::string index_text(const Shape& shape, index_t flat) {
 // ------------------------------------------------------------------------------------------------
 // Manifest → GradientOptions.
 
-/// Coordinates as float64, the way numpy converts integer coordinates (`astype(np.float64)`).
-/// Arrays of any rank are flattened: the library's API is 1-D by construction.
+/// Coordinates as float64 values, for failure messages (any rank, flattened).
 std::vector<double> coords_of(const Array& a) {
   std::vector<double> x(static_cast<std::size_t>(a.size()));
   gradmap::visit_dtype(a.dtype(), [&](auto tag) {
@@ -258,7 +257,8 @@ GradientOptions options_of(const json& c, const Oracle& o) {
       const std::string v = s.at("value").get<std::string>();
       opt.spacing.push_back(AxisSpacing::uniform(std::strtod(v.c_str(), nullptr)));
     } else {
-      opt.spacing.push_back(AxisSpacing::coordinates(coords_of(gradmap::read_npy(o.file(s.at("file"))))));
+      // The array as numpy gets it: its dtype decides the arithmetic.
+      opt.spacing.push_back(AxisSpacing::coordinates(gradmap::read_npy(o.file(s.at("file")))));
     }
   }
   const json& axis = c.at("axis");
@@ -296,6 +296,15 @@ std::string case_text(const json& c, const Oracle& o) {
     ++k;
   }
   return s.str();
+}
+
+/// " coords" (float64), " float32 coords", " float16 coords" or " int coords" (any integer dtype,
+/// which numpy converts to float64).
+std::string coords_kind(const json& spacing_item) {
+  const std::string d = spacing_item.at("dtype");
+  if (d == "float64") return " coords";
+  if (d == "float32" || d == "float16") return " " + d + " coords";
+  return " int coords";
 }
 
 std::vector<const json*> cases_with(const Oracle& o, const std::string& expect) {
@@ -360,8 +369,7 @@ TEST(NumpyGradient, GeneratorCoversEveryDtypeSpacingFormAndOutcome) {
       if (s["kind"] == "scalar")
         ++forms[s["python"] == "int" ? "int scalar" : "float scalar"];
       else
-        ++forms[std::string(s.value("collapses", false) ? "uniform" : "non-uniform") +
-                (s["dtype"] == "float64" ? " coords" : " int coords")];
+        ++forms[std::string(s.value("collapses", false) ? "uniform" : "non-uniform") + coords_kind(s)];
     }
     const json& axis = (*c)["axis"];
     ++forms[axis.is_null() ? "axis None" : axis.is_number() ? "axis int" : "axis tuple"];
@@ -371,12 +379,35 @@ TEST(NumpyGradient, GeneratorCoversEveryDtypeSpacingFormAndOutcome) {
     EXPECT_GE(dtypes[t], 30) << t;
   for (const char* r : {"1", "2", "3", "4"}) EXPECT_GE(ranks[r], 30) << "rank " << r;
   for (const char* e : {"1", "2"}) EXPECT_GE(edge[e], 100) << "edge_order " << e;
-  for (const char* f : {"none", "float scalar", "int scalar", "uniform coords", "non-uniform coords",
-                        "non-uniform int coords", "axis None", "axis int", "axis tuple"})
+  for (const char* f :
+       {"none", "float scalar", "int scalar", "uniform coords", "non-uniform coords",
+        "non-uniform int coords", "non-uniform float32 coords", "non-uniform float16 coords",
+        "uniform float32 coords", "uniform float16 coords", "axis None", "axis int", "axis tuple"})
     EXPECT_GE(forms[f], 10) << f;
   EXPECT_GE(cases_with(o, "ok").size(), 600u);
   EXPECT_GE(cases_with(o, "numpy_error").size(), 40u);
   EXPECT_GE(cases_with(o, "departure").size(), 40u);
+}
+
+// numpy computes np.diff(coords) and the weights in the coordinate array's dtype, so each pairing of
+// a coordinate dtype with a data dtype is its own arithmetic: every pair must be among the cases
+// MatchesNumpyBitForBit compares, with non-uniform coordinates and with both edge orders.
+TEST(NumpyGradient, CoordinateArraysOfEveryDtypeMeetEveryDataDtype) {
+  const Oracle& o = oracle();
+  ASSERT_TRUE(o.error.empty()) << o.error;
+  std::map<std::string, int> pairs;
+  for (const auto* c : cases_with(o, "ok"))
+    for (const auto& s : (*c)["spacing"])
+      if (s["kind"] == "coords" && !s.value("collapses", false))
+        ++pairs[(*c)["dtype"].get<std::string>() + coords_kind(s) + " edge_order " +
+                std::to_string((*c)["edge_order"].get<int>())];
+  for (const char* t : {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
+                        "float32", "float64"})
+    for (const char* k : {" float16 coords", " float32 coords", " coords", " int coords"})
+      for (const char* e : {" edge_order 1", " edge_order 2"}) {
+        const std::string key = std::string(t) + k + e;
+        EXPECT_GE(pairs[key], 2) << key;
+      }
 }
 
 TEST(NumpyGradient, MatchesNumpyBitForBit) {
@@ -467,13 +498,14 @@ void expect_throws(const std::string& kind) {
     GradientOptions opt;
     try {
       f = gradmap::read_npy(o.file(c.at("input")));
-      opt = options_of(c, o);
     } catch (const std::exception& e) {
       failures.push_back(case_text(c, o) + ": cannot load the case: " + e.what());
       continue;
     }
     std::string got_type, message;
     try {
+      // AxisSpacing::coordinates(Array) is where a 2-D coordinate array is refused.
+      opt = options_of(c, o);
       const auto r = gradmap::gradient(f, opt);
       failures.push_back(case_text(c, o) + ": numpy said \"" + numpy + "\"; gradmap returned " +
                          std::to_string(r.size()) + " components instead of throwing " + want);

@@ -39,8 +39,12 @@ The cases aim at numpy 1.24's subtleties, which gradmap mirrors:
     thresholds on both sides are generated, for the step itself (edge_order 1 edges), for 2*step
     (interior) and for -1.5/step, 2/step, ... (edge_order 2 edges);
   * 1-D inputs: edge values are scalar-scalar operations, hence float64;
-  * non-uniform weights are float64 arrays, so those results are float64 rounded on store;
-  * coordinates whose np.diff are all equal collapse to a scalar (always for length-2 axes).
+  * coordinate arrays keep their dtype K (float16, float32, float64; integers become float64):
+    np.diff, the uniformity check and the non-uniform weights are computed in K, the products with
+    the data in promote(K, data type); edge weights mix K scalars with Python floats (`2. * dx1`
+    is float64). Every coordinate dtype is generated against every data dtype;
+  * coordinates whose np.diff are all equal collapse to a scalar of dtype K (always for length-2
+    axes).
 
 Integer scalar steps are passed as Python ints. numpy's value-based casting treats an int scalar
 differently from a float one (min_scalar_type(2049) is uint16, so float16 data is divided in
@@ -59,6 +63,18 @@ import numpy as np
 INT_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
 FLOAT_DTYPES = ["float16", "float32", "float64"]
 ALL_DTYPES = INT_DTYPES + FLOAT_DTYPES
+# Coordinate dtypes the targeted cases pair with every data dtype.
+COORD_DTYPES = FLOAT_DTYPES + ["int16", "uint8", "int64"]
+COORD_KINDS = ["nonuniform", "decreasing", "linspace", "uniform", "offset"]
+
+
+def coord_diff(x):
+    """numpy.gradient's np.diff of a coordinate array: in its dtype, integers as float64."""
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.integer):
+        x = x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        return np.diff(x)
 
 # Step values on both sides of numpy 1.24's value-based casting thresholds (min_scalar_type:
 # float16 if -65000 < v < 65000, float32 if -3.4e38 < v < 3.4e38, else float64), for the step,
@@ -124,7 +140,8 @@ class Gen:
         elif mode == "wide":
             lo = math.log10(float(fi.smallest_subnormal))
             hi = math.log10(float(fi.max))
-            x = np.sign(rng.standard_normal(n)) * 10.0 ** rng.uniform(lo, hi + 0.05, n)
+            with np.errstate(over="ignore"):  # the top of the range is meant to overflow to inf
+                x = np.sign(rng.standard_normal(n)) * 10.0 ** rng.uniform(lo, hi + 0.05, n)
         else:
             pool = [0.0, -0.0, float(fi.max), -float(fi.max), float(fi.tiny), -float(fi.tiny),
                     float(fi.smallest_subnormal), 1.0, -1.0, float(fi.max) / 2, float(fi.eps)]
@@ -196,15 +213,37 @@ class Gen:
             x = np.cumsum(scale * rng.uniform(0.6, 1.5, n))
         elif kind == "tiny":
             x = np.cumsum(rng.uniform(0.5, 2.0, n)) * 10.0 ** rng.uniform(-320, -150)
+        elif kind == "offset":  # small differences of large values: float32 differences lose digits
+            x = float(rng.choice([1e3, 4096.0, 1e4, -3e4])) + np.cumsum(rng.uniform(0.01, 0.07, n))
         else:
             raise AssertionError(kind)
         return np.ascontiguousarray(x, dtype=np.float64)
 
-    def int_coords(self, n):
+    def typed_coords(self, n, kind, kdt):
+        """Coordinates of dtype kdt (float16/32/64) whose differences in kdt are finite and
+        non-zero (a repeated or overflowing difference is a departure case, generated elsewhere)."""
         rng = self.rng
-        dt = np.dtype(rng.choice(INT_DTYPES))
+        x = self.coords(n, kind)
+        if kdt == "float64":
+            return x
+        if kdt == "float16":
+            m = float(np.max(np.abs(x)))
+            if not m < 30000.0 or m < 1e-3:
+                x = x / m * float(rng.choice([3.0, 300.0, 3000.0]))
+        with np.errstate(all="ignore"):
+            y = x.astype(kdt)
+        d = coord_diff(y)
+        if len(d) and (np.any(d == 0) or not np.all(np.isfinite(d))):
+            # the kind does not fit kdt: a non-uniform grid that does, offset where kdt's step is coarse
+            base = float(rng.choice([0.0, 1000.0, -40.0]))
+            y = (base + np.cumsum(rng.integers(1, 6, n)) * 0.5).astype(kdt)
+        return y
+
+    def int_coords(self, n, dt=None, nonuniform=False):
+        rng = self.rng
+        dt = np.dtype(dt or rng.choice(INT_DTYPES))
         info = np.iinfo(dt)
-        style = rng.choice(["steps", "uniform", "extreme", "decreasing"])
+        style = rng.choice(["steps", "extreme", "decreasing"] + ([] if nonuniform else ["uniform"]))
         span = int(info.max) - int(info.min)
         if style == "uniform":
             step = int(rng.integers(1, 4))
@@ -241,7 +280,11 @@ class Gen:
             return ("scalar", self.scalar_int(data_dtype))
         if kind == "intcoords":
             return ("coords", self.int_coords(n))
-        return ("coords", self.coords(n, kind))
+        kdt = str(rng.choice(FLOAT_DTYPES, p=[0.15, 0.25, 0.6]))
+        if kind in ("huge", "tiny") and kdt != "float64":  # over- and underflow in kdt: departures
+            with np.errstate(all="ignore"):
+                return ("coords", self.coords(n, kind).astype(kdt))
+        return ("coords", self.typed_coords(n, kind, kdt))
 
     # ---------------------------------------------------------------- cases
     def random_shape(self):
@@ -327,6 +370,26 @@ class Gen:
             f = self.data(dt, [3, 2, 4])
             self.add(f, [2, 0], [("scalar", 0.5), ("coords", self.int_coords(3))], 2,
                      why="reordered axes with integer coords")
+        # Coordinate arrays of every dtype against every data dtype, 1-D (scalar edge arithmetic)
+        # and 2-D, both edge orders; then two coordinate arrays of different dtypes at once.
+        for dt in ALL_DTYPES:
+            for kdt in COORD_DTYPES:
+                for edge in (1, 2):
+                    for shape in ([7], [5, 6], [6, 2, 3]):
+                        f = self.data(dt, shape)
+                        axis = int(rng.integers(0, len(shape)))
+                        if shape[axis] < 3:
+                            axis = 0
+                        kind = str(rng.choice(COORD_KINDS[:-2] + COORD_KINDS[-1:]))  # not "uniform"
+                        x = (self.int_coords(shape[axis], kdt, nonuniform=True) if kdt in INT_DTYPES
+                             else self.typed_coords(shape[axis], kind, kdt))
+                        self.add(f, axis, [("coords", x)], edge, why="%s coords %s" % (kdt, kind))
+                f = self.data(dt, [5, 6])
+                k2 = str(rng.choice(COORD_DTYPES))
+                xs = [self.int_coords(n, k) if k in INT_DTYPES else self.typed_coords(n, str(rng.choice(COORD_KINDS)), k)
+                      for n, k in ((5, kdt), (6, k2))]
+                self.add(f, None, [("coords", xs[0]), ("coords", xs[1])], int(rng.integers(1, 3)),
+                         why="%s and %s coords" % (kdt, k2))
         # Explicit output dtype (gradmap's extension: numpy's result .astype(dtype)).
         for dt in ALL_DTYPES:
             for req in ("float32", "float64"):
@@ -421,8 +484,8 @@ class Gen:
                      why="coords too long")
             self.add(self.data(dt, [4, 5]), None, [("coords", np.arange(5.0)), ("scalar", 1.0)], 1,
                      why="coords for the wrong axis")
-            # 2-D coordinates: gradmap's API takes a std::vector, so the test passes them flattened;
-            # the flattened length (2*n) cannot match. (The CLI's "not 1-D" error is tested there.)
+            # 2-D coordinates: AxisSpacing::coordinates(Array) refuses them with numpy's wording.
+            # (The CLI's "not 1-D" error is tested there.)
             self.add(self.data(dt, [4, 5]), 1, [("coords", np.arange(10.0).reshape(2, 5))], 1,
                      why="2-D coordinates")
             # wrong number of spacings
@@ -478,8 +541,7 @@ class Gen:
                 varargs.append(v)
                 item = {"kind": "coords", "file": name, "dtype": str(v.dtype), "shape": list(v.shape)}
                 if v.ndim == 1 and len(v) > 1:
-                    with np.errstate(all="ignore"):
-                        d = np.diff(v.astype(np.float64))
+                    d = coord_diff(v)
                     item["collapses"] = bool((d == d[0]).all())
                 items.append(item)
                 call_args.append("x%d" % k)
@@ -543,7 +605,7 @@ class Gen:
                 if not math.isfinite(float(v)) or float(v) == 0.0:
                     return "step %r" % v
             elif np.ndim(v) == 1:
-                d = np.diff(np.asarray(v).astype(np.float64))
+                d = coord_diff(v)
                 with np.errstate(all="ignore"):
                     if len(d) and (np.any(d == 0) or not np.all(np.isfinite(d))):
                         return "coordinate differences %r" % (d.tolist(),)

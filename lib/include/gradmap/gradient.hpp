@@ -3,9 +3,10 @@
 //
 // Equivalent to `numpy.gradient(f, *spacing, axis=axes, edge_order=edge_order)`: second-order
 // central differences in the interior, first- or second-order one-sided differences at both ends of
-// every selected axis, uniform steps or 1-D coordinate arrays per axis. float32 and float64 results
-// are bit-identical to numpy's (same operation order, same intermediate types); integer input is
-// promoted to float64 before differencing, as numpy does.
+// every selected axis, uniform steps or 1-D coordinate arrays per axis. float16, float32 and float64
+// results are bit-identical to numpy's (same operation order, same intermediate types, coordinate
+// arrays and steps computed in their own dtype as numpy does); integer input is promoted to float64
+// before differencing, as numpy does.
 //
 // One deliberate departure: a zero or non-finite step (scalar 0, NaN, Inf, or repeated coordinates)
 // throws InvalidArgument, where numpy silently returns Inf/NaN.
@@ -21,13 +22,32 @@ namespace gradmap {
 
 /// The spacing of one axis: a uniform step (in physical units per sample, e.g. mm, or pixels), or
 /// a 1-D array of sample coordinates along the axis (numpy's non-uniform form).
+///
+/// Like a numpy argument, the spacing has a dtype, and numpy computes in it: `np.diff(coords)`, the
+/// uniform-spacing check and the non-uniform weights are evaluated in the coordinate array's dtype
+/// and then combined with the data under numpy's promotion rules (float32 coordinates give float32
+/// weights; with float64 data the products are float64). Integer coordinate arrays are converted to
+/// float64 first, as numpy does. A scalar step is a Python float (float64) unless given another
+/// float dtype (an `np.float32(0.5)` spacing).
 struct AxisSpacing {
   double step = 1.0;
-  /// Sample coordinates; when non-empty, `step` is ignored. Must have the axis' length.
+  /// Sample coordinates, as exact values of `dtype`; when non-empty, `step` is ignored. Must have
+  /// the axis' length.
   std::vector<double> coords;
+  /// numpy dtype of `coords` (or of `step` when `coords` is empty): float16, float32 or float64, or
+  /// an integer type (computed as float64). Values that `dtype` cannot hold exactly are refused.
+  DType dtype = DType::float64;
 
-  static AxisSpacing uniform(double step) { return AxisSpacing{step, {}}; }
-  static AxisSpacing coordinates(std::vector<double> x) { return AxisSpacing{1.0, std::move(x)}; }
+  static AxisSpacing uniform(double step, DType dtype = DType::float64) {
+    return AxisSpacing{step, {}, dtype};
+  }
+  /// float64 coordinates (numpy's `np.gradient(f, [0.0, 0.5, ...])`).
+  static AxisSpacing coordinates(std::vector<double> x) {
+    return AxisSpacing{1.0, std::move(x), DType::float64};
+  }
+  /// Coordinates from a 1-D array of any dtype, which is kept (a float32 `.npy` stays float32).
+  /// Throws ShapeError when `x` is not 1-D (numpy's "distances must be either scalars or 1d").
+  GRADMAP_CORE_EXPORT static AxisSpacing coordinates(const Array& x);
 };
 
 /// Options of gradient(); the fields mirror numpy.gradient's arguments.
@@ -50,9 +70,9 @@ struct GradientOptions {
 GRADMAP_CORE_EXPORT DType gradient_dtype(DType in, const GradientOptions& options = {});
 
 /// Resolved, validated form of numpy's (axis, varargs) pair: the normalized axes in selection order
-/// and one AxisSpacing per selected axis. Coordinate arrays whose differences are all equal become a
-/// uniform step (numpy does the same, and it changes the bits). Throws InvalidArgument / ShapeError
-/// with numpy's wording where numpy raises.
+/// and one AxisSpacing per selected axis. Coordinate arrays whose differences (in their dtype) are
+/// all equal become a uniform step of that dtype (numpy does the same, and it changes the bits). Throws
+/// InvalidArgument / ShapeError with numpy's wording where numpy raises.
 struct ResolvedAxes {
   std::vector<int> axes;
   std::vector<AxisSpacing> spacing;

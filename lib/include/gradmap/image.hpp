@@ -41,6 +41,17 @@ struct Image {
   /// "dicom", "npy", ...).
   std::string format;
 
+  /// Pages of a multi-page file (TIFF). When more than 1, they are the leading series axis of
+  /// `pixels` (series_axes = 1): one 2-D image per page, like `--slices`.
+  int pages = 1;
+  /// The EXIF orientation (1..8, TIFF/EXIF tag 274) that was applied when reading, as image viewers
+  /// apply it: 6 means the stored pixels were turned 90° clockwise. 1: pixels as stored (no tag).
+  int orientation = 1;
+  /// What the reader noticed that does not stop the read but that the user should know, one
+  /// sentence each, without the path (e.g. "EXIF orientation 9 is not one of 1..8; pixels read as
+  /// stored"). The library never prints; callers show these next to the file's name.
+  std::vector<std::string> warnings;
+
   int spatial_rank() const { return pixels.rank() - series_axes - (rgb ? 1 : 0); }
 };
 

@@ -11,11 +11,24 @@
 // and OpenCV's (rows, cols) exactly once, here; nothing else in gradmap knows about them.
 //
 // What the readers make of each kind of file:
-//   Rasters   Full bit depth (8/16-bit integer, 32-bit float TIFF); 1/2/4-bit PNGs are expanded to
-//             0..255 by libpng. Color follows ReadOptions::color; gray files stay 2-D in either mode
-//             (no channel axis); 8-bit gray + alpha reads as gray, 16-bit gray + alpha PNGs are
-//             refused (OpenCV 4.6 byte-swaps their samples). EXIF orientation is not applied (the
-//             pixels as stored); a multi-page TIFF gives its first page. Geometry: spacing 1, "px".
+//   Rasters   Full bit depth (8/16-bit integer, 32/64-bit float TIFF); 1/2/4-bit PNGs are expanded
+//             to 0..255 by libpng. Color follows ReadOptions::color; gray files stay 2-D in either
+//             mode (no channel axis); 8-bit gray + alpha reads as gray, 16-bit gray + alpha PNGs are
+//             refused (OpenCV 4.6 byte-swaps their samples). Geometry: spacing 1, "px".
+//             Orientation: the EXIF orientation of JPEG (APP1), PNG (eXIf) and TIFF (tag 274) files
+//             is applied as viewers apply it, and reported in Image::orientation (WebP's is not
+//             read: pixels as stored).
+//             Multi-page TIFF: every page, as a stack along a leading series axis (Image::pages);
+//             pages that differ in size, sample type or orientation are refused, naming them.
+//             Refused with the reason, because OpenCV 4.6 would decode them wrongly or not at all:
+//             planar (PlanarConfiguration 2) color TIFFs of more than 8 bits per sample (wrong values,
+//             no error), float64 color TIFFs, JPEGs of other than 8-bit precision, lossless and
+//             hierarchical JPEGs.
+//             Third-party messages: OpenCV's logging is silenced while decoding (shared by
+//             concurrent readers); PNGs are decoded from their pixel chunks only (IHDR, PLTE, tRNS,
+//             IDAT, IEND), so libpng's warnings about color profiles and text chunks, which gradmap
+//             does not apply, cannot reach stderr. Anything worth knowing that does not stop the
+//             read is in Image::warnings.
 //   Volumes   The file's pixel type (NIfTI scl_slope/inter and DICOM rescale applied as ITK does,
 //             which may turn integers into float32). Geometry from the header, in ITK's LPS world
 //             frame and millimetres. A 4-D image (x, y, z, t) becomes (t, z, y, x) with

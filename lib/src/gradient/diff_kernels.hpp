@@ -12,6 +12,8 @@
 // contraction, so results are bit-identical to numpy's.
 #pragma once
 
+#include <algorithm>
+
 #include "gradmap/array.hpp"
 #include "core/numeric.hpp"
 
@@ -33,15 +35,17 @@ void central_uniform(const In* p0, const In* p2, index_t in_step, Out* out, inde
   }
 }
 
-/// numpy's non-uniform interior: out[1:-1] = a * f[:-2] + b * f[1:-1] + c * f[2:], with float64
-/// weight arrays, so the arithmetic is float64 whatever the input type. Weights are per output
-/// element (`w_step` 1, along a line) or constant (`w_step` 0, across rows).
-template <class In, class Out>
+/// numpy's non-uniform interior: out[1:-1] = a * f[:-2] + b * f[1:-1] + c * f[2:]. The weight
+/// arrays have the coordinate array's dtype K (their values are held here as doubles), so every
+/// product and sum is carried out in W = promote(K, F) (float16 data with float64 coordinates:
+/// float64; float32 data with float16 coordinates: float32), then stored as F and Out. Weights are
+/// per output element (`w_step` 1, along a line) or constant (`w_step` 0, across rows).
+template <class In, class Out, class W>
 void central_coords(const In* p0, const In* p1, const In* p2, index_t in_step, Out* out, index_t out_step,
                     index_t count, const double* a, const double* b, const double* c, index_t w_step) {
   using F = compute_t<In>;
   auto one = [](double wa, double wb, double wc, In x0, In x1, In x2) {
-    double r = wa * cvt<double>(x0) + wb * cvt<double>(x1) + wc * cvt<double>(x2);
+    W r = cvt<W>(wa) * cvt<W>(x0) + cvt<W>(wb) * cvt<W>(x1) + cvt<W>(wc) * cvt<W>(x2);
     return cvt<Out>(cvt<F>(r));
   };
   if (in_step == 1 && out_step == 1 && w_step == 1) {
@@ -67,17 +71,25 @@ struct EdgeRule {
   int order;        ///< 1: (x1 - x0) / d; 2: a*x0 + b*x1 + c*x2
   double d = 1.0;
   double a = 0.0, b = 0.0, c = 0.0;
+  /// The numpy dtype of each scalar: float64 where numpy computed it from a Python float (a scalar
+  /// step, `2. * dx1 + dx2`), the coordinate dtype K where it is an element of np.diff(coords) or
+  /// computed from such elements alone.
+  Prec kd = Prec::dbl, ka = Prec::dbl, kb = Prec::dbl, kc = Prec::dbl;
 
-  Prec prec(double scalar) const { return scalar_ops ? Prec::dbl : promote(f, scalar_prec(scalar)); }
+  /// The precision of `array op scalar` (value-based: the scalar counts with the smallest type that
+  /// holds its value, never more than its own type) or, for 1-D input, of `scalar op scalar`.
+  Prec prec(double scalar, Prec k) const {
+    return scalar_ops ? promote(f, k) : promote(f, std::min(scalar_prec(scalar), k));
+  }
 
   /// The edge value from the three samples (x2 unused for order 1), in F's values as doubles.
   double eval(double x0, double x1, double x2) const {
     if (order == 1) {
       double diff = round_to(f, x1 - x0);
-      Prec p = prec(d);
+      Prec p = prec(d, kd);
       return round_to(f, round_to(p, diff / round_to(p, d)));
     }
-    Prec pa = prec(a), pb = prec(b), pc = prec(c);
+    Prec pa = prec(a, ka), pb = prec(b, kb), pc = prec(c, kc);
     double t0 = round_to(pa, round_to(pa, a) * x0);
     double t1 = round_to(pb, round_to(pb, b) * x1);
     Prec pab = promote(pa, pb);

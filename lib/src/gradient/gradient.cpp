@@ -3,14 +3,14 @@
 // diff_kernels.hpp. The work is split along axis 0 across oneTBB threads; since every output
 // sample is computed by the same expression whichever thread runs it, results do not depend on the
 // number of threads.
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
 #include <string>
-
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include "gradient/gradient_plan.hpp"
 
@@ -49,10 +49,34 @@ std::vector<int> normalize_axes(const GradientOptions& options, int rank) {
   return axes;
 }
 
+/// The precision numpy computes a spacing of dtype `t` in: integer coordinates are converted to
+/// float64 before np.diff.
+Prec spacing_prec(DType t) {
+  if (t == DType::float16) return Prec::half;
+  if (t == DType::float32) return Prec::single;
+  return Prec::dbl;
+}
+
 void check_step(double step, int axis, const char* what) {
   if (step == 0.0 || !std::isfinite(step))
     throw InvalidArgument(std::string(what) + " along axis " + std::to_string(axis) + " is " + fmt_double(step) +
                           "; spacing must be finite and non-zero (numpy would silently return inf/nan here)");
+}
+
+/// A float16 or float32 spacing must hold values of its dtype: rounding them here would compute
+/// with other coordinates than the caller's.
+void check_spacing_values(const AxisSpacing& s, int axis) {
+  const Prec k = spacing_prec(s.dtype);
+  if (k == Prec::dbl) return;
+  auto check = [&](double v, const std::string& what) {
+    if (round_to(k, v) != v && !std::isnan(v))
+      throw InvalidArgument(what + " along axis " + std::to_string(axis) + " is " + fmt_double(v) +
+                            ", not a " + dtype_name(s.dtype) + " value; round it to " + dtype_name(s.dtype) +
+                            " or give the spacing as float64");
+  };
+  if (s.coords.empty()) check(s.step, "spacing");
+  for (std::size_t i = 0; i < s.coords.size(); ++i)
+    check(s.coords[i], "coordinate x[" + std::to_string(i) + "]");
 }
 
 }  // namespace
@@ -73,40 +97,53 @@ std::vector<AxisPlan> plan_gradient(DType in, const Shape& shape, const Gradient
     const AxisSpacing& s = r.spacing[k];
     p.uniform = s.coords.empty();
     p.first = EdgeRule{f, scalar_ops, options.edge_order};
-    p.last = p.first;
+    const Prec kp = spacing_prec(s.dtype);
+    // An operation of two K values is carried out in K: the double result rounded to K is the
+    // correctly rounded K result, since double has more than 2p+2 significand bits for K = half or
+    // single (the argument of numeric.hpp's round_to).
+    auto rk = [kp](double v) { return round_to(kp, v); };
     if (p.uniform) {
+      // ax_dx is a scalar of dtype K. `2. * ax_dx` and `-1.5 / ax_dx` mix it with a Python float,
+      // which makes them float64 scalars; `/ dx_0` at a first-order edge divides by ax_dx itself.
       const double dx = s.step;
       p.dx = dx;
       if (options.edge_order == 1) {
         p.first.d = dx;
-        p.last.d = dx;
+        p.first.kd = kp;
+        p.last = p.first;
       } else {
+        p.last = p.first;
         p.first.a = -1.5 / dx, p.first.b = 2. / dx, p.first.c = -0.5 / dx;
         p.last.a = 0.5 / dx, p.last.b = -2. / dx, p.last.c = 1.5 / dx;
       }
     } else {
-      // np.diff of the coordinates, then numpy's weights (same expressions, same order).
+      // np.diff of the coordinates in their dtype K, then numpy's weights (same expressions, same
+      // order, same types: K arrays and K scalars stay K; a Python float `2.` makes float64).
+      p.weights = kp;
       std::vector<double> h(s.coords.size() - 1);
-      for (std::size_t i = 0; i + 1 < s.coords.size(); ++i) h[i] = s.coords[i + 1] - s.coords[i];
+      for (std::size_t i = 0; i + 1 < s.coords.size(); ++i) h[i] = rk(s.coords[i + 1] - s.coords[i]);
       const std::size_t m = h.size();
       for (std::size_t i = 0; i + 1 < m; ++i) {
         const double dx1 = h[i], dx2 = h[i + 1];
-        p.wa.push_back(-(dx2) / (dx1 * (dx1 + dx2)));
-        p.wb.push_back((dx2 - dx1) / (dx1 * dx2));
-        p.wc.push_back(dx1 / (dx2 * (dx1 + dx2)));
+        p.wa.push_back(rk(-(dx2) / rk(dx1 * rk(dx1 + dx2))));
+        p.wb.push_back(rk(rk(dx2 - dx1) / rk(dx1 * dx2)));
+        p.wc.push_back(rk(dx1 / rk(dx2 * rk(dx1 + dx2))));
       }
+      p.last = p.first;
       if (options.edge_order == 1) {
-        p.first.d = h[0];
-        p.last.d = h[m - 1];
+        p.first.d = h[0], p.first.kd = kp;
+        p.last.d = h[m - 1], p.last.kd = kp;
       } else {
         double dx1 = h[0], dx2 = h[1];
-        p.first.a = -(2. * dx1 + dx2) / (dx1 * (dx1 + dx2));
-        p.first.b = (dx1 + dx2) / (dx1 * dx2);
-        p.first.c = -dx1 / (dx2 * (dx1 + dx2));
+        // a = -(2. * dx1 + dx2)/(dx1 * (dx1 + dx2)): float64 numerator over a K denominator.
+        p.first.a = -((2. * dx1 + dx2) / rk(dx1 * rk(dx1 + dx2)));
+        p.first.b = rk(rk(dx1 + dx2) / rk(dx1 * dx2)), p.first.kb = kp;
+        p.first.c = rk(-dx1 / rk(dx2 * rk(dx1 + dx2))), p.first.kc = kp;
         dx1 = h[m - 2], dx2 = h[m - 1];
-        p.last.a = (dx2) / (dx1 * (dx1 + dx2));
-        p.last.b = -(dx2 + dx1) / (dx1 * dx2);
-        p.last.c = (2. * dx2 + dx1) / (dx2 * (dx1 + dx2));
+        p.last.a = rk((dx2) / rk(dx1 * rk(dx1 + dx2))), p.last.ka = kp;
+        p.last.b = rk(-rk(dx2 + dx1) / rk(dx1 * dx2)), p.last.kb = kp;
+        // c = (2. * dx2 + dx1) / (dx2 * (dx1 + dx2)): float64 numerator again.
+        p.last.c = (2. * dx2 + dx1) / rk(dx2 * rk(dx1 + dx2));
       }
     }
     plans.push_back(std::move(p));
@@ -179,7 +216,27 @@ void central_uniform_dispatch(Prec f, double two_dx, const In* p0, const In* p2,
       if constexpr (!std::is_same_v<compute_t<In>, double>)
         return central_uniform<In, Out, float>(p0, p2, in_step, out, out_step, count, two_dx);
       break;
-    case Prec::dbl: return central_uniform<In, Out, double>(p0, p2, in_step, out, out_step, count, two_dx);
+    case Prec::dbl:
+      return central_uniform<In, Out, double>(p0, p2, in_step, out, out_step, count, two_dx);
+  }
+}
+
+/// numpy's non-uniform interior in W = promote(weight dtype, F).
+template <class In, class Out>
+void central_coords_dispatch(const AxisPlan& p, const In* p0, const In* p1, const In* p2, index_t in_step,
+                             Out* out, index_t out_step, index_t count, std::size_t w, index_t w_step) {
+  const double *a = &p.wa[w], *b = &p.wb[w], *c = &p.wc[w];
+  switch (promote(p.weights, p.first.f)) {
+    case Prec::half:
+      if constexpr (std::is_same_v<compute_t<In>, Half>)
+        return central_coords<In, Out, Half>(p0, p1, p2, in_step, out, out_step, count, a, b, c, w_step);
+      break;
+    case Prec::single:
+      if constexpr (!std::is_same_v<compute_t<In>, double>)
+        return central_coords<In, Out, float>(p0, p1, p2, in_step, out, out_step, count, a, b, c, w_step);
+      break;
+    case Prec::dbl:
+      return central_coords<In, Out, double>(p0, p1, p2, in_step, out, out_step, count, a, b, c, w_step);
   }
 }
 
@@ -217,8 +274,8 @@ void diff_rows(const In* in, const index_t* ext, const index_t* sin, Out* out, c
       else if (p.uniform)
         central_uniform_dispatch(f, 2. * p.dx, row - s, row + s, step, o + oo, ostep, len);
       else {
-        const auto w = static_cast<std::size_t>(i - 1);
-        central_coords(row - s, row, row + s, step, o + oo, ostep, len, &p.wa[w], &p.wb[w], &p.wc[w], 0);
+        central_coords_dispatch(p, row - s, row, row + s, step, o + oo, ostep, len,
+                                static_cast<std::size_t>(i - 1), 0);
       }
     });
   }
@@ -236,8 +293,7 @@ void diff_line(const In* in, index_t s, Out* out, index_t so, const AxisPlan& p,
     if (p.uniform)
       central_uniform_dispatch(p.first.f, 2. * p.dx, c - s, c + s, s, o, so, hi - lo);
     else {
-      const auto w = static_cast<std::size_t>(lo - 1);
-      central_coords(c - s, c, c + s, s, o, so, hi - lo, &p.wa[w], &p.wb[w], &p.wc[w], 1);
+      central_coords_dispatch(p, c - s, c, c + s, s, o, so, hi - lo, static_cast<std::size_t>(lo - 1), 1);
     }
   }
   if (r1 == n && n > 1) {
@@ -326,33 +382,56 @@ ResolvedAxes resolve_axes(const Shape& shape, const GradientOptions& options) {
     AxisSpacing& s = r.spacing[k];
     const int axis = r.axes[k];
     const index_t len = shape[static_cast<std::size_t>(axis)];
+    detail::check_spacing_values(s, axis);
     if (!s.coords.empty()) {
       if (static_cast<index_t>(s.coords.size()) != len)
         throw ShapeError("when 1d, distances must match the length of the corresponding dimension (axis " +
                          std::to_string(axis) + " has " + std::to_string(len) + " samples, got " +
                          std::to_string(s.coords.size()) + " coordinates)");
       if (len < 2)
-        throw ShapeError("Shape of array too small to calculate a numerical gradient, at least (edge_order + 1) "
-                         "elements are required (axis " + std::to_string(axis) + " has " + std::to_string(len) + ")");
+        throw ShapeError(
+            "Shape of array too small to calculate a numerical gradient, at least (edge_order + 1) "
+            "elements are required (axis " +
+            std::to_string(axis) + " has " + std::to_string(len) + ")");
+      // np.diff in the coordinates' dtype K (integers: float64), and numpy's uniformity check
+      // `(diffx == diffx[0]).all()` on those K differences.
+      const detail::Prec kp = detail::spacing_prec(s.dtype);
+      auto diff = [&](std::size_t i) { return detail::round_to(kp, s.coords[i + 1] - s.coords[i]); };
       bool all_equal = true;
-      const double h0 = s.coords[1] - s.coords[0];
+      const double h0 = diff(0);
       for (std::size_t i = 0; i + 1 < s.coords.size(); ++i) {
-        const double h = s.coords[i + 1] - s.coords[i];
-        detail::check_step(h, axis, ("coordinate difference x[" + std::to_string(i + 1) + "] - x[" +
-                                     std::to_string(i) + "]").c_str());
+        const double h = diff(i);
+        detail::check_step(
+            h, axis,
+            ("coordinate difference x[" + std::to_string(i + 1) + "] - x[" + std::to_string(i) + "]")
+                .c_str());
         all_equal = all_equal && h == h0;
       }
-      // numpy reduces evenly spaced coordinates to the scalar case, which changes the arithmetic.
-      if (all_equal) s = AxisSpacing::uniform(h0);
+      // numpy reduces evenly spaced coordinates to the scalar case (a K scalar: diffx[0]), which
+      // changes the arithmetic.
+      if (all_equal) s = AxisSpacing::uniform(h0, s.dtype);
     } else {
       detail::check_step(s.step, axis, "spacing");
     }
     if (len < options.edge_order + 1)
-      throw ShapeError("Shape of array too small to calculate a numerical gradient, at least (edge_order + 1) "
-                       "elements are required (axis " + std::to_string(axis) + " has " + std::to_string(len) +
-                       ", edge_order is " + std::to_string(options.edge_order) + ")");
+      throw ShapeError(
+          "Shape of array too small to calculate a numerical gradient, at least (edge_order + 1) "
+          "elements are required (axis " +
+          std::to_string(axis) + " has " + std::to_string(len) + ", edge_order is " +
+          std::to_string(options.edge_order) + ")");
   }
   return r;
+}
+
+AxisSpacing AxisSpacing::coordinates(const Array& x) {
+  if (x.rank() != 1)
+    throw ShapeError("distances must be either scalars or 1d: coordinates of shape " +
+                     shape_string(x.shape()));
+  // float16 and float32 values are exact in double; integers are converted as numpy's
+  // astype(np.float64) does before np.diff (rounding to nearest beyond 2^53).
+  const Array d = astype(x, DType::float64);
+  const auto* p = static_cast<const double*>(d.data());
+  return AxisSpacing{1.0, std::vector<double>(p, p + d.size()), x.dtype()};
 }
 
 DType gradient_dtype(DType in, const GradientOptions& options) {
@@ -404,19 +483,20 @@ std::vector<Array> gradient(const Array& f, const GradientOptions& options) {
   });
 }
 
-#define GRADMAP_INSTANTIATE(T)                                                                                \
-  template std::vector<Array> gradient<T>(ConstArrayView<T>, const GradientOptions&);                      \
-  template void gradient_into<T, float16_t>(ConstArrayView<T>, const std::vector<ArrayView<float16_t>>&,   \
-                                            const GradientOptions&);                                       \
-  template void gradient_into<T, float>(ConstArrayView<T>, const std::vector<ArrayView<float>>&,           \
-                                        const GradientOptions&);                                           \
-  template void gradient_into<T, double>(ConstArrayView<T>, const std::vector<ArrayView<double>>&,         \
-                                         const GradientOptions&);                                          \
-  template void detail::diff_axis_range<T, float16_t>(const T*, const Shape&, const Shape&, float16_t*,      \
-                                                      const Shape&, const detail::AxisPlan&, index_t, index_t); \
-  template void detail::diff_axis_range<T, float>(const T*, const Shape&, const Shape&, float*, const Shape&, \
-                                                  const detail::AxisPlan&, index_t, index_t);                \
-  template void detail::diff_axis_range<T, double>(const T*, const Shape&, const Shape&, double*,            \
+#define GRADMAP_INSTANTIATE(T)                                                                              \
+  template std::vector<Array> gradient<T>(ConstArrayView<T>, const GradientOptions&);                       \
+  template void gradient_into<T, float16_t>(ConstArrayView<T>, const std::vector<ArrayView<float16_t>>&,    \
+                                            const GradientOptions&);                                        \
+  template void gradient_into<T, float>(ConstArrayView<T>, const std::vector<ArrayView<float>>&,            \
+                                        const GradientOptions&);                                            \
+  template void gradient_into<T, double>(ConstArrayView<T>, const std::vector<ArrayView<double>>&,          \
+                                         const GradientOptions&);                                           \
+  template void detail::diff_axis_range<T, float16_t>(const T*, const Shape&, const Shape&, float16_t*,     \
+                                                      const Shape&, const detail::AxisPlan&, index_t,       \
+                                                      index_t);                                             \
+  template void detail::diff_axis_range<T, float>(const T*, const Shape&, const Shape&, float*,             \
+                                                  const Shape&, const detail::AxisPlan&, index_t, index_t); \
+  template void detail::diff_axis_range<T, double>(const T*, const Shape&, const Shape&, double*,           \
                                                    const Shape&, const detail::AxisPlan&, index_t, index_t);
 GRADMAP_FOR_EACH_DTYPE(GRADMAP_INSTANTIATE)
 #undef GRADMAP_INSTANTIATE

@@ -15,9 +15,10 @@ struct AxisPlan {
   int axis = 0;
   index_t n = 0;
   bool uniform = true;
-  double dx = 1.0;                  ///< uniform step
-  std::vector<double> wa, wb, wc;   ///< non-uniform interior weights, for samples 1..n-2
-  EdgeRule first, last;             ///< one-sided rules at samples 0 and n-1
+  double dx = 1.0;                 ///< uniform step
+  std::vector<double> wa, wb, wc;  ///< non-uniform interior weights, for samples 1..n-2
+  Prec weights = Prec::dbl;        ///< their numpy dtype: the coordinate array's
+  EdgeRule first, last;            ///< one-sided rules at samples 0 and n-1
 };
 
 /// Validates (numpy's checks plus gradmap's zero/non-finite spacing departure) and plans every

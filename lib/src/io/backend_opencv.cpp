@@ -2,14 +2,10 @@
 // The raster backend (one of the gradmap_opencv sources, the only files that include OpenCV). Files are recognized by their
 // first bytes, not their extension, and their header is parsed here before OpenCV decodes anything,
 // so a hostile header (say 100000 × 100000 pixels) is refused before any memory is allocated.
-#include <opencv2/core.hpp>
-#include <opencv2/core/utils/logger.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cerrno>
@@ -17,6 +13,12 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <mutex>
+#include <opencv2/core.hpp>
+#include <opencv2/core/utils/logger.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -36,6 +38,9 @@ struct RasterHeader {
   double channels = 1;          // after OpenCV's IMREAD_UNCHANGED expansion (palette → BGR(A))
   double bytes_per_sample = 1;  // of the decoded Mat
   bool gray_with_alpha = false;   // OpenCV expands these to BGRA; gradmap reads them as gray
+  double pages = 1;               // a multi-page TIFF's page count (all pages alike)
+  int orientation = 1;            // EXIF / TIFF orientation 1..8 to apply (1: as stored)
+  std::vector<std::string> warnings;  // for Image::warnings
   // Set when the file is too short for the size its header claims. Reported after the memory
   // check, whose message is the more useful one for a large image that is merely too large.
   std::string too_short;
@@ -73,6 +78,35 @@ std::uint32_t le32(const unsigned char* p) { return le16(p + 2) << 16 | le16(p);
 std::uint64_t le64(const unsigned char* p) { return std::uint64_t(le32(p + 4)) << 32 | le32(p); }
 std::uint64_t be64(const unsigned char* p) { return std::uint64_t(be32(p)) << 32 | be32(p + 4); }
 
+/// The Orientation tag (274) of IFD0 of a TIFF-structured EXIF block (JPEG APP1 after "Exif\0\0",
+/// PNG eXIf), or 0 when the block has none. Out-of-range offsets give 0: a broken EXIF block is
+/// metadata, not pixels, and viewers ignore it too.
+int exif_orientation(const unsigned char* t, std::size_t n) {
+  if (n < 8) return 0;
+  const bool le = t[0] == 'I' && t[1] == 'I';
+  if (!le && !(t[0] == 'M' && t[1] == 'M')) return 0;
+  auto u16 = [&](std::size_t o) { return le ? le16(t + o) : be16(t + o); };
+  auto u32 = [&](std::size_t o) { return le ? le32(t + o) : be32(t + o); };
+  const std::size_t ifd = u32(4);
+  if (ifd + 2 > n) return 0;
+  const std::size_t count = u16(ifd);
+  for (std::size_t i = 0; i < count && ifd + 2 + 12 * (i + 1) <= n; ++i) {
+    const std::size_t e = ifd + 2 + 12 * i;
+    if (u16(e) == 274 && u16(e + 2) == 3) return static_cast<int>(u16(e + 8));  // SHORT, in the field
+  }
+  return 0;
+}
+
+/// The EXIF orientation a viewer applies: 1..8, or 1 (as stored) for none; an invalid value is
+/// ignored by viewers and OpenCV alike, and gradmap says so in a warning.
+int applied_orientation(int exif, const std::string& where, std::vector<std::string>& warnings) {
+  if (exif == 0) return 1;
+  if (exif >= 1 && exif <= 8) return exif;
+  warnings.push_back(where + " orientation " + std::to_string(exif) +
+                     " is not one of 1..8; pixels read as stored");
+  return 1;
+}
+
 RasterHeader png_header(const std::string& path, HeaderBytes& f) {
   auto b = f.at(0, 33);
   if (b.size() < 33 || std::memcmp(b.data() + 12, "IHDR", 4) != 0)
@@ -96,8 +130,15 @@ RasterHeader png_header(const std::string& path, HeaderBytes& f) {
   return h;
 }
 
+std::string hex2(unsigned v) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02X", v & 0xFFu);
+  return buf;
+}
+
 RasterHeader jpeg_header(const std::string& path, HeaderBytes& f) {
   std::uint64_t pos = 2;
+  int exif_seen = 0;  // 100 + orientation (0: none) once an Exif APP1 block was read
   while (true) {
     auto m = f.at(pos, 2);
     if (m.size() < 2) throw io_error(path, "truncated or corrupt JPEG: no frame header (SOF) before the end of the file");
@@ -115,10 +156,34 @@ RasterHeader jpeg_header(const std::string& path, HeaderBytes& f) {
     if (len_bytes.size() < 2) throw io_error(path, "truncated JPEG: the file ends inside a header segment");
     std::uint32_t len = be16(len_bytes.data());
     bool is_sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (marker == 0xE1 && exif_seen == 0) {  // APP1: the first "Exif" block is the one viewers use
+      auto a = f.at(pos + 4, len >= 2 ? len - 2 : 0);
+      if (a.size() >= 6 && std::memcmp(a.data(), "Exif\0\0", 6) == 0)
+        exif_seen = exif_orientation(a.data() + 6, a.size() - 6) + 100;
+    }
     if (is_sof) {
       auto s = f.at(pos + 4, 6 + 3 * 255);
       if (s.size() < 6 || s.size() < 6u + 3u * s[5]) throw io_error(path, "truncated JPEG: the file ends inside the frame header");
+      // libjpeg-turbo as OpenCV 4.6 links it (Debian 12) decodes 8-bit baseline, extended,
+      // progressive and arithmetic-coded JPEGs; say why anything else fails instead of OpenCV's
+      // "truncated or corrupt" (measured: a 12-bit JPEG from a DICOM file gives an empty Mat).
+      if (s[0] != 8)
+        throw io_error(path,
+                       std::to_string(s[0]) + "-bit JPEG (sample precision " + std::to_string(s[0]) +
+                           " in the frame header): OpenCV's libjpeg decodes 8-bit JPEGs only; convert it "
+                           "to 16-bit PNG or TIFF");
+      if (marker == 0xC3 || marker == 0xC7 || marker == 0xCB || marker == 0xCF)
+        throw io_error(path, "lossless JPEG (frame type 0xFF" + hex2(marker) +
+                                 "): OpenCV's libjpeg does not decode it; convert it to PNG or TIFF");
+      if (marker == 0xC5 || marker == 0xC6 || marker == 0xCD || marker == 0xCE)
+        throw io_error(path, "hierarchical JPEG (frame type 0xFF" + hex2(marker) +
+                                 "): OpenCV's libjpeg does not decode it; convert it to PNG or TIFF");
+      // The frame header follows the APPn segments, so the EXIF orientation is known here.
+      std::vector<std::string> warnings;
+      const int orientation = applied_orientation(exif_seen >= 100 ? exif_seen - 100 : 0, "EXIF", warnings);
       RasterHeader h{"jpeg", double(be16(&s[3])), double(be16(&s[1]))};
+      h.orientation = orientation;
+      h.warnings = warnings;
       const int components = s[5];
       h.channels = components == 1 ? 1 : 3;
       if (h.width == 0) throw io_error(path, "corrupt JPEG: image width 0 in the frame header");
@@ -158,27 +223,35 @@ void check_jpeg_complete(const std::string& path, HeaderBytes& f) {
   throw io_error(path, "truncated JPEG: the image data does not end with an end-of-image marker");
 }
 
-RasterHeader tiff_header(const std::string& path, HeaderBytes& f) {
+/// What one TIFF image directory (a page) says about its pixels.
+struct TiffPage {
+  double width = 0, height = 0;
+  double spp = 1, bits = 8;
+  double planar = 1;         ///< PlanarConfiguration: 1 interleaved, 2 one plane per sample
+  double sample_format = 1;  ///< 1 unsigned, 2 signed, 3 IEEE float
+  double orientation = 1;    ///< Orientation (the EXIF tag 274): 1 as stored .. 8
+};
+
+std::string tiff_page_text(const TiffPage& p) {
+  const char* kind = p.sample_format == 3 ? "float" : p.sample_format == 2 ? "int" : "uint";
+  return count_text(p.width) + " × " + count_text(p.height) + " pixels of " + count_text(p.spp) + " × " +
+         kind + count_text(p.bits) + (p.orientation != 1 ? ", orientation " + count_text(p.orientation) : "");
+}
+
+/// Walks every image directory (page) of a TIFF. libtiff reads these tags from any integer type,
+/// and the first value only; it is not worth predicting which of duplicated tags it keeps, so the
+/// largest is taken: the memory bound stays an upper bound. A value it could not read as an
+/// integer counts as the largest possible.
+std::vector<TiffPage> tiff_pages(const std::string& path, HeaderBytes& f) {
   auto b = f.at(0, 16);
   if (b.size() < 8) throw io_error(path, "truncated TIFF: the file ends inside its 8-byte header");
   bool le = b[0] == 'I';
   auto u16 = [&](const unsigned char* p) { return le ? le16(p) : be16(p); };
   auto u32 = [&](const unsigned char* p) { return le ? le32(p) : be32(p); };
   auto u64 = [&](const unsigned char* p) { return le ? le64(p) : be64(p); };
-  if (b.size() < 8) throw io_error(path, "truncated TIFF: the file ends inside its 8-byte header");
   bool big = u16(&b[2]) == 43;
   std::uint64_t ifd = big ? (b.size() >= 16 ? u64(&b[8]) : 0) : u32(&b[4]);
   std::size_t count_size = big ? 8 : 2, entry_size = big ? 20 : 12, value_off = big ? 12 : 8;
-  auto nb = f.at(ifd, count_size);
-  if (ifd < 8 || nb.size() < count_size) throw io_error(path, "truncated or corrupt TIFF: the first image directory is missing");
-  std::uint64_t n = big ? u64(nb.data()) : u16(nb.data());
-  if (n == 0 || n > 4096) throw io_error(path, "corrupt TIFF: " + std::to_string(n) + " entries in the first image directory");
-  auto entries = f.at(ifd + count_size, static_cast<std::size_t>(n) * entry_size);
-  if (entries.size() < n * entry_size) throw io_error(path, "truncated TIFF: the file ends inside the first image directory");
-  RasterHeader h{"tiff"};
-  // libtiff reads these tags from any integer type, and the first value only; it is not worth
-  // predicting which of duplicated tags it keeps, so the largest is taken: the bound stays an
-  // upper bound. A value it could not read as an integer counts as the largest possible.
   const std::size_t field = big ? 8 : 4;
   auto first_value = [&](const unsigned char* e) -> double {
     const std::uint32_t type = u16(e + 2);
@@ -206,21 +279,92 @@ RasterHeader tiff_header(const std::string& path, HeaderBytes& f) {
     const double top = std::ldexp(1.0, int(8 * size - 1));
     return is_signed && x >= top ? x - 2 * top : x;
   };
-  double bits = 8, spp = 1;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    const unsigned char* e = &entries[static_cast<std::size_t>(i) * entry_size];
-    const std::uint32_t tag = u16(e);
-    if (tag == 256) h.width = std::max(h.width, first_value(e));
-    if (tag == 257) h.height = std::max(h.height, first_value(e));
-    if (tag == 277) spp = std::max(spp, first_value(e));
-    if (tag == 258) bits = std::max(bits, first_value(e));  // equal for every sample OpenCV decodes
+  std::vector<TiffPage> pages;
+  std::vector<std::uint64_t> seen;
+  // libtiff, and so OpenCV, follows the chain of directories; a loop in it is corrupt, and a
+  // chain longer than any real stack is refused before it costs time.
+  constexpr std::size_t kMaxPages = 65536;
+  while (ifd != 0) {
+    const std::string which = pages.empty()
+                                  ? std::string("the first image directory")
+                                  : "the image directory of page " + std::to_string(pages.size() + 1);
+    if (std::find(seen.begin(), seen.end(), ifd) != seen.end())
+      throw io_error(path, "corrupt TIFF: " + which + " points back to an earlier one (a loop)");
+    if (pages.size() == kMaxPages)
+      throw io_error(
+          path, "TIFF with more than " + std::to_string(kMaxPages) + " pages; split it into smaller files");
+    seen.push_back(ifd);
+    auto nb = f.at(ifd, count_size);
+    if (ifd < 8 || nb.size() < count_size)
+      throw io_error(path, "truncated or corrupt TIFF: " + which + " is missing");
+    std::uint64_t n = big ? u64(nb.data()) : u16(nb.data());
+    if (n == 0 || n > 4096)
+      throw io_error(path, "corrupt TIFF: " + std::to_string(n) + " entries in " + which);
+    auto entries = f.at(ifd + count_size, static_cast<std::size_t>(n) * entry_size);
+    if (entries.size() < n * entry_size)
+      throw io_error(path, "truncated TIFF: the file ends inside " + which);
+    TiffPage pg;
+    pg.bits = 8;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const unsigned char* e = &entries[static_cast<std::size_t>(i) * entry_size];
+      const std::uint32_t tag = u16(e);
+      if (tag == 256) pg.width = std::max(pg.width, first_value(e));
+      if (tag == 257) pg.height = std::max(pg.height, first_value(e));
+      if (tag == 277) pg.spp = std::max(pg.spp, first_value(e));
+      if (tag == 258) pg.bits = std::max(pg.bits, first_value(e));  // equal for every sample OpenCV decodes
+      if (tag == 284) pg.planar = first_value(e);
+      if (tag == 339) pg.sample_format = first_value(e);
+      if (tag == 274) pg.orientation = first_value(e);
+    }
+    if (!(pg.width > 0 && pg.height > 0) || !std::isfinite(pg.width * pg.height))
+      throw io_error(path, "corrupt TIFF: no valid image width or height in " + which);
+    if (!(pg.spp <= 64 && pg.bits <= 64))
+      throw io_error(path, "corrupt TIFF: " + count_text(pg.spp) + " samples per pixel of " +
+                               count_text(pg.bits) + " bits in " + which);
+    pages.push_back(pg);
+    // The offset of the next directory follows the entries; a file that ends there has no more.
+    auto next = f.at(ifd + count_size + n * entry_size, field);
+    ifd = next.size() < field ? 0 : big ? u64(next.data()) : u32(next.data());
   }
-  if (!(h.width > 0 && h.height > 0) || !std::isfinite(h.width * h.height))
-    throw io_error(path, "corrupt TIFF: no valid image width or height in the first image directory");
-  if (!(spp <= 64 && bits <= 64))
-    throw io_error(path, "corrupt TIFF: " + count_text(spp) + " samples per pixel of " + count_text(bits) + " bits");
-  h.channels = std::max(1.0, spp);
-  h.bytes_per_sample = std::ceil(std::max(bits, 8.0) / 8);
+  if (pages.empty()) throw io_error(path, "truncated or corrupt TIFF: the first image directory is missing");
+  return pages;
+}
+
+RasterHeader tiff_header(const std::string& path, HeaderBytes& f) {
+  const std::vector<TiffPage> pages = tiff_pages(path, f);
+  const TiffPage& p = pages[0];
+  // Every page becomes one slice of a stack, so all must agree; which one differs is named.
+  for (std::size_t k = 1; k < pages.size(); ++k) {
+    const TiffPage& q = pages[k];
+    if (q.width != p.width || q.height != p.height || q.spp != p.spp || q.bits != p.bits ||
+        q.sample_format != p.sample_format || q.orientation != p.orientation)
+      throw io_error(path, "multi-page TIFF whose pages differ: page 1 is " + tiff_page_text(p) + ", page " +
+                               std::to_string(k + 1) + " is " + tiff_page_text(q) + " (" +
+                               std::to_string(pages.size()) +
+                               " pages); gradmap reads the pages as one stack, so split the file into "
+                               "single-page TIFFs (e.g. with tiffsplit)");
+  }
+  // Measured with OpenCV 4.6 against tifffile: planar (PlanarConfiguration 2) color TIFFs of 16-
+  // or 32-bit samples decode to wrong values without any error (the first plane is read as
+  // interleaved samples); 8-bit ones are right. float64 color fails inside its RGB → BGR
+  // conversion, which has no float64 path.
+  if (p.spp > 1 && p.planar == 2 && p.bits > 8)
+    throw io_error(path, "planar TIFF (one plane per sample, PlanarConfiguration 2) of " + tiff_page_text(p) +
+                             ": OpenCV 4.6 decodes these to wrong values, so gradmap refuses them; save it "
+                             "interleaved (tifffile: planarconfig='contig') or one gray page per channel");
+  if (p.spp > 1 && p.bits == 64)
+    throw io_error(path,
+                   "color TIFF of " + tiff_page_text(p) +
+                       ": OpenCV 4.6 cannot decode float64 color TIFFs (its RGB to BGR step has no float64 "
+                       "path); save it as float32, or as one gray page per channel");
+  RasterHeader h{"tiff", p.width, p.height};
+  h.pages = static_cast<double>(pages.size());
+  h.orientation = p.orientation >= 1 && p.orientation <= 8 ? static_cast<int>(p.orientation) : 1;
+  if (!(p.orientation >= 1 && p.orientation <= 8))
+    h.warnings.push_back("TIFF orientation " + count_text(p.orientation) +
+                         " is not one of 1..8; pixels read as stored");
+  h.channels = std::max(1.0, p.spp);
+  h.bytes_per_sample = std::ceil(std::max(p.bits, 8.0) / 8);
   return h;
 }
 
@@ -368,17 +512,94 @@ DType dtype_of_depth(const std::string& path, int depth) {
   throw io_error(path, "unsupported pixel depth " + std::to_string(depth));
 }
 
-/// Silences OpenCV's own logging while it decodes: the library reports through exceptions only.
+/// Silences OpenCV's own logging (cv::utils::logging, e.g. imread_'s "can't open/read file")
+/// while any gradmap reader decodes. The level is process-wide, so concurrent readers (batch
+/// threads) share one silencing: the first to enter saves the level, the last to leave restores
+/// it; a save/restore per reader would race and could leave OpenCV silent for good.
 class QuietOpenCv {
  public:
-  QuietOpenCv() : saved_(cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT)) {}
-  ~QuietOpenCv() { cv::utils::logging::setLogLevel(saved_); }
+  QuietOpenCv() {
+    std::lock_guard<std::mutex> lock(mutex());
+    if (users()++ == 0) saved() = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+  }
+  ~QuietOpenCv() {
+    std::lock_guard<std::mutex> lock(mutex());
+    if (--users() == 0) cv::utils::logging::setLogLevel(saved());
+  }
   QuietOpenCv(const QuietOpenCv&) = delete;
   QuietOpenCv& operator=(const QuietOpenCv&) = delete;
 
  private:
-  cv::utils::logging::LogLevel saved_;
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static int& users() {
+    static int n = 0;
+    return n;
+  }
+  static cv::utils::logging::LogLevel& saved() {
+    static cv::utils::logging::LogLevel level = cv::utils::logging::LOG_LEVEL_INFO;
+    return level;
+  }
 };
+
+/// The PNG's bytes with only the chunks that decide pixel values: IHDR, PLTE, tRNS, IDAT, IEND
+/// (and any unknown critical chunk, which libpng must see to refuse). OpenCV applies none of the
+/// color-management chunks (iCCP, sRGB, gAMA, cHRM) nor text or time, but libpng checks them while
+/// decoding and prints its findings to stderr ("libpng warning: iCCP: known incorrect sRGB
+/// profile") from inside imread, where no caller can catch them; a redirect of fd 2 would be
+/// process-wide and race with other threads. Without those chunks libpng has nothing to warn
+/// about, and the pixels are the same. The eXIf chunk's orientation is returned in `exif`.
+std::vector<unsigned char> png_pixel_chunks(const std::string& path, int& exif) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw io_error(path, "cannot open for reading");
+  std::vector<unsigned char> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<unsigned char> out(b.begin(),
+                                 b.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(8, b.size())));
+  std::size_t pos = 8;
+  exif = 0;
+  while (pos + 12 <= b.size()) {
+    const std::size_t len = be32(&b[pos]);
+    if (len > b.size() - pos - 12) break;  // broken chunk structure: libpng reads the rest as is
+    const std::string type(reinterpret_cast<const char*>(&b[pos + 4]), 4);
+    const bool critical = std::isupper(static_cast<unsigned char>(type[0])) != 0;
+    if (type == "eXIf") exif = exif_orientation(&b[pos + 8], len);
+    if (critical || type == "tRNS")
+      out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(pos),
+                 b.begin() + static_cast<std::ptrdiff_t>(pos + 12 + len));
+    pos += 12 + len;
+    if (type == "IEND") return out;
+  }
+  out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(std::min(pos, b.size())), b.end());
+  return out;
+}
+
+/// Turns the pixels as stored into the picture viewers show for EXIF orientation `o` (1..8), the
+/// same flips and transposes as OpenCV's own ExifTransform and PIL's ImageOps.exif_transpose.
+cv::Mat oriented(const cv::Mat& m, int o) {
+  if (o <= 1 || o > 8) return m;
+  cv::Mat t = m;
+  if (o >= 5) cv::transpose(m, t);
+  cv::Mat r;
+  switch (o) {
+    case 2:
+    case 6:
+      cv::flip(t, r, 1);
+      break;  // flip left-right (6: after transposing: 90° clockwise)
+    case 3:
+    case 7:
+      cv::flip(t, r, -1);
+      break;  // both (3: 180°)
+    case 4:
+    case 8:
+      cv::flip(t, r, 0);
+      break;  // flip top-bottom (8: after transposing: 90° counter-clockwise)
+    default:
+      r = t;  // 5: transpose
+  }
+  return r;
+}
 
 /// BT.601 luminance of a BGR(A) Mat in float32 (float64 for float64 sources, so they keep their
 /// precision). Evaluated as (0.299 R + 0.587 G) + 0.114 B, left to right, in the result type, which
@@ -404,6 +625,35 @@ Array luminance(const cv::Mat& m) {
   return out;
 }
 
+/// One decoded page as gradmap's pixels: gray stays 2-D in its type; color becomes float
+/// luminance (ColorMode::gray) or an R, G, B series axis (ColorMode::channels); alpha is dropped.
+Array page_pixels(const std::string& path, const cv::Mat& m, bool gray_with_alpha, ColorMode color) {
+  DType t = dtype_of_depth(path, m.depth());
+  const int c = m.channels();
+  if (c == 1 || c == 2 || gray_with_alpha) {  // 2: gray + alpha, when a decoder keeps it so
+    cv::Mat gray;
+    if (c != 1) {
+      cv::extractChannel(m, gray, 0);
+    } else {
+      gray = m;
+    }
+    Array a(t, Shape{m.rows, m.cols});
+    cv::Mat dst(m.rows, m.cols, CV_MAKETYPE(m.depth(), 1), a.data());
+    gray.copyTo(dst);
+    return a;
+  }
+  if (color == ColorMode::gray) return t == DType::float64 ? luminance<double>(m) : luminance<float>(m);
+  // Channels: R, G, B planes (OpenCV stores B, G, R[, A]).
+  Array a(t, Shape{3, m.rows, m.cols});
+  auto plane_bytes = static_cast<std::size_t>(m.rows) * static_cast<std::size_t>(m.cols) * m.elemSize1();
+  for (int k = 0; k < 3; ++k) {
+    cv::Mat dst(m.rows, m.cols, CV_MAKETYPE(m.depth(), 1),
+                static_cast<unsigned char*>(a.data()) + static_cast<std::size_t>(k) * plane_bytes);
+    cv::extractChannel(m, dst, 2 - k);
+  }
+  return a;
+}
+
 Image read(const std::string& path, const ReadOptions& options) {
   RasterHeader h = probe(path);
   // OpenCV 4.6 returns the samples of these byte-swapped (only some of them, in some sizes), in
@@ -411,53 +661,85 @@ Image read(const std::string& path, const ReadOptions& options) {
   if (h.gray_with_alpha && h.bytes_per_sample == 2)
     throw io_error(path, "16-bit gray + alpha PNGs are not supported (OpenCV decodes their samples byte-swapped); "
                          "save the image without its alpha channel");
-  // At the peak the decoder's Mat and gradmap's array (native, or 4-byte luminance) coexist.
+  if (h.pages > 1 && h.channels > 2 && options.color == ColorMode::channels)
+    throw io_error(path,
+                   "a multi-page color TIFF (" + count_text(h.pages) +
+                       " pages) cannot be read with one series axis for pages and another for channels; "
+                       "read it as luminance (--color gray) or split its pages");
+  // At the peak the decoder's Mats and gradmap's array (native, or 4-byte luminance) coexist.
   double decoded = h.channels * h.bytes_per_sample;
-  check_memory(path, {h.width, h.height}, decoded + std::max(decoded, 4.0), options.max_memory,
-               "a " + count_text(h.width) + " × " + count_text(h.height) + " " +
-                   h.format + " image");
+  check_memory(path, {h.width, h.height, h.pages}, decoded + std::max(decoded, 4.0), options.max_memory,
+               "a " + count_text(h.width) + " × " + count_text(h.height) + " " + h.format + " image" +
+                   (h.pages > 1 ? " of " + count_text(h.pages) + " pages" : ""));
   if (!h.too_short.empty()) throw io_error(path, h.too_short);
-  cv::Mat m;
+
+  std::vector<cv::Mat> pages;
   try {
     QuietOpenCv quiet;
-    // IMREAD_UNCHANGED: full bit depth, no EXIF rotation, alpha kept (dropped below).
-    m = cv::imread(path, cv::IMREAD_UNCHANGED);
+    // IMREAD_UNCHANGED: full bit depth, alpha kept (dropped below), and no EXIF rotation (for
+    // JPEG and PNG), which oriented() applies below from gradmap's own reading of the tag, so the
+    // result and Image::orientation cannot disagree, and PNG's eXIf counts too.
+    if (h.format == "png") {
+      int exif = 0;
+      const std::vector<unsigned char> bytes = png_pixel_chunks(path, exif);
+      h.orientation = applied_orientation(exif, "PNG eXIf", h.warnings);
+      pages.push_back(cv::imdecode(bytes, cv::IMREAD_UNCHANGED));
+    } else if (h.pages > 1) {
+      if (!cv::imreadmulti(path, pages, cv::IMREAD_UNCHANGED)) pages.clear();
+    } else {
+      pages.push_back(cv::imread(path, cv::IMREAD_UNCHANGED));
+    }
   } catch (const cv::Exception& e) {
     throw io_error(path, "cannot decode " + h.format + " data: " + e.err);
   }
-  if (m.empty()) throw io_error(path, "cannot decode " + h.format + " data: the file is truncated or corrupt");
-  if (m.dims != 2) throw io_error(path, "unexpected " + std::to_string(m.dims) + "-d raster");
+  if (pages.empty() || pages[0].empty())
+    throw io_error(path, "cannot decode " + h.format + " data: the file is truncated or corrupt");
+  if (static_cast<double>(pages.size()) != h.pages)
+    throw io_error(path, "OpenCV decoded " + std::to_string(pages.size()) + " of the " + count_text(h.pages) +
+                             " pages of this TIFF; the others are truncated or corrupt");
+  // Rows and columns as a viewer shows them: the header's, swapped by a transposing orientation.
+  const bool transposed = h.orientation >= 5;
+  const double rows = transposed ? h.width : h.height, cols = transposed ? h.height : h.width;
+  for (std::size_t k = 0; k < pages.size(); ++k) {
+    cv::Mat& m = pages[k];
+    const std::string which = pages.size() > 1 ? "page " + std::to_string(k + 1) + ": " : "";
+    if (m.empty()) throw io_error(path, which + "cannot decode " + h.format + " data: truncated or corrupt");
+    if (m.dims != 2) throw io_error(path, "unexpected " + std::to_string(m.dims) + "-d raster");
+    // Measured: OpenCV 4.6's TIFF decoder applies tag 274 itself, in every read mode (all eight
+    // values, as PIL's exif_transpose does); the other decoders leave the pixels as stored.
+    if (h.format != "tiff") m = oriented(m, h.orientation);
+    // The header said what the decoder would produce; a difference means one of them misread the
+    // file, and neither can be trusted (a JPEG's height may be left to a DNL marker: 0).
+    if ((h.height > 0 && (m.rows != rows || m.cols != cols)) || m.type() != pages[0].type())
+      throw io_error(path, which + "OpenCV decoded " + std::to_string(m.cols) + " × " +
+                               std::to_string(m.rows) + " pixels of type " + std::to_string(m.type()) +
+                               " where the header says " + count_text(cols) + " × " + count_text(rows) +
+                               "; the file is corrupt");
+  }
 
   Image img;
   img.format = h.format;
   img.geometry = default_geometry(2, "px");
-  DType t = dtype_of_depth(path, m.depth());
-  const int c = m.channels();
-  if (c == 1 || c == 2 || h.gray_with_alpha) {  // 2: gray + alpha, when a decoder keeps it so
-    cv::Mat gray;
-    if (c != 1) {
-      cv::extractChannel(m, gray, 0);
-    } else {
-      gray = m;
+  img.orientation = h.orientation;
+  img.warnings = h.warnings;
+  img.pages = static_cast<int>(pages.size());
+  if (pages.size() == 1) {
+    img.pixels = page_pixels(path, pages[0], h.gray_with_alpha, options.color);
+    img.series_axes = img.pixels.rank() - 2;
+    return img;
+  }
+  // A stack: pages along a leading series axis, so gradients are 2-D per page (--slices).
+  for (std::size_t k = 0; k < pages.size(); ++k) {
+    const Array page = page_pixels(path, pages[k], h.gray_with_alpha, options.color);
+    if (k == 0) {
+      Shape shape{static_cast<index_t>(pages.size())};
+      shape.insert(shape.end(), page.shape().begin(), page.shape().end());
+      img.pixels = Array::uninitialized(page.dtype(), shape);
     }
-    img.pixels = Array(t, Shape{m.rows, m.cols});
-    cv::Mat dst(m.rows, m.cols, CV_MAKETYPE(m.depth(), 1), img.pixels.data());
-    gray.copyTo(dst);
-    return img;
+    std::memcpy(static_cast<unsigned char*>(img.pixels.data()) + k * page.nbytes(), page.data(),
+                page.nbytes());
   }
-  if (options.color == ColorMode::gray) {
-    img.pixels = t == DType::float64 ? luminance<double>(m) : luminance<float>(m);
-    return img;
-  }
-  // Channels: R, G, B planes (OpenCV stores B, G, R[, A]).
-  img.pixels = Array(t, Shape{3, m.rows, m.cols});
   img.series_axes = 1;
-  auto plane_bytes = static_cast<std::size_t>(m.rows) * static_cast<std::size_t>(m.cols) * m.elemSize1();
-  for (int k = 0; k < 3; ++k) {
-    cv::Mat dst(m.rows, m.cols, CV_MAKETYPE(m.depth(), 1),
-                static_cast<unsigned char*>(img.pixels.data()) + static_cast<std::size_t>(k) * plane_bytes);
-    cv::extractChannel(m, dst, 2 - k);
-  }
   return img;
 }
 

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+// Raster files as other tools write them (issue #11): multi-page and planar TIFFs from tifffile,
+// EXIF-oriented JPEG/PNG/TIFF from PIL and tifffile, PNGs whose color profile libpng warns about,
+// a 12-bit JPEG from a DICOM file. Each test writes its files with those libraries and compares
+// gradmap's pixels with what the same libraries read (tifffile, PIL's exif_transpose, OpenCV).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "gradmap/io.hpp"
+#include "test_util.hpp"
+
+using namespace gradmap_test;
+
+namespace {
+
+/// Runs python `script` with the temp dir as argv[1] (`d`), numpy, and `tifffile`/`PIL` imported
+/// where it uses them; fails the test with the script's output when it exits non-zero.
+void python_in(const TempDir& dir, const std::string& script) {
+  const auto r =
+      run_python("import numpy as np, sys\nd = sys.argv[1]\n" + script, shell_quote(dir.path().string()));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+/// Writes what gradmap read from `file` to `file`.npy, for the python side to compare.
+gradmap::Image read_and_dump(const std::string& file, gradmap::ColorMode color = gradmap::ColorMode::gray) {
+  gradmap::ReadOptions o;
+  o.color = color;
+  gradmap::Image img = gradmap::read_image(file, o);
+  gradmap::write_npy(file + ".npy", img.pixels);
+  return img;
+}
+
+}  // namespace
+
+TEST(RasterFiles, MultiPageTiffReadsEveryPageAsAStack) {
+  TempDir d;
+  python_in(d, R"(
+import tifffile
+rng = np.random.default_rng(3)
+with tifffile.TiffWriter(d + '/stack.tif') as w:
+    for k in range(4):
+        w.write(rng.standard_normal((5, 7)).astype(np.float32))
+)");
+  const gradmap::Image img = read_and_dump(d / "stack.tif");
+  EXPECT_EQ(img.pages, 4);
+  EXPECT_EQ(img.series_axes, 1);
+  EXPECT_EQ(img.geometry.spacing.size(), 2u);  // 2-D geometry: the pages are not a spatial axis
+  python_in(d, R"(
+import tifffile
+want = np.stack([p.asarray() for p in tifffile.TiffFile(d + '/stack.tif').pages]); got = np.load(d + '/stack.tif.npy')
+assert want.shape == (4, 5, 7), want.shape
+sys.exit(0 if got.dtype == want.dtype and got.tobytes() == want.tobytes() else 1)
+)");
+  // End to end: 2-D gradients per page, as numpy computes them page by page; `info` counts pages.
+  auto r =
+      run_cli("gradient " + shell_quote(d / "stack.tif") + " -o " + shell_quote(d / "out") + " --format npy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  python_in(d, R"(
+import tifffile
+f = np.stack([p.asarray() for p in tifffile.TiffFile(d + '/stack.tif').pages])
+gy, gx = np.gradient(f, axis=(1, 2))
+ok = all(np.load(d + '/out/stack_%s.npy' % n).tobytes() == e.tobytes() for n, e in [('gy', gy), ('gx', gx)])
+sys.exit(0 if ok else 1)
+)");
+  r = run_cli("info " + shell_quote(d / "stack.tif"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("pages:      4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(p, y, x)"), std::string::npos) << r.out;
+  r = run_cli("info --json " + shell_quote(d / "stack.tif"));
+  EXPECT_NE(r.out.find("\"pages\": 4"), std::string::npos) << r.out;
+}
+
+TEST(RasterFiles, TiffPagesThatDifferAreRefusedNamingThem) {
+  TempDir d;
+  python_in(d, R"(
+import tifffile
+with tifffile.TiffWriter(d + '/mixed.tif') as w:
+    w.write(np.zeros((5, 7), np.float32)); w.write(np.zeros((5, 7), np.float32)); w.write(np.zeros((4, 4), np.uint8))
+)");
+  const auto r = run_cli("info " + shell_quote(d / "mixed.tif"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(
+      r.err.find("page 1 is 7 × 5 pixels of 1 × float32, page 3 is 4 × 4 pixels of 1 × uint8 (3 pages)"),
+      std::string::npos)
+      << r.err;
+}
+
+TEST(RasterFiles, PlanarAndFloat64ColorTiffsAreRefusedWithTheTrueReason) {
+  // OpenCV 4.6 reads a planar float32 RGB TIFF as wrong values without any error (this test checks
+  // that it still does, so the refusal can be dropped when OpenCV is fixed), and fails on float64
+  // color TIFFs after printing its exception to stderr.
+  TempDir d;
+  python_in(d, R"(
+import tifffile, cv2
+rng = np.random.default_rng(4)
+a = rng.standard_normal((3, 5, 7))
+tifffile.imwrite(d + '/planar64.tif', a, planarconfig='separate', photometric='rgb')
+tifffile.imwrite(d + '/planar32.tif', a.astype(np.float32), planarconfig='separate', photometric='rgb')
+tifffile.imwrite(d + '/contig64.tif', np.moveaxis(a, 0, -1), planarconfig='contig', photometric='rgb')
+tifffile.imwrite(d + '/planar8.tif', (a * 40 + 128).astype(np.uint8), planarconfig='separate', photometric='rgb')
+m = cv2.imread(d + '/planar32.tif', cv2.IMREAD_UNCHANGED)
+assert not np.array_equal(np.moveaxis(m[..., ::-1], -1, 0), a.astype(np.float32)), 'OpenCV reads planar float32 right now'
+)");
+  for (const char* f : {"planar64.tif", "planar32.tif"}) {
+    const auto r = run_cli("info " + shell_quote(d / f));
+    EXPECT_EQ(r.exit_code, 3) << f;
+    EXPECT_NE(r.err.find("planar TIFF (one plane per sample, PlanarConfiguration 2)"), std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("imread_"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("truncated or corrupt"), std::string::npos) << r.err;
+  }
+  const auto r = run_cli("info " + shell_quote(d / "contig64.tif"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("cannot decode float64 color TIFFs"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("imread_"), std::string::npos) << r.err;
+  // 8-bit planar TIFFs decode right, and are read.
+  read_and_dump(d / "planar8.tif", gradmap::ColorMode::channels);
+  python_in(d, R"(
+import tifffile
+sys.exit(0 if np.array_equal(np.load(d + '/planar8.tif.npy'), tifffile.imread(d + '/planar8.tif')) else 1)
+)");
+}
+
+TEST(RasterFiles, ExifOrientationIsAppliedAsPilShowsIt) {
+  // PNG (eXIf chunk, lossless) for all eight values and a gray JPEG with orientation 6 (APP1):
+  // the expected pixels are PIL's ImageOps.exif_transpose. A TIFF with tag 274 = 6: tifffile's
+  // stored pixels turned 90° clockwise (PIL's TIFF reader is no oracle here: its exif_transpose
+  // of this file is neither the stored nor the turned picture).
+  TempDir d;
+  python_in(d, R"(
+from PIL import Image
+import tifffile
+rng = np.random.default_rng(5)
+a = (rng.random((6, 9)) * 255).astype(np.uint8)
+for o in range(1, 9):
+    ex = Image.Exif(); ex[274] = o
+    Image.fromarray(a).save(d + '/o%d.png' % o, exif=ex.tobytes())
+ex = Image.Exif(); ex[274] = 6
+Image.fromarray(a).save(d + '/o6.jpg', exif=ex.tobytes(), quality=90)
+tifffile.imwrite(d + '/o6.tif', a, extratags=[(274, 'H', 1, 6, True)])
+)");
+  std::string files = "[";
+  for (int o = 1; o <= 8; ++o) {
+    const std::string f = d / ("o" + std::to_string(o) + ".png");
+    EXPECT_EQ(read_and_dump(f).orientation, o);
+    files += "'o" + std::to_string(o) + ".png', ";
+  }
+  for (const char* f : {"o6.jpg", "o6.tif"}) {
+    const gradmap::Image img = read_and_dump(d / f);
+    EXPECT_EQ(img.orientation, 6) << f;
+    EXPECT_EQ(img.pixels.shape(), (gradmap::Shape{9, 6})) << f;  // upright: 9 rows, 6 columns
+  }
+  python_in(d, "files = " + files + "'o6.jpg']\n" + R"(
+from PIL import Image, ImageOps
+bad = [f for f in files
+       if not np.array_equal(np.load(d + '/' + f + '.npy'), np.array(ImageOps.exif_transpose(Image.open(d + '/' + f))))]
+import tifffile
+if not np.array_equal(np.load(d + '/o6.tif.npy'), np.rot90(tifffile.imread(d + '/o6.tif'), -1)): bad.append('o6.tif')
+print(bad); sys.exit(1 if bad else 0)
+)");
+  // End to end: the gradient is the upright picture's, and `info` says what was applied.
+  auto r =
+      run_cli("gradient " + shell_quote(d / "o6.jpg") + " -o " + shell_quote(d / "out") + " --format npy");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  python_in(d, R"(
+from PIL import Image, ImageOps
+f = np.array(ImageOps.exif_transpose(Image.open(d + '/o6.jpg')))
+gy, gx = np.gradient(f)
+ok = all(np.load(d + '/out/o6_%s.npy' % n).tobytes() == e.tobytes() for n, e in [('gy', gy), ('gx', gx)])
+sys.exit(0 if ok else 1)
+)");
+  r = run_cli("info " + shell_quote(d / "o6.jpg"));
+  EXPECT_NE(r.out.find("orientation: 6"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(9, 6)"), std::string::npos) << r.out;
+}
+
+TEST(RasterFiles, LibpngWarningsNeverReachStderr) {
+  // A PNG whose iCCP chunk libpng rejects ("libpng warning: iCCP: too short", the same code path
+  // as "iCCP: known incorrect sRGB profile"): OpenCV prints the warning (checked, so the test can
+  // fail), gradmap reads the same pixels and prints nothing.
+  TempDir d;
+  python_in(d, R"(
+from PIL import Image
+import subprocess
+a = (np.arange(5 * 6 * 3).reshape(5, 6, 3) * 3 % 256).astype(np.uint8)
+Image.fromarray(a).save(d + '/iccp.png', icc_profile=b'\0' * 200)
+Image.fromarray(a[..., 0]).save(d + '/iccp_gray.png', icc_profile=b'\0' * 200)
+r = subprocess.run([sys.executable, '-c', 'import cv2, sys; cv2.imread(sys.argv[1], -1)', d + '/iccp.png'],
+                   capture_output=True, text=True)
+assert 'libpng warning: iCCP' in r.stderr, r.stderr
+)");
+  read_and_dump(d / "iccp.png", gradmap::ColorMode::channels);
+  read_and_dump(d / "iccp_gray.png");
+  python_in(d, R"(
+import cv2
+c = cv2.imread(d + '/iccp.png', cv2.IMREAD_UNCHANGED)
+ok = np.array_equal(np.load(d + '/iccp.png.npy'), np.moveaxis(c[..., ::-1], -1, 0))
+ok = ok and np.array_equal(np.load(d + '/iccp_gray.png.npy'), cv2.imread(d + '/iccp_gray.png', cv2.IMREAD_UNCHANGED))
+sys.exit(0 if ok else 1)
+)");
+  for (const char* cmd : {"info", "edges"}) {
+    const auto r = run_cli(std::string(cmd) + " " + shell_quote(d / "iccp.png") +
+                           (std::string(cmd) == "edges" ? " -o " + shell_quote(d / "out") : ""));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "") << cmd;
+  }
+}
+
+TEST(RasterFiles, TwelveBitJpegIsRefusedWithTheTrueReason) {
+  // The JPEG stream of pydicom's JPEG-lossy.dcm (12-bit, JPEG extended), as a .jpg file.
+  TempDir d;
+  const auto r0 = run_python(R"(
+import sys, os, pydicom
+from pydicom.encaps import generate_pixel_data_frame
+p = os.path.join(os.path.dirname(pydicom.__file__), 'data', 'test_files', 'JPEG-lossy.dcm')
+if not os.path.exists(p): sys.exit(77)
+ds = pydicom.dcmread(p)
+open(sys.argv[1], 'wb').write(next(generate_pixel_data_frame(ds.PixelData)))
+)",
+                             shell_quote(d / "j12.jpg"));
+  if (r0.exit_code == 77) GTEST_SKIP() << "pydicom's test file JPEG-lossy.dcm is not installed";
+  ASSERT_EQ(r0.exit_code, 0) << r0.err;
+  const auto r = run_cli("info " + shell_quote(d / "j12.jpg"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("12-bit JPEG (sample precision 12 in the frame header)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("truncated or corrupt"), std::string::npos) << r.err;
+}
+
+TEST(RasterFiles, BatchWritesOnePicturePerPageAndSkipsThemWhenDone) {
+  // Display maps of a page stack are one file per page (p0, p1, ...); --skip-existing must know
+  // those names, so a TIFF's outputs are planned from the file, not predicted from its extension.
+  TempDir d;
+  python_in(d, R"(
+import tifffile, os
+os.mkdir(d + '/in')
+with tifffile.TiffWriter(d + '/in/s.tif') as w:
+    for k in range(3):
+        w.write((np.arange(30).reshape(5, 6) * (k + 1)).astype(np.uint16))
+)");
+  auto r = run_cli("batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "out") + " -q");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* f : {"s_p0_mag.png", "s_p1_mag.png", "s_p2_mag.png", "s_p0_dir.png", "s_p2_dir.png"})
+    EXPECT_TRUE(std::filesystem::exists(d / ("out/" + std::string(f)))) << f;
+  r = run_cli("batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "out") + " --skip-existing");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE((r.out + r.err).find("0 ok, 0 failed, 1 skipped of 1"), std::string::npos) << r.out << r.err;
+}
