@@ -114,6 +114,13 @@ std::size_t parse_bytes(const std::string& text) {
 
 void report_error(const std::string& message) { std::cerr << "gradmap: error: " << message << "\n"; }
 
+void report_warnings(const std::string& path, const std::vector<std::string>& warnings) {
+  if (warnings.empty()) return;
+  std::cerr << "gradmap: warning: '" << path << "': " << warnings.front();
+  if (warnings.size() > 1) std::cerr << " (and " << warnings.size() - 1 << " more)";
+  std::cerr << "\n";
+}
+
 void add_compute_options(CLI::App* sub, ComputeOptions& o) {
   sub->add_option("--axis", o.axis,
                   "Axes to differentiate: numpy indices (negatives allowed: --axis=-1) or x, y, z; "
@@ -146,6 +153,11 @@ void add_compute_options(CLI::App* sub, ComputeOptions& o) {
   sub->add_flag("--physical-frame", o.physical_frame,
                 "Volumes: rotate the gradient by the direction cosines so that components are along the world "
                 "axes (ITK's UseImageDirection); default: along the index axes");
+  sub->add_option("--world", o.world,
+                  "World frame of --physical-frame: lps (ITK, DICOM: +x left, +y posterior) or ras (nibabel, FSL, "
+                  "3D Slicer: +x right, +y anterior; x and y components negated)")
+      ->check(CLI::IsMember({"lps", "ras"}))
+      ->capture_default_str();
   sub->add_option("--format", o.format,
                   "Output format: npy, tiff (float32), nii, nii.gz, nrrd, mha (float), png, jpg (display maps). "
                   "Default: the input's family (raster → png, volume → same format, npy → npy)");
@@ -184,6 +196,8 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
   if (o.slices && rank - first_spatial != 3)
     throw InvalidArgument("--slices needs a 3-D stack; this image has " + std::to_string(rank - first_spatial) +
                           " spatial axes");
+  if (o.world != "lps" && !o.physical_frame)
+    throw InvalidArgument("--world " + o.world + " chooses the frame of --physical-frame; add --physical-frame");
   g.axes = axes;
   g.edge_order = o.edge_order;
   if (o.dtype != "auto") g.dtype = dtype_from_name(o.dtype);
@@ -261,7 +275,14 @@ std::vector<Array> compute_components(const Image& img, const GradientOptions& o
   if (*opts.axes != spatial)
     throw InvalidArgument("--physical-frame needs every spatial axis selected, in order (" + std::to_string(n) +
                           " axes); do not combine it with --axis or --slices");
-  return to_physical_frame(comps, img.geometry.direction);
+  if (o.world == "lps") return to_physical_frame(comps, img.geometry.direction);
+  if (img.geometry.frame != WorldFrame::lps)
+    throw InvalidArgument("--world ras: this image has no world frame to convert (" + img.format + ")");
+  // Direction rows are world axes in numpy order (..., y, x): LPS → RAS negates the last two.
+  std::vector<double> ras = img.geometry.direction;
+  for (int i = std::max(0, n - 2); i < n; ++i)
+    for (int j = 0; j < n; ++j) ras[static_cast<std::size_t>(i * n + j)] = -ras[static_cast<std::size_t>(i * n + j)];
+  return to_physical_frame(comps, ras);
 }
 
 std::string component_name(int axis, int rank) {
@@ -363,6 +384,7 @@ std::vector<std::string> write_result(const Array& values, const Image& like, co
     refuse_overwriting_input(path, input);
     Image out;
     out.geometry = like.geometry;
+    out.metadata = like.metadata;
     out.series_axes = series_axes;
     out.format = ext;
     out.pixels = is_display_format(ext) ? to_display(a, series_index) : a;

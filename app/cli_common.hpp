@@ -31,6 +31,7 @@ struct ComputeOptions {
   bool pixel_units = false;
   bool slices = false;
   bool physical_frame = false;    ///< --physical-frame: components along the world axes
+  std::string world = "lps";      ///< --world lps|ras: the world frame --physical-frame rotates into
   int png_compression = -1;       ///< --png-compression 0-9; -1: gradmap's fast coder
   std::string format;             ///< output format (extension), empty: the input's family
   std::string max_memory;         ///< e.g. 4G; empty: half of RAM
@@ -99,6 +100,10 @@ int guarded(int io_code, Fn&& step);
 
 /// Reports an error on stderr the same way everywhere.
 void report_error(const std::string& message);
+
+/// Prints the warnings a reader collected about `path` (Image::warnings) as one line on stderr:
+/// "gradmap: warning: '<path>': <first> (and N more)".
+void report_warnings(const std::string& path, const std::vector<std::string>& warnings);
 
 }  // namespace gradmap::cli
 

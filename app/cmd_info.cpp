@@ -68,15 +68,61 @@ bool is_raster_format(const std::string& format) {
          format == "pnm";
 }
 
-/// Axis labels in numpy order: series axes "c" (color channels) or "t" (volumes of a series),
-/// then the spatial ones ending in "y", "x".
+/// Axis labels in numpy order: series axes "c" (color channels) or "t" (volumes of a series,
+/// frames), then the spatial ones ending in "y", "x".
 std::vector<std::string> axis_labels(const Image& img) {
   std::vector<std::string> labels;
-  for (int k = 0; k < img.series_axes; ++k) labels.push_back(is_raster_format(img.format) ? "c" : "t");
+  for (int k = 0; k < img.series_axes; ++k) {
+    const bool channels = img.metadata.series_kind == SeriesKind::channels
+                              ? k == 0
+                              : img.metadata.series_kind == SeriesKind::unspecified && is_raster_format(img.format);
+    labels.push_back(channels ? "c" : "t");
+  }
   const int spatial = img.pixels.rank() - img.series_axes;
   const char* names[] = {"x", "y", "z"};
   for (int k = spatial - 1; k >= 0; --k) labels.push_back(k < 3 ? names[k] : "d" + std::to_string(k));
   return labels;
+}
+
+const char* source_name(SpacingSource s) {
+  switch (s) {
+    case SpacingSource::header: return "header";
+    case SpacingSource::default_one: return "default 1";
+    case SpacingSource::user: return "--spacing";
+  }
+  return "header";
+}
+
+/// Where each spatial spacing value came from; `header` when the reader did not say.
+std::vector<std::string> spacing_sources(const Image& img) {
+  std::vector<std::string> v;
+  for (std::size_t k = 0; k < img.geometry.spacing.size(); ++k)
+    v.push_back(k < img.geometry.spacing_source.size() ? source_name(img.geometry.spacing_source[k]) : "header");
+  return v;
+}
+
+const char* frame_name(WorldFrame f) { return f == WorldFrame::lps ? "LPS" : "none"; }
+
+/// What the series axes hold, in words.
+std::string series_text(const Image& img) {
+  switch (img.metadata.series_kind) {
+    case SeriesKind::channels:
+      return img.series_axes > 1 ? "color channels R, G, B, then frames (a time series of 2-D images)"
+                                 : "color channels R, G, B";
+    case SeriesKind::time: {
+      std::string t = img.geometry.spacing.size() == 2 ? "frames: a time series of 2-D images"
+                                                      : "time: a series of volumes";
+      if (!img.metadata.series_spacing.empty()) {
+        std::ostringstream s;
+        s << std::setprecision(10) << img.metadata.series_spacing[0];
+        t += ", " + s.str() + (img.metadata.series_unit.empty() ? " (unit not stated)" : " " + img.metadata.series_unit) +
+             " apart";
+      }
+      return t;
+    }
+    case SeriesKind::unspecified: break;
+  }
+  return is_raster_format(img.format) ? "color channels R, G, B" : "volumes or components";
 }
 
 std::string num(double v) {
@@ -104,6 +150,20 @@ nlohmann::json to_json(const std::string& path, const Image& img, const ValueRan
     dir.push_back(std::vector<double>(img.geometry.direction.begin() + static_cast<std::ptrdiff_t>(i * n),
                                       img.geometry.direction.begin() + static_cast<std::ptrdiff_t>((i + 1) * n)));
   j["direction"] = dir;
+  j["spacing_source"] = spacing_sources(img);
+  j["world_frame"] = frame_name(img.geometry.frame);
+  if (img.series_axes) j["series"] = series_text(img);
+  if (!img.metadata.series_spacing.empty()) {
+    j["series_spacing"] = img.metadata.series_spacing;
+    j["series_unit"] = img.metadata.series_unit;
+  }
+  if (img.metadata.plane.origin.size() == 3) j["plane_origin"] = img.metadata.plane.origin;
+  if (img.metadata.qform_code >= 0) {
+    j["qform_code"] = img.metadata.qform_code;
+    j["sform_code"] = img.metadata.sform_code;
+    j["xyzt_units"] = img.metadata.xyzt_units;
+  }
+  j["warnings"] = img.warnings;
   // JSON has no NaN: an all-NaN image has no range.
   j["min"] = std::isnan(r.min) ? nlohmann::json(nullptr) : nlohmann::json(r.min);
   j["max"] = std::isnan(r.max) ? nlohmann::json(nullptr) : nlohmann::json(r.max);
@@ -135,10 +195,23 @@ void print_text(const std::string& path, const Image& img, const ValueRange& r) 
   std::cout << "              " << xyz.str() << "  (" << xyz_names.str() << ")\n";
   std::cout << "  pixel type: " << dtype_name(img.pixels.dtype()) << "\n";
   if (img.series_axes)
-    std::cout << "  series:     " << img.series_axes << " leading non-spatial axis ("
-              << (is_raster_format(img.format) ? "color channels R, G, B" : "volumes or components") << ")\n";
+    std::cout << "  series:     " << img.series_axes << (img.series_axes > 1 ? " leading non-spatial axes" : " leading non-spatial axis")
+              << " (" << series_text(img) << ")\n";
   std::cout << "  spacing:    " << per_axis(img.geometry.spacing) << "  (" << img.geometry.unit << ")\n";
+  {
+    const auto src = spacing_sources(img);
+    std::cout << "  spacing from: ";
+    for (std::size_t k = 0; k < n; ++k) std::cout << (k ? ", " : "") << labels[first_spatial + k] << " " << src[k];
+    std::cout << "\n";
+  }
+  if (img.geometry.frame == WorldFrame::lps)
+    std::cout << "  world frame: LPS (ITK, DICOM: +x left, +y posterior, +z superior; nibabel, FSL and Slicer use "
+                 "RAS: x and y negated)\n";
   std::cout << "  origin:     " << per_axis(img.geometry.origin) << "\n";
+  if (img.metadata.plane.origin.size() == 3)
+    std::cout << "  plane:      a 2-D slice at z " << num(img.metadata.plane.origin[0]) << ", y "
+              << num(img.metadata.plane.origin[1]) << ", x " << num(img.metadata.plane.origin[2])
+              << " (its 3-D position, kept in volume outputs)\n";
   std::cout << "  direction:  ";
   for (std::size_t i = 0; i < n; ++i) {
     std::cout << (i ? "              " : "") << "[";
@@ -182,6 +255,7 @@ int run_info(const InfoOptions& o) {
       continue;
     }
     ValueRange range = value_range(img.pixels);
+    if (!img.warnings.empty() && !o.json) report_warnings(path, img.warnings);
     if (o.json) {
       all.push_back(to_json(path, img, range));
     } else {

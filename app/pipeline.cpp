@@ -322,6 +322,7 @@ FileOutcome FileCommand::run(const std::string& input, const FileControl& contro
                      [&] { img = read_image(input, make_read_options(compute_options())); });
   out.read_seconds = seconds_since(t0);
   if (out.code != kOk) return out;
+  if (!img.warnings.empty()) report_warnings(input, img.warnings);
   out.shape = img.pixels.shape();
   out.spacing = img.geometry.spacing;
   out.unit = img.geometry.unit;
@@ -373,6 +374,7 @@ FileOutcome FileCommand::run(const std::string& input, const FileControl& contro
       like.series_axes = img.series_axes;
       like.geometry = img.geometry;
       like.format = img.format;
+      like.metadata = img.metadata;  // NIfTI codes, series spacing, a slice's 3-D position
       // series_names() reads the series length from the pixel array's first extent.
       like.pixels = p.values;
       auto written = write_result(p.values, like, input, control.outdir, stem, p.suffix, ext, p.to_display,
