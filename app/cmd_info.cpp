@@ -2,13 +2,12 @@
 // `gradmap info`: what gradmap sees in a file — format, shape in numpy and x/y/z order, pixel type,
 // geometry and value range — as text or JSON.
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -73,9 +72,10 @@ bool is_raster_format(const std::string& format) {
 std::vector<std::string> axis_labels(const Image& img) {
   std::vector<std::string> labels;
   for (int k = 0; k < img.series_axes; ++k) {
-    const bool channels = img.metadata.series_kind == SeriesKind::channels
-                              ? k == 0
-                              : img.metadata.series_kind == SeriesKind::unspecified && is_raster_format(img.format);
+    const bool channels =
+        img.metadata.series_kind == SeriesKind::channels
+            ? k == 0
+            : img.metadata.series_kind == SeriesKind::unspecified && is_raster_format(img.format);
     labels.push_back(channels ? "c" : "t");
   }
   const int spatial = img.pixels.rank() - img.series_axes;
@@ -86,9 +86,12 @@ std::vector<std::string> axis_labels(const Image& img) {
 
 const char* source_name(SpacingSource s) {
   switch (s) {
-    case SpacingSource::header: return "header";
-    case SpacingSource::default_one: return "default 1";
-    case SpacingSource::user: return "--spacing";
+    case SpacingSource::header:
+      return "header";
+    case SpacingSource::default_one:
+      return "default 1";
+    case SpacingSource::user:
+      return "--spacing";
   }
   return "header";
 }
@@ -97,7 +100,8 @@ const char* source_name(SpacingSource s) {
 std::vector<std::string> spacing_sources(const Image& img) {
   std::vector<std::string> v;
   for (std::size_t k = 0; k < img.geometry.spacing.size(); ++k)
-    v.push_back(k < img.geometry.spacing_source.size() ? source_name(img.geometry.spacing_source[k]) : "header");
+    v.push_back(k < img.geometry.spacing_source.size() ? source_name(img.geometry.spacing_source[k])
+                                                       : "header");
   return v;
 }
 
@@ -111,16 +115,18 @@ std::string series_text(const Image& img) {
                                  : "color channels R, G, B";
     case SeriesKind::time: {
       std::string t = img.geometry.spacing.size() == 2 ? "frames: a time series of 2-D images"
-                                                      : "time: a series of volumes";
+                                                       : "time: a series of volumes";
       if (!img.metadata.series_spacing.empty()) {
         std::ostringstream s;
         s << std::setprecision(10) << img.metadata.series_spacing[0];
-        t += ", " + s.str() + (img.metadata.series_unit.empty() ? " (unit not stated)" : " " + img.metadata.series_unit) +
+        t += ", " + s.str() +
+             (img.metadata.series_unit.empty() ? " (unit not stated)" : " " + img.metadata.series_unit) +
              " apart";
       }
       return t;
     }
-    case SeriesKind::unspecified: break;
+    case SeriesKind::unspecified:
+      break;
   }
   return is_raster_format(img.format) ? "color channels R, G, B" : "volumes or components";
 }
@@ -147,8 +153,9 @@ nlohmann::json to_json(const std::string& path, const Image& img, const ValueRan
   const std::size_t n = img.geometry.spacing.size();
   nlohmann::json dir = nlohmann::json::array();
   for (std::size_t i = 0; i < n; ++i)
-    dir.push_back(std::vector<double>(img.geometry.direction.begin() + static_cast<std::ptrdiff_t>(i * n),
-                                      img.geometry.direction.begin() + static_cast<std::ptrdiff_t>((i + 1) * n)));
+    dir.push_back(
+        std::vector<double>(img.geometry.direction.begin() + static_cast<std::ptrdiff_t>(i * n),
+                            img.geometry.direction.begin() + static_cast<std::ptrdiff_t>((i + 1) * n)));
   j["direction"] = dir;
   j["spacing_source"] = spacing_sources(img);
   j["world_frame"] = frame_name(img.geometry.frame);
@@ -195,18 +202,21 @@ void print_text(const std::string& path, const Image& img, const ValueRange& r) 
   std::cout << "              " << xyz.str() << "  (" << xyz_names.str() << ")\n";
   std::cout << "  pixel type: " << dtype_name(img.pixels.dtype()) << "\n";
   if (img.series_axes)
-    std::cout << "  series:     " << img.series_axes << (img.series_axes > 1 ? " leading non-spatial axes" : " leading non-spatial axis")
-              << " (" << series_text(img) << ")\n";
+    std::cout << "  series:     " << img.series_axes
+              << (img.series_axes > 1 ? " leading non-spatial axes" : " leading non-spatial axis") << " ("
+              << series_text(img) << ")\n";
   std::cout << "  spacing:    " << per_axis(img.geometry.spacing) << "  (" << img.geometry.unit << ")\n";
   {
     const auto src = spacing_sources(img);
     std::cout << "  spacing from: ";
-    for (std::size_t k = 0; k < n; ++k) std::cout << (k ? ", " : "") << labels[first_spatial + k] << " " << src[k];
+    for (std::size_t k = 0; k < n; ++k)
+      std::cout << (k ? ", " : "") << labels[first_spatial + k] << " " << src[k];
     std::cout << "\n";
   }
   if (img.geometry.frame == WorldFrame::lps)
-    std::cout << "  world frame: LPS (ITK, DICOM: +x left, +y posterior, +z superior; nibabel, FSL and Slicer use "
-                 "RAS: x and y negated)\n";
+    std::cout
+        << "  world frame: LPS (ITK, DICOM: +x left, +y posterior, +z superior; nibabel, FSL and Slicer use "
+           "RAS: x and y negated)\n";
   std::cout << "  origin:     " << per_axis(img.geometry.origin) << "\n";
   if (img.metadata.plane.origin.size() == 3)
     std::cout << "  plane:      a 2-D slice at z " << num(img.metadata.plane.origin[0]) << ", y "
@@ -215,7 +225,8 @@ void print_text(const std::string& path, const Image& img, const ValueRange& r) 
   std::cout << "  direction:  ";
   for (std::size_t i = 0; i < n; ++i) {
     std::cout << (i ? "              " : "") << "[";
-    for (std::size_t j = 0; j < n; ++j) std::cout << (j ? ", " : "") << std::setw(10) << num(img.geometry.direction[i * n + j]);
+    for (std::size_t j = 0; j < n; ++j)
+      std::cout << (j ? ", " : "") << std::setw(10) << num(img.geometry.direction[i * n + j]);
     std::cout << "]\n";
   }
   if (n == 0) std::cout << "\n";
@@ -272,13 +283,16 @@ Runner setup_info(CLI::App& app) {
   auto o = std::make_shared<InfoOptions>();
   CLI::App* sub = app.add_subcommand("info", "Format, shape, pixel type, geometry and value range of files");
   sub->add_option("inputs", o->inputs, "Images, volumes, DICOM directories or .npy arrays")->required();
-  sub->add_flag("--json", o->json,
-                "Print a JSON array with one object per file (keys: file, format, shape, shape_xyz, axes, dtype, "
-                "series_axes, unit, spacing, origin, direction, min, max, nan_count; or file and error)");
-  sub->add_option("--max-memory", o->max_memory,
-                  "Refuse inputs whose pixels need more memory than this (e.g. 4G, 512M). Default: half of RAM");
+  sub->add_flag(
+      "--json", o->json,
+      "Print a JSON array with one object per file (keys: file, format, shape, shape_xyz, axes, dtype, "
+      "series_axes, unit, spacing, origin, direction, min, max, nan_count; or file and error)");
+  sub->add_option(
+      "--max-memory", o->max_memory,
+      "Refuse inputs whose pixels need more memory than this (e.g. 4G, 512M). Default: half of RAM");
   sub->footer(
-      "Shapes, spacing, origin and direction are in numpy axis order (z, y, x); direction row i, column j is the "
+      "Shapes, spacing, origin and direction are in numpy axis order (z, y, x); direction row i, column j is "
+      "the "
       "world-axis-i component of index axis j. Color rasters are shown with their channels (c).\n"
       "Examples:\n"
       "  gradmap info sample_images/head_phantom.nii.gz\n"

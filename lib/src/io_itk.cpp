@@ -64,8 +64,7 @@ class CollectingOutputWindow : public itk::OutputWindow {
   using Self = CollectingOutputWindow;
   using Superclass = itk::OutputWindow;
   using Pointer = itk::SmartPointer<Self>;
-  itkNewMacro(Self);
-  void DisplayText(const char* text) override { collect_warning(text ? text : ""); }
+  itkNewMacro(Self) void DisplayText(const char* text) override { collect_warning(text ? text : ""); }
 };
 
 /// Runs `fn` with the process's stderr (fd 2) captured, then hands what was written to the running
@@ -769,9 +768,27 @@ void check_dicom_complete(const std::string& path) {
 itk::ImageIOBase::Pointer open_header(const std::string& path, Family f) {
   if (f == Family::dicom) check_dicom_complete(path);
   itk::ImageIOBase::Pointer io = make_io(f);
-  if (!io->CanReadFile(path.c_str()))
+  bool readable = false;
+  if (f == Family::dicom)
+    capturing_stderr([&] { readable = io->CanReadFile(path.c_str()); });
+  else
+    readable = io->CanReadFile(path.c_str());
+  if (!readable) {
+    if (f == Family::dicom) {
+      // GDCM 3.0 has no codec for float pixel data; say so rather than "corrupt".
+      gdcm::Reader reader;
+      reader.SetFileName(path.c_str());
+      if (reader.Read()) {
+        const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
+        if (ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0008)) || ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0009)))
+          throw io_error(path,
+                         "holds DICOM Float Pixel Data (7FE0,0008 or 7FE0,0009), which the DICOM reader "
+                         "(GDCM 3.0 through ITK) cannot decode; convert it to NIfTI, NRRD or MetaImage");
+      }
+    }
     throw io_error(path,
                    std::string("not a valid ") + family_title(f) + " file (corrupt or truncated header)");
+  }
   io->SetFileName(path);
   try {
     // GDCM decodes the start of compressed pixel data here already (ComputeLossyFlag).
