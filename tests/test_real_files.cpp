@@ -328,6 +328,17 @@ TEST(RealFiles, CineDicomIsATimeSeriesOf2dFrames) {
                 "same(np.load(sys.argv[2] + '/cine_gy.npy'), gy, 'gy')\n"
                 "same(np.load(sys.argv[2] + '/cine_gx.npy'), gx, 'gx')\n",
             shell_quote(tmp / "cine.dcm") + " " + shell_quote(out));
+  // As NIfTI: frames on the time axis (x, y, 1, t) with the FrameTime and its unit.
+  auto nii = run_cli("gradient " + shell_quote(tmp / "cine.dcm") + " -o " + shell_quote(out));
+  ASSERT_EQ(nii.exit_code, 0) << nii.err;
+  python_ok(kPydicom +
+                "ds = pydicom.dcmread(sys.argv[1]); o = nib.load(sys.argv[2] + '/cine_gx.nii.gz')\n"
+                "assert o.shape == (ds.Columns, ds.Rows, 1, int(ds.NumberOfFrames)), o.shape\n"
+                "assert np.isclose(o.header.get_zooms()[3], float(ds.FrameTime)), o.header.get_zooms()\n"
+                "assert o.header.get_xyzt_units() == ('mm', 'msec'), o.header.get_xyzt_units()\n"
+                "gx = np.gradient(ds.pixel_array, axis=2)\n"
+                "same(np.asanyarray(o.dataobj)[:, :, 0, :].transpose(2, 1, 0), gx, 'gx')\n",
+            shell_quote(tmp / "cine.dcm") + " " + shell_quote(out));
 }
 
 TEST(RealFiles, ColorDicomFollowsTheColorOption) {

@@ -1391,11 +1391,22 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
   // slice, so that its position and orientation survive: NIfTI's own form for a slice (x, y, 1)
   // and for 2-D + time (x, y, 1, t).
   const VolumeMetadata& meta = image.metadata;
-  const bool as_plane = spatial == 2 && meta.plane.spacing.size() == 3 && meta.plane.origin.size() == 3 &&
-                        meta.plane.direction.size() == 9;
+  const bool has_plane =
+      meta.plane.spacing.size() == 3 && meta.plane.origin.size() == 3 && meta.plane.direction.size() == 9;
+  // A time series of 2-D images gets that axis of one slice too, so that time is NIfTI's 4th
+  // dimension (x, y, 1, t) rather than a z axis.
+  const bool time_of_planes = image.series_axes > 0 && meta.series_kind == SeriesKind::time;
+  const bool as_plane = spatial == 2 && (has_plane || time_of_planes);
   Geometry place = g;
   if (as_plane) {
-    place = meta.plane;
+    if (has_plane) {
+      place = meta.plane;
+    } else {
+      place = default_geometry(3, g.unit);
+      place.origin = {0.0, g.origin[0], g.origin[1]};
+      for (std::size_t i = 0; i < 2; ++i)
+        for (std::size_t j = 0; j < 2; ++j) place.direction[(i + 1) * 3 + (j + 1)] = g.direction[i * 2 + j];
+    }
     place.spacing[1] = g.spacing[0];
     place.spacing[2] = g.spacing[1];
   }
@@ -1442,8 +1453,18 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
   // ITK's NIfTI writer always writes qform_code = sform_code = 1 (scanner) and its own xyzt_units;
   // a source that said otherwise gets its codes back by a patch of the written header, done on an
   // uncompressed file that is then compressed here for .nii.gz.
-  const bool patch_nifti =
-      f == Family::nifti && (meta.qform_code >= 0 || meta.sform_code >= 0 || meta.xyzt_units >= 0);
+  // A source that is not NIfTI but states its series' time unit (DICOM FrameTime in ms) gets it in
+  // xyzt_units, with millimetres for space.
+  VolumeMetadata nifti_meta = meta;
+  if (nifti_meta.xyzt_units < 0 && image.series_axes > 0 && meta.series_kind == SeriesKind::time) {
+    const int t = meta.series_unit == "s"    ? 8
+                  : meta.series_unit == "ms" ? 16
+                  : meta.series_unit == "us" ? 24
+                                             : 0;
+    if (t) nifti_meta.xyzt_units = 2 | t;
+  }
+  const bool patch_nifti = f == Family::nifti && (nifti_meta.qform_code >= 0 || nifti_meta.sform_code >= 0 ||
+                                                  nifti_meta.xyzt_units >= 0);
   const std::string itk_ext = patch_nifti ? "nii" : ext;
   // ITK picks compression (.nii.gz) and detached data file names from the file name. When the
   // temporary's name does not end in the target's extension, ITK writes next to it under one that
@@ -1475,7 +1496,7 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
                      family_title(f));
     }
     if (patch_nifti) {
-      patch_nifti_header(path, itk_path, meta);
+      patch_nifti_header(path, itk_path, nifti_meta);
       if (ext == "nii.gz") {
         gzip_file(path, itk_path, tmp_path);
         check_complete(path, tmp_path, true, data + 348, family_title(f));
