@@ -2,7 +2,7 @@
 // Reading and writing images and volumes with their geometry. Formats are chosen by file name:
 //   .npy                                   — always available (gradmap::core)
 //   .png .jpg .jpeg .tif .tiff .bmp .webp .pgm .ppm .pnm    — OpenCV backend (GRADMAP_WITH_OPENCV)
-//   .nii .nii.gz .nrrd .nhdr .mha .mhd .dcm, DICOM directory — ITK backend (GRADMAP_WITH_ITK)
+//   .nii .nii.gz .nrrd .nhdr .mha .mhd .dcm, DICOM directory, DICM-preamble file — ITK
 // Float TIFFs are written by the OpenCV backend.
 //
 // Axis contract: arrays are always in numpy (C) order — a volume is (z, y, x), an image (y, x) —
@@ -15,15 +15,31 @@
 //             (no channel axis); 8-bit gray + alpha reads as gray, 16-bit gray + alpha PNGs are
 //             refused (OpenCV 4.6 byte-swaps their samples). EXIF orientation is not applied (the
 //             pixels as stored); a multi-page TIFF gives its first page. Geometry: spacing 1, "px".
-//   Volumes   The file's pixel type (NIfTI scl_slope/inter and DICOM rescale applied as ITK does,
-//             which may turn integers into float32). Geometry from the header, in ITK's LPS world
-//             frame and millimetres. A 4-D image (x, y, z, t) becomes (t, z, y, x) with
-//             series_axes = 1 and 3-D geometry; multi-component pixels (RGB or vector NRRD, ...)
-//             become a leading series axis of components; both at once are refused.
-//   DICOM     A single file of one slice reads as a 2-D (y, x) image. A directory must hold exactly
+//   Volumes   The file's pixel type and values, NaN and ±Inf included. NIfTI: scalar voxels are
+//             read by gradmap after ITK parsed the header (niftilib zeroes non-finite floats), as
+//             nibabel's `np.asanyarray(img.dataobj)` gives them: unscaled in the stored type, or
+//             with scl_slope/inter (slope finite and non-zero, not (1, 0)) float64 raw × slope +
+//             inter. DICOM rescale is applied as ITK does. Geometry from the header, in ITK's LPS
+//             world frame (Geometry::frame; nibabel's RAS negates x and y) and millimetres. A 4-D
+//             image (x, y, z, t) becomes (t, z, y, x) with series_axes = 1, 3-D geometry and the
+//             TR in metadata.series_spacing; multi-component pixels (RGB or vector NRRD, ...)
+//             become a leading series axis of components; both at once are refused. NIfTI
+//             qform/sform codes and xyzt_units are kept in Image::metadata.
+//   DICOM     Files are recognised by extension (.dcm, .dicom) or by the DICM preamble. One frame
+//             reads as a 2-D (y, x) image whose 3-D placement is metadata.plane; frames placed by
+//             per-frame positions (enhanced objects) as a (z, y, x) volume; other frames (cine)
+//             as (frames, y, x) with series_axes = 1 and the FrameTime in metadata. RGB pixels
+//             follow ReadOptions::color as color rasters. In-plane spacing: PixelSpacing, else
+//             ImagerPixelSpacing, else 1 (Geometry::spacing_source says which). Float Pixel Data
+//             is refused (GDCM cannot decode it). A directory must hold exactly
 //             one series (GDCM's series details); its slices are sorted along their normal and must
 //             be evenly spaced: every gap within 1 % of the median gap, else IoError naming the two
 //             files around the odd gap. Slices decoded to different types make a float64 volume.
+//   Writing   Volume writers honour Image::metadata: series spacing (NIfTI pixdim[4..]), NIfTI
+//             qform/sform codes and xyzt_units; a 2-D image with metadata.plane, or a time series
+//             of 2-D frames, is written as a volume of one slice (NIfTI (x, y, 1[, t])).
+//   Messages  What GDCM's codecs print on stderr and ITK's OutputWindow text while a file is read
+//             end up in Image::warnings (the library never prints).
 //   Spacing   Header spacing is returned as found, even zero, negative or non-finite: read_image
 //             cannot know whether the caller overrides it (--spacing, --pixel-units), so validating
 //             it is the caller's job (gradient() rejects zero and non-finite spacing).
@@ -169,8 +185,9 @@ GRADMAP_EXPORT Image read_image(const std::string& path, const ReadOptions& opti
 /// display values is an explicit choice (see render.hpp). Throws IoError naming the path.
 /// TIFF stores float32 (float64 is narrowed); NIfTI, NRRD and MetaImage keep any dtype but float16
 /// (written as float32). Series axes of a volume are written as extra slowest ITK axes with unit
-/// spacing. A detached header (.nhdr, .mhd) gets its data in `<stem>.raw` beside it. NIfTI gets
-/// qform and sform both set (code 1) from spacing, origin and direction.
+/// spacing (or metadata.series_spacing). A detached header (.nhdr, .mhd) gets its data in
+/// `<stem>.raw` beside it. NIfTI gets qform and sform both set from spacing, origin and direction,
+/// with the codes in metadata (default 1, scanner) and metadata.xyzt_units.
 GRADMAP_EXPORT void write_image(const std::string& path, const Image& image);
 
 /// True when the extension is one gradmap can read with the backends built; any directory counts
