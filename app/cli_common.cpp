@@ -368,7 +368,9 @@ std::vector<std::string> series_names(const Image& img) {
   std::vector<std::string> names;
   if (img.series_axes == 0) return names;
   const index_t n = img.pixels.extent(0);
-  const bool rgb = img.format != "nifti" && n == 3;
+  // The reader says what the axis holds; else three entries of a non-NIfTI file are taken as R, G, B.
+  const SeriesKind kind = img.metadata.series_kind;
+  const bool rgb = kind == SeriesKind::channels || (kind == SeriesKind::unspecified && img.format != "nifti" && n == 3);
   for (index_t i = 0; i < n; ++i) names.push_back(rgb ? std::string(1, "rgb"[i]) : "t" + std::to_string(i));
   return names;
 }

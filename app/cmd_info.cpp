@@ -286,7 +286,9 @@ Runner setup_info(CLI::App& app) {
   sub->add_flag(
       "--json", o->json,
       "Print a JSON array with one object per file (keys: file, format, shape, shape_xyz, axes, dtype, "
-      "series_axes, unit, spacing, origin, direction, min, max, nan_count; or file and error)");
+      "series_axes, unit, spacing, origin, direction, spacing_source, world_frame, warnings, min, max, "
+      "nan_count; series, series_spacing, series_unit, plane_origin, qform_code, sform_code, xyzt_units "
+      "where the file has them; or file and error)");
   sub->add_option(
       "--max-memory", o->max_memory,
       "Refuse inputs whose pixels need more memory than this (e.g. 4G, 512M). Default: half of RAM");
