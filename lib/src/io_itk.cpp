@@ -5,6 +5,7 @@
 // ITK's index order (x, y, z) is converted to numpy's (z, y, x) in to_numpy_geometry and
 // write(), nowhere else.
 #include <fcntl.h>
+#include <gdcmAttribute.h>
 #include <gdcmDataSet.h>
 #include <gdcmReader.h>
 #include <gdcmTrace.h>
@@ -765,6 +766,10 @@ void check_dicom_complete(const std::string& path) {
   DicomStructure(path, b).walk(pos, explicit_vr, false, 0);
 }
 
+/// Thrown by open_header for a DICOM file whose pixels are Float Pixel Data (7FE0,0008) or Double
+/// Float Pixel Data (7FE0,0009), which GDCM 3.0 has no codec for; read_file reads those itself.
+struct FloatPixelData {};
+
 itk::ImageIOBase::Pointer open_header(const std::string& path, Family f) {
   if (f == Family::dicom) check_dicom_complete(path);
   itk::ImageIOBase::Pointer io = make_io(f);
@@ -781,9 +786,7 @@ itk::ImageIOBase::Pointer open_header(const std::string& path, Family f) {
       if (reader.Read()) {
         const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
         if (ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0008)) || ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0009)))
-          throw io_error(path,
-                         "holds DICOM Float Pixel Data (7FE0,0008 or 7FE0,0009), which the DICOM reader "
-                         "(GDCM 3.0 through ITK) cannot decode; convert it to NIfTI, NRRD or MetaImage");
+          throw FloatPixelData{};
       }
     }
     throw io_error(path,
@@ -1072,13 +1075,65 @@ Image assemble_dicom(const std::string& path, ItkHeader h, Array raw, const Read
   return img;
 }
 
+/// A DICOM file of Float or Double Float Pixel Data, read with gdcm::Reader: native (uncompressed)
+/// little- or big-endian IEEE values, NaN and Inf as stored, placed by ImagePositionPatient and
+/// ImageOrientationPatient, then made 2-D or a frame series as every DICOM file (assemble_dicom).
+Image read_float_dicom(const std::string& path, const ReadOptions& options) {
+  gdcm::Reader reader;
+  reader.SetFileName(path.c_str());
+  if (!reader.Read()) throw io_error(path, "corrupt DICOM: GDCM cannot parse it");
+  const gdcm::File& file = reader.GetFile();
+  const gdcm::DataSet& ds = file.GetDataSet();
+  const bool doubles = !ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0008));
+  const gdcm::ByteValue* bv = ds.GetDataElement(gdcm::Tag(0x7fe0, doubles ? 0x0009 : 0x0008)).GetByteValue();
+  gdcm::Attribute<0x0028, 0x0010> rows_attr{};
+  gdcm::Attribute<0x0028, 0x0011> cols_attr{};
+  if (!ds.FindDataElement(rows_attr.GetTag()) || !ds.FindDataElement(cols_attr.GetTag()) || !bv)
+    throw io_error(path, "corrupt DICOM: float pixel data without Rows and Columns");
+  rows_attr.SetFromDataSet(ds);
+  cols_attr.SetFromDataSet(ds);
+  const DicomDetails d = dicom_details(path);
+  ItkHeader h;
+  h.dims = {double(cols_attr.GetValue()), double(rows_attr.GetValue()), double(d.frames)};
+  h.spacing = {1.0, 1.0, 1.0};
+  h.origin = {0.0, 0.0, 0.0};
+  const auto ipp = dicom_numbers(ds, 0x0020, 0x0032);
+  if (ipp.size() == 3) h.origin = ipp;
+  // ITK's direction columns: x along the row cosines, y along the column cosines, z their cross product.
+  std::vector<double> iop = dicom_numbers(ds, 0x0020, 0x0037);
+  if (iop.size() != 6) iop = {1, 0, 0, 0, 1, 0};
+  const double nx = iop[1] * iop[5] - iop[2] * iop[4], ny = iop[2] * iop[3] - iop[0] * iop[5],
+               nz = iop[0] * iop[4] - iop[1] * iop[3];
+  h.direction = {{iop[0], iop[3], nx}, {iop[1], iop[4], ny}, {iop[2], iop[5], nz}};
+  const DType t = doubles ? DType::float64 : DType::float32;
+  h.component = component_of(t);
+  check_header(path, h, Family::dicom, options.max_memory);
+  Array raw(t, numpy_shape(h));
+  if (bv->GetLength() < raw.nbytes())
+    throw io_error(path, "truncated DICOM: the float pixel data holds " +
+                             count_text(double(bv->GetLength())) + " bytes, Rows × Columns × frames need " +
+                             count_text(double(raw.nbytes())));
+  std::memcpy(raw.data(), bv->GetPointer(), raw.nbytes());
+  if (file.GetHeader().GetDataSetTransferSyntax().GetSwapCode() == gdcm::SwapCode::BigEndian) {
+    auto* p = static_cast<unsigned char*>(raw.data());
+    const std::size_t es = dtype_size(t);
+    for (std::size_t i = 0; i < raw.nbytes(); i += es) std::reverse(p + i, p + i + es);
+  }
+  return assemble_dicom(path, h, raw, options);
+}
+
 Image read_file(const std::string& path, Family f, const ReadOptions& options) {
   // Both checks run before ITK parses the header: MetaIO hangs and ITK's NIfTI reader aborts on
   // some malformed headers.
   if (f == Family::metaimage) check_metaimage_complete(path);
   NiftiHeader nh;
   if (f == Family::nifti) nh = check_nifti_complete(path, /*data_size=*/false);
-  itk::ImageIOBase::Pointer io = open_header(path, f);
+  itk::ImageIOBase::Pointer io;
+  try {
+    io = open_header(path, f);
+  } catch (const FloatPixelData&) {
+    return read_float_dicom(path, options);
+  }
   ItkHeader h = header_of(*io);
   // Scalar NIfTI voxels are read by gradmap itself (read_nifti_voxels says why) when ITK sees the
   // same voxels the header describes; vector and RGB files, whose components ITK interleaves, go
@@ -1164,7 +1219,14 @@ Image read_dicom_series(const std::string& dir, const ReadOptions& options) {
   };
   std::vector<Slice> slices;
   for (const std::string& file : files) {
-    itk::ImageIOBase::Pointer io = open_header(file, Family::dicom);
+    itk::ImageIOBase::Pointer io;
+    try {
+      io = open_header(file, Family::dicom);
+    } catch (const FloatPixelData&) {
+      throw io_error(dir, "'" + file +
+                              "' holds float pixel data; a series of such slices is not supported, "
+                              "read the files one by one");
+    }
     ItkHeader h = header_of(*io);
     if (h.dims.size() != 3 || h.dims[2] != 1 || h.components != 1)
       throw io_error(dir, "'" + file +

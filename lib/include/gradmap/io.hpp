@@ -30,10 +30,10 @@
 //             per-frame positions (enhanced objects) as a (z, y, x) volume; other frames (cine)
 //             as (frames, y, x) with series_axes = 1 and the FrameTime in metadata. RGB pixels
 //             follow ReadOptions::color as color rasters. In-plane spacing: PixelSpacing, else
-//             ImagerPixelSpacing, else 1 (Geometry::spacing_source says which). Float Pixel Data
-//             is refused (GDCM cannot decode it). A directory must hold exactly
-//             one series (GDCM's series details); its slices are sorted along their normal and must
-//             be evenly spaced: every gap within 1 % of the median gap, else IoError naming the two
+//             ImagerPixelSpacing, else 1 (Geometry::spacing_source says which). Float and Double
+//             Float Pixel Data, which GDCM cannot decode, are read by gradmap (native encodings). A directory
+//             must hold exactly one series (GDCM's series details); its slices are sorted along their normal
+//             and must be evenly spaced: every gap within 1 % of the median gap, else IoError naming the two
 //             files around the odd gap. Slices decoded to different types make a float64 volume.
 //   Writing   Volume writers honour Image::metadata: series spacing (NIfTI pixdim[4..]), NIfTI
 //             qform/sform codes and xyzt_units; a 2-D image with metadata.plane, or a time series
