@@ -2,13 +2,12 @@
 // `gradmap info`: what gradmap sees in a file — format, shape in numpy and x/y/z order, pixel type,
 // geometry and value range — as text or JSON.
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -68,16 +67,68 @@ bool is_raster_format(const std::string& format) {
   return f && f->family == FormatFamily::raster;
 }
 
-/// Axis labels in numpy order: series axes "c" (color channels) or "t" (volumes of a series),
-/// then the spatial ones ending in "y", "x".
+/// Axis labels in numpy order: series axes "c" (color channels) or "t" (volumes of a series,
+/// frames), then the spatial ones ending in "y", "x".
 std::vector<std::string> axis_labels(const Image& img) {
   std::vector<std::string> labels;
-  for (int k = 0; k < img.series_axes; ++k)
-    labels.push_back(img.pages > 1 ? "p" : is_raster_format(img.format) ? "c" : "t");
+  for (int k = 0; k < img.series_axes; ++k) {
+    const bool channels =
+        img.metadata.series_kind == SeriesKind::channels
+            ? k == 0
+            : img.metadata.series_kind == SeriesKind::unspecified && is_raster_format(img.format);
+    labels.push_back(img.pages > 1 ? "p" : channels ? "c" : "t");
+  }
   const int spatial = img.pixels.rank() - img.series_axes;
   const char* names[] = {"x", "y", "z"};
   for (int k = spatial - 1; k >= 0; --k) labels.push_back(k < 3 ? names[k] : "d" + std::to_string(k));
   return labels;
+}
+
+const char* source_name(SpacingSource s) {
+  switch (s) {
+    case SpacingSource::header:
+      return "header";
+    case SpacingSource::default_one:
+      return "default 1";
+    case SpacingSource::user:
+      return "--spacing";
+  }
+  return "header";
+}
+
+/// Where each spatial spacing value came from; `header` when the reader did not say.
+std::vector<std::string> spacing_sources(const Image& img) {
+  std::vector<std::string> v;
+  for (std::size_t k = 0; k < img.geometry.spacing.size(); ++k)
+    v.push_back(k < img.geometry.spacing_source.size() ? source_name(img.geometry.spacing_source[k])
+                                                       : "header");
+  return v;
+}
+
+const char* frame_name(WorldFrame f) { return f == WorldFrame::lps ? "LPS" : "none"; }
+
+/// What the series axes hold, in words.
+std::string series_text(const Image& img) {
+  switch (img.metadata.series_kind) {
+    case SeriesKind::channels:
+      return img.series_axes > 1 ? "color channels R, G, B, then frames (a time series of 2-D images)"
+                                 : "color channels R, G, B";
+    case SeriesKind::time: {
+      std::string t = img.geometry.spacing.size() == 2 ? "frames: a time series of 2-D images"
+                                                       : "time: a series of volumes";
+      if (!img.metadata.series_spacing.empty()) {
+        std::ostringstream s;
+        s << std::setprecision(10) << img.metadata.series_spacing[0];
+        t += ", " + s.str() +
+             (img.metadata.series_unit.empty() ? " (unit not stated)" : " " + img.metadata.series_unit) +
+             " apart";
+      }
+      return t;
+    }
+    case SeriesKind::unspecified:
+      break;
+  }
+  return is_raster_format(img.format) ? "color channels R, G, B" : "volumes or components";
 }
 
 std::string num(double v) {
@@ -105,9 +156,23 @@ nlohmann::json to_json(const std::string& path, const Image& img, const ValueRan
   const std::size_t n = img.geometry.spacing.size();
   nlohmann::json dir = nlohmann::json::array();
   for (std::size_t i = 0; i < n; ++i)
-    dir.push_back(std::vector<double>(img.geometry.direction.begin() + static_cast<std::ptrdiff_t>(i * n),
-                                      img.geometry.direction.begin() + static_cast<std::ptrdiff_t>((i + 1) * n)));
+    dir.push_back(
+        std::vector<double>(img.geometry.direction.begin() + static_cast<std::ptrdiff_t>(i * n),
+                            img.geometry.direction.begin() + static_cast<std::ptrdiff_t>((i + 1) * n)));
   j["direction"] = dir;
+  j["spacing_source"] = spacing_sources(img);
+  j["world_frame"] = frame_name(img.geometry.frame);
+  if (img.series_axes) j["series"] = series_text(img);
+  if (!img.metadata.series_spacing.empty()) {
+    j["series_spacing"] = img.metadata.series_spacing;
+    j["series_unit"] = img.metadata.series_unit;
+  }
+  if (img.metadata.plane.origin.size() == 3) j["plane_origin"] = img.metadata.plane.origin;
+  if (img.metadata.qform_code >= 0) {
+    j["qform_code"] = img.metadata.qform_code;
+    j["sform_code"] = img.metadata.sform_code;
+    j["xyzt_units"] = img.metadata.xyzt_units;
+  }
   // JSON has no NaN: an all-NaN image has no range.
   j["min"] = std::isnan(r.min) ? nlohmann::json(nullptr) : nlohmann::json(r.min);
   j["max"] = std::isnan(r.max) ? nlohmann::json(nullptr) : nlohmann::json(r.max);
@@ -139,22 +204,34 @@ void print_text(const std::string& path, const Image& img, const ValueRange& r) 
   std::cout << "              " << xyz.str() << "  (" << xyz_names.str() << ")\n";
   std::cout << "  pixel type: " << dtype_name(img.pixels.dtype()) << "\n";
   if (img.series_axes)
-    std::cout << "  series:     " << img.series_axes << " leading non-spatial axis ("
-              << (img.pages > 1                  ? "pages: 2-D gradients per page"
-                  : is_raster_format(img.format) ? "color channels R, G, B"
-                                                 : "volumes or components")
-              << ")\n";
+    std::cout << "  series:     " << img.series_axes
+              << (img.series_axes > 1 ? " leading non-spatial axes" : " leading non-spatial axis") << " ("
+              << (img.pages > 1 ? std::string("pages: 2-D gradients per page") : series_text(img)) << ")\n";
   if (img.pages > 1) std::cout << "  pages:      " << img.pages << "\n";
   if (img.orientation != 1)
-    std::cout << "  orientation: " << img.orientation
-              << " (EXIF), applied: the pixels as viewers show them\n";
-  for (const auto& w : img.warnings) std::cout << "  warning:    " << w << "\n";
+    std::cout << "  orientation: " << img.orientation << " (EXIF), applied: the pixels as viewers show them\n";
   std::cout << "  spacing:    " << per_axis(img.geometry.spacing) << "  (" << img.geometry.unit << ")\n";
+  {
+    const auto src = spacing_sources(img);
+    std::cout << "  spacing from: ";
+    for (std::size_t k = 0; k < n; ++k)
+      std::cout << (k ? ", " : "") << labels[first_spatial + k] << " " << src[k];
+    std::cout << "\n";
+  }
+  if (img.geometry.frame == WorldFrame::lps)
+    std::cout
+        << "  world frame: LPS (ITK, DICOM: +x left, +y posterior, +z superior; nibabel, FSL and Slicer use "
+           "RAS: x and y negated)\n";
   std::cout << "  origin:     " << per_axis(img.geometry.origin) << "\n";
+  if (img.metadata.plane.origin.size() == 3)
+    std::cout << "  plane:      a 2-D slice at z " << num(img.metadata.plane.origin[0]) << ", y "
+              << num(img.metadata.plane.origin[1]) << ", x " << num(img.metadata.plane.origin[2])
+              << " (its 3-D position, kept in volume outputs)\n";
   std::cout << "  direction:  ";
   for (std::size_t i = 0; i < n; ++i) {
     std::cout << (i ? "              " : "") << "[";
-    for (std::size_t j = 0; j < n; ++j) std::cout << (j ? ", " : "") << std::setw(10) << num(img.geometry.direction[i * n + j]);
+    for (std::size_t j = 0; j < n; ++j)
+      std::cout << (j ? ", " : "") << std::setw(10) << num(img.geometry.direction[i * n + j]);
     std::cout << "]\n";
   }
   if (n == 0) std::cout << "\n";
@@ -189,6 +266,7 @@ ExitCode run_info(const InfoOptions& o) {
       continue;
     }
     ValueRange range = value_range(img.pixels);
+    if (!img.warnings.empty() && !o.json) report_warning(warning_line(path, img.warnings));
     if (o.json) {
       all.push_back(to_json(path, img, range));
     } else {
@@ -208,12 +286,15 @@ Runner setup_info(CLI::App& app) {
   sub->add_flag(
       "--json", o->json,
       "Print a JSON array with one object per file (keys: file, format, shape, shape_xyz, axes, dtype, "
-      "series_axes, pages, orientation, warnings, unit, spacing, origin, direction, min, max, nan_count; or "
-      "file and error)");
-  sub->add_option("--max-memory", o->max_memory,
-                  "Refuse inputs whose pixels need more memory than this (e.g. 4G, 512M). Default: half of RAM");
+      "series_axes, pages, orientation, unit, spacing, origin, direction, spacing_source, world_frame, warnings, "
+      "min, max, nan_count; series, series_spacing, series_unit, plane_origin, qform_code, sform_code, "
+      "xyzt_units where the file has them; or file and error)");
+  sub->add_option(
+      "--max-memory", o->max_memory,
+      "Refuse inputs whose pixels need more memory than this (e.g. 4G, 512M). Default: half of RAM");
   sub->footer(
-      "Shapes, spacing, origin and direction are in numpy axis order (z, y, x); direction row i, column j is the "
+      "Shapes, spacing, origin and direction are in numpy axis order (z, y, x); direction row i, column j is "
+      "the "
       "world-axis-i component of index axis j. Color rasters are shown with their channels (c).\n"
       "Examples:\n"
       "  gradmap info sample_images/head_phantom.nii.gz\n"

@@ -38,4 +38,11 @@ Failure current_failure(Stage stage) {
 void report_error(const std::string& message) { std::cerr << "gradmap: error: " << message << "\n" << std::flush; }
 void report_warning(const std::string& message) { std::cerr << "gradmap: warning: " << message << "\n" << std::flush; }
 
+std::string warning_line(const std::string& path, const std::vector<std::string>& warnings) {
+  if (warnings.empty()) return "";
+  std::string w = "'" + path + "': " + warnings.front();
+  if (warnings.size() > 1) w += " (and " + std::to_string(warnings.size() - 1) + " more)";
+  return w;
+}
+
 }  // namespace gradmap::cli

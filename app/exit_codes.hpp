@@ -6,6 +6,7 @@
 
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "gradmap/error.hpp"
 
@@ -50,5 +51,9 @@ Failure current_failure(Stage stage);
 /// "gradmap: error: <message>" on stderr: the one way every command reports an error.
 void report_error(const std::string& message);
 void report_warning(const std::string& message);
+
+/// The one line that reports what a reader noticed about `path` (Image::warnings):
+/// "'<path>': <first> (and N more)"; GDCM can print dozens of messages about one file.
+std::string warning_line(const std::string& path, const std::vector<std::string>& warnings);
 
 }  // namespace gradmap::cli

@@ -109,6 +109,7 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
   out.spacing = img.geometry.spacing;
   out.unit = img.geometry.unit;
   out.format = img.format;
+  if (!img.warnings.empty()) out.warnings.push_back(warning_line(input, img.warnings));
   if (control.on_read) control.on_read(img);
   if (stop()) return out;
 
@@ -155,6 +156,7 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
         Image image;
         image.geometry = img.geometry;
         image.pages = img.pages;
+        image.metadata = img.metadata;  // NIfTI codes, series spacing, a slice's 3-D position
         image.format = std::string(format ? format->name : "");
         WriteOptions options;
         options.png_compression = c.png_compression();

@@ -215,9 +215,16 @@ void add_compute_options(CLI::App* sub, ComputeOptions& o) {
       ->default_str("gray");
   sub->add_flag("--pixel-units", o.pixel_units, "Ignore the file's spacing: 1 per sample on every axis");
   sub->add_flag("--slices", o.slices, "2-D gradients of every slice of a 3-D stack (only the last two axes)");
-  sub->add_flag("--physical-frame", o.physical_frame,
-                "Volumes: rotate the gradient by the direction cosines so that components are along the world "
-                "axes (ITK's UseImageDirection); default: along the index axes");
+  auto* physical = sub->add_flag(
+      "--physical-frame", o.physical_frame,
+      "Volumes: rotate the gradient by the direction cosines so that components are along the world "
+      "axes (ITK's UseImageDirection); default: along the index axes");
+  sub->add_option("--world", o.world,
+                  "World frame of --physical-frame: lps (ITK, DICOM: +x left, +y posterior) or ras (nibabel, FSL, "
+                  "3D Slicer: +x right, +y anterior; x and y components negated)")
+      ->transform(choice<World>({{"lps", World::lps}, {"ras", World::ras}}))
+      ->default_str("lps")
+      ->needs(physical);
   sub->add_option("--format", o.format_text,
                   "Output format: npy, tiff (float32), nii, nii.gz, nrrd, mha (float), png, jpg (display maps). "
                   "Default: the input's family (raster → png, volume → same format, DICOM → nii.gz, npy → npy)");
@@ -380,7 +387,14 @@ std::vector<Array> compute_components(const Image& img, const GradientOptions& o
   if (*opts.axes != spatial)
     throw InvalidArgument("--physical-frame needs every spatial axis selected, in order (" + std::to_string(n) +
                           " axes); do not combine it with --axis or --slices");
-  return to_physical_frame(comps, img.geometry.direction);
+  if (o.world == World::lps) return to_physical_frame(comps, img.geometry.direction);
+  if (img.geometry.frame != WorldFrame::lps)
+    throw InvalidArgument("--world ras: this image has no world frame to convert (" + img.format + ")");
+  // Direction rows are world axes in numpy order (..., y, x): LPS → RAS negates the last two.
+  std::vector<double> ras = img.geometry.direction;
+  for (int i = std::max(0, n - 2); i < n; ++i)
+    for (int j = 0; j < n; ++j) ras[static_cast<std::size_t>(i * n + j)] = -ras[static_cast<std::size_t>(i * n + j)];
+  return to_physical_frame(comps, ras);
 }
 
 }  // namespace gradmap::cli

@@ -23,6 +23,8 @@ namespace gradmap::cli {
 
 /// --dtype
 enum class OutputDType { automatic, float32, float64 };
+/// --world: the world frame --physical-frame rotates into.
+enum class World { lps, ras };
 /// --dir-style: how PNG/JPEG direction maps show the angle.
 enum class DirStyle { hsv, gray };
 
@@ -51,6 +53,7 @@ struct ComputeOptions {
   bool pixel_units = false;
   bool slices = false;
   bool physical_frame = false;  ///< --physical-frame: components along the world axes
+  World world = World::lps;     ///< --world lps|ras (with --physical-frame)
   int png_compression = -1;     ///< --png-compression 0-9; -1: gradmap's fast coder
   std::string format_text;      ///< --format as typed; empty: the input's family decides
   std::string max_memory_text;  ///< e.g. 4G; empty: half of RAM

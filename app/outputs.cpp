@@ -24,8 +24,11 @@ std::string series_name(index_t i, SeriesLetter kind) {
 
 SeriesLetter series_letter(const Image& img) {
   if (img.pages > 1) return SeriesLetter::p;  // pages of a multi-page TIFF
-  // Three leading entries of a non-NIfTI file are color channels rather than time points.
-  if (img.series_axes > 0 && img.pixels.extent(0) == 3 && img.format != "nifti") return SeriesLetter::rgb;
+  // The reader says what the axis holds; else three entries of a non-NIfTI file are R, G, B.
+  const SeriesKind kind = img.metadata.series_kind;
+  if (kind == SeriesKind::channels) return SeriesLetter::rgb;
+  if (kind == SeriesKind::unspecified && img.series_axes > 0 && img.pixels.extent(0) == 3 && img.format != "nifti")
+    return SeriesLetter::rgb;
   return SeriesLetter::t;
 }
 

@@ -3,7 +3,8 @@
 // .npy functions in npy.hpp; both are included here). Formats are chosen by file name:
 //   .npy                                   — always available (gradmap::core)
 //   .png .jpg .jpeg .tif .tiff .bmp .webp .pgm .ppm .pnm    — OpenCV backend (GRADMAP_WITH_OPENCV)
-//   .nii .nii.gz .nrrd .nhdr .mha .mhd .dcm, DICOM directory — ITK backend (GRADMAP_WITH_ITK)
+//   .nii .nii.gz .nrrd .nhdr .mha .mhd .dcm, DICOM directory, DICM-preamble file — ITK
+//                                          backend (GRADMAP_WITH_ITK)
 // Float TIFFs are written by the OpenCV backend.
 //
 // Axis contract: arrays are always in numpy (C) order — a volume is (z, y, x), an image (y, x) —
@@ -29,19 +30,38 @@
 //             IDAT, IEND), so libpng's warnings about color profiles and text chunks, which gradmap
 //             does not apply, cannot reach stderr. Anything worth knowing that does not stop the
 //             read is in Image::warnings.
-//   Volumes   The file's pixel type (NIfTI scl_slope/inter and DICOM rescale applied as ITK does,
-//             which may turn integers into float32). Geometry from the header, in ITK's LPS world
-//             frame and millimetres. A 4-D image (x, y, z, t) becomes (t, z, y, x) with
-//             series_axes = 1 and 3-D geometry; multi-component pixels (RGB or vector NRRD, ...)
-//             become a leading series axis of components; both at once are refused.
-//   DICOM     A single file of one slice reads as a 2-D (y, x) image. A directory must hold exactly
-//             one series (GDCM's series details); its slices are sorted along their normal and must
-//             be evenly spaced: every gap within 1 % of the median gap, else IoError naming the two
+//   Volumes   The file's pixel type and values, NaN and ±Inf included. NIfTI: scalar voxels are
+//             read by gradmap after ITK parsed the header (niftilib zeroes non-finite floats), as
+//             nibabel's `np.asanyarray(img.dataobj)` gives them: unscaled in the stored type, or
+//             with scl_slope/inter (slope finite and non-zero, not (1, 0)) float64 raw × slope +
+//             inter. DICOM rescale is applied as ITK does. Geometry from the header, in ITK's LPS
+//             world frame (Geometry::frame; nibabel's RAS negates x and y) and millimetres. A 4-D
+//             image (x, y, z, t) becomes (t, z, y, x) with series_axes = 1, 3-D geometry and the
+//             TR in metadata.series_spacing; multi-component pixels (RGB or vector NRRD, ...)
+//             become a leading series axis of components; both at once are refused. NIfTI
+//             qform/sform codes and xyzt_units are kept in Image::metadata.
+//   DICOM     Files are recognised by extension (.dcm, .dicom) or by the DICM preamble. One frame
+//             reads as a 2-D (y, x) image whose 3-D placement is metadata.plane; frames placed by
+//             per-frame positions (enhanced objects) as a (z, y, x) volume; other frames (cine)
+//             as (frames, y, x) with series_axes = 1 and the FrameTime in metadata. RGB pixels
+//             follow ReadOptions::color as color rasters. In-plane spacing: PixelSpacing, else
+//             ImagerPixelSpacing, else 1 (Geometry::spacing_source says which). Float and Double
+//             Float Pixel Data, which GDCM cannot decode, are read by gradmap (native encodings). A directory
+//             must hold exactly one series (GDCM's series details); its slices are sorted along their normal
+//             and must be evenly spaced: every gap within 1 % of the median gap, else IoError naming the two
 //             files around the odd gap. Slices decoded to different types make a float64 volume.
+//   Writing   Volume writers honour Image::metadata: series spacing (NIfTI pixdim[4..]), NIfTI
+//             qform/sform codes and xyzt_units; a 2-D image with metadata.plane, or a time series
+//             of 2-D frames, is written as a volume of one slice (NIfTI (x, y, 1[, t])).
+//   Messages  What GDCM's codecs print on stderr and ITK's OutputWindow text while a file is read
+//             end up in Image::warnings (the library never prints).
 //   Spacing   Header spacing is returned as found, even zero, negative or non-finite: read_image
 //             cannot know whether the caller overrides it (--spacing, --pixel-units), so validating
 //             it is the caller's job (gradient() rejects zero and non-finite spacing).
-// Writing   Writer settings are WriteOptions, not part of the Image. Its `text` (e.g. a display
+//   Spacing   Header spacing is returned as found, even zero, negative or non-finite: read_image
+//             cannot know whether the caller overrides it (--spacing, --pixel-units), so validating
+//             it is the caller's job (gradient() rejects zero and non-finite spacing).
+//   Writing   Writer settings are WriteOptions, not part of the Image. Its `text` (e.g. a display
 //             map's scaling, render.hpp display_text) is stored as PNG tEXt chunks or one JPEG COM
 //             segment of key=value lines; for any other format it is an error, never dropped.
 // Bad input of any kind — missing, unreadable, empty, truncated, corrupt, unsupported, or larger

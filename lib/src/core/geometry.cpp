@@ -18,6 +18,7 @@ Geometry default_geometry(int n, const std::string& unit) {
   g.direction.assign(un * un, 0.0);
   for (std::size_t i = 0; i < un; ++i) g.direction[i * un + i] = 1.0;
   g.unit = unit;
+  g.spacing_source.assign(un, SpacingSource::default_one);
   return g;
 }
 

@@ -4,15 +4,20 @@
 // is no template instantiation per pixel type and dimension, and the file's own pixel type is kept.
 // ITK's index order (x, y, z) is converted to numpy's (z, y, x) in to_numpy_geometry and
 // write(), nowhere else.
+#include <fcntl.h>
+#include <gdcmAttribute.h>
+#include <gdcmDataSet.h>
+#include <gdcmReader.h>
 #include <gdcmTrace.h>
 #include <itkGDCMImageIO.h>
 #include <itkGDCMSeriesFileNames.h>
 #include <itkImageIOBase.h>
+#include <itkMetaDataObject.h>
 #include <itkMetaImageIO.h>
 #include <itkNiftiImageIO.h>
 #include <itkNrrdImageIO.h>
-
-#include <fcntl.h>
+#include <itkOutputWindow.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -26,6 +31,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -36,11 +42,101 @@
 namespace gradmap::detail {
 namespace {
 
+// ---- Third-party messages -------------------------------------------------------------------------
+// The library never prints, but ITK and GDCM do: ITK through its OutputWindow, GDCM's JPEG codecs
+// (libgdcmjpeg8/12/16) with fprintf(stderr) while they probe a file's bit depth, on files that
+// then decode correctly. read() collects them per thread into Image::warnings instead.
+
+/// The warnings of the read running on this thread; null when no read is running.
+thread_local std::vector<std::string>* t_warnings = nullptr;
+
+void collect_warning(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r')) text.pop_back();
+  while (!text.empty() && (text.front() == '\n' || text.front() == ' ')) text.erase(text.begin());
+  if (text.empty() || !t_warnings) return;
+  if (std::find(t_warnings->begin(), t_warnings->end(), text) == t_warnings->end())
+    t_warnings->push_back(text);
+}
+
+/// ITK's messages go to the running read's warnings, or are dropped outside a read (the library
+/// never prints). Installed once, for the whole process.
+class CollectingOutputWindow : public itk::OutputWindow {
+ public:
+  using Self = CollectingOutputWindow;
+  using Superclass = itk::OutputWindow;
+  using Pointer = itk::SmartPointer<Self>;
+  itkNewMacro(Self) void DisplayText(const char* text) override { collect_warning(text ? text : ""); }
+};
+
+/// Runs `fn` with the process's stderr (fd 2) captured, then hands what was written to the running
+/// read's warnings, line by line. fd 2 is process-wide, so captures are serialized, and lines from
+/// other threads of the CLI (its own "gradmap..." messages, a progress bar drawn with \r or escape
+/// sequences) are passed on to the real stderr.
+template <class Fn>
+void capturing_stderr(Fn&& fn) {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  const int sink = ::memfd_create("gradmap-stderr", MFD_CLOEXEC);
+  if (saved < 0 || sink < 0 || ::dup2(sink, 2) < 0) {
+    if (saved >= 0) ::close(saved);
+    if (sink >= 0) ::close(sink);
+    fn();
+    return;
+  }
+  struct Restore {
+    int saved, sink;
+    ~Restore() {
+      std::fflush(stderr);
+      ::dup2(saved, 2);
+      ::close(saved);
+      std::string text;
+      char buf[4096];
+      ssize_t got;
+      ::lseek(sink, 0, SEEK_SET);
+      while ((got = ::read(sink, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(got));
+      ::close(sink);
+      std::istringstream lines(text);
+      std::string line;
+      while (std::getline(lines, line)) {
+        const bool ours = line.rfind("gradmap", 0) == 0 || line.find('\r') != std::string::npos ||
+                          line.find('\033') != std::string::npos;
+        if (ours || !t_warnings) {
+          line += '\n';
+          [[maybe_unused]] const auto w = ::write(2, line.data(), line.size());
+        } else {
+          collect_warning(line);
+        }
+      }
+    }
+  } restore{saved, sink};
+  fn();
+}
+
+/// Collects the warnings of one read on this thread (reads do not nest).
+class WarningScope {
+ public:
+  WarningScope() {
+    static std::once_flag once;
+    std::call_once(once, [] { itk::OutputWindow::SetInstance(CollectingOutputWindow::New()); });
+    t_warnings = &warnings_;
+  }
+  ~WarningScope() { t_warnings = nullptr; }
+  WarningScope(const WarningScope&) = delete;
+  WarningScope& operator=(const WarningScope&) = delete;
+  std::vector<std::string> take() { return std::move(warnings_); }
+
+ private:
+  std::vector<std::string> warnings_;
+};
+
 using itk::IOComponentEnum;
 
 enum class Family { nifti, nrrd, metaimage, dicom, none };
 
-/// The backend's own view of the format table's entry (gradmap/formats.hpp) for `path`.
+/// The backend's own view of the format table's entry (gradmap/formats.hpp) for `path`; the table
+/// also recognizes extension-less DICOM files by their "DICM" preamble.
 Family family_of(const std::string& path) {
   const FileFormat* f = format_of(path);
   if (!f) return Family::none;
@@ -53,33 +149,48 @@ Family family_of(const std::string& path) {
 
 const char* family_name(Family f) {
   switch (f) {
-    case Family::nifti: return "nifti";
-    case Family::nrrd: return "nrrd";
-    case Family::metaimage: return "metaimage";
-    case Family::dicom: return "dicom";
-    case Family::none: break;
+    case Family::nifti:
+      return "nifti";
+    case Family::nrrd:
+      return "nrrd";
+    case Family::metaimage:
+      return "metaimage";
+    case Family::dicom:
+      return "dicom";
+    case Family::none:
+      break;
   }
   return "unknown";
 }
 
 const char* family_title(Family f) {
   switch (f) {
-    case Family::nifti: return "NIfTI";
-    case Family::nrrd: return "NRRD";
-    case Family::metaimage: return "MetaImage";
-    case Family::dicom: return "DICOM";
-    case Family::none: break;
+    case Family::nifti:
+      return "NIfTI";
+    case Family::nrrd:
+      return "NRRD";
+    case Family::metaimage:
+      return "MetaImage";
+    case Family::dicom:
+      return "DICOM";
+    case Family::none:
+      break;
   }
   return "volume";
 }
 
 itk::ImageIOBase::Pointer make_io(Family f) {
   switch (f) {
-    case Family::nifti: return itk::NiftiImageIO::New().GetPointer();
-    case Family::nrrd: return itk::NrrdImageIO::New().GetPointer();
-    case Family::metaimage: return itk::MetaImageIO::New().GetPointer();
-    case Family::dicom: return itk::GDCMImageIO::New().GetPointer();
-    case Family::none: break;
+    case Family::nifti:
+      return itk::NiftiImageIO::New().GetPointer();
+    case Family::nrrd:
+      return itk::NrrdImageIO::New().GetPointer();
+    case Family::metaimage:
+      return itk::MetaImageIO::New().GetPointer();
+    case Family::dicom:
+      return itk::GDCMImageIO::New().GetPointer();
+    case Family::none:
+      break;
   }
   return nullptr;
 }
@@ -108,17 +219,28 @@ DType dtype_of_component(const std::string& path, IOComponentEnum c) {
 IOComponentEnum component_of(DType t) {
   using IO = itk::ImageIOBase;
   switch (t) {
-    case DType::uint8: return IO::MapPixelType<std::uint8_t>::CType;
-    case DType::int8: return IO::MapPixelType<std::int8_t>::CType;
-    case DType::uint16: return IO::MapPixelType<std::uint16_t>::CType;
-    case DType::int16: return IO::MapPixelType<std::int16_t>::CType;
-    case DType::uint32: return IO::MapPixelType<std::uint32_t>::CType;
-    case DType::int32: return IO::MapPixelType<std::int32_t>::CType;
-    case DType::int64: return IO::MapPixelType<std::int64_t>::CType;
-    case DType::uint64: return IO::MapPixelType<std::uint64_t>::CType;
-    case DType::float32: return IO::MapPixelType<float>::CType;
-    case DType::float64: return IO::MapPixelType<double>::CType;
-    case DType::float16: break;
+    case DType::uint8:
+      return IO::MapPixelType<std::uint8_t>::CType;
+    case DType::int8:
+      return IO::MapPixelType<std::int8_t>::CType;
+    case DType::uint16:
+      return IO::MapPixelType<std::uint16_t>::CType;
+    case DType::int16:
+      return IO::MapPixelType<std::int16_t>::CType;
+    case DType::uint32:
+      return IO::MapPixelType<std::uint32_t>::CType;
+    case DType::int32:
+      return IO::MapPixelType<std::int32_t>::CType;
+    case DType::int64:
+      return IO::MapPixelType<std::int64_t>::CType;
+    case DType::uint64:
+      return IO::MapPixelType<std::uint64_t>::CType;
+    case DType::float32:
+      return IO::MapPixelType<float>::CType;
+    case DType::float64:
+      return IO::MapPixelType<double>::CType;
+    case DType::float16:
+      break;
   }
   return IOComponentEnum::UNKNOWNCOMPONENTTYPE;
 }
@@ -164,15 +286,32 @@ std::uint64_t file_size(const std::string& path) {
 }
 
 std::uint32_t le32_at(const std::vector<unsigned char>& b, std::size_t i) {
-  return std::uint32_t(b[i]) | std::uint32_t(b[i + 1]) << 8 | std::uint32_t(b[i + 2]) << 16 | std::uint32_t(b[i + 3]) << 24;
+  return std::uint32_t(b[i]) | std::uint32_t(b[i + 1]) << 8 | std::uint32_t(b[i + 2]) << 16 |
+         std::uint32_t(b[i + 3]) << 24;
 }
-std::uint32_t le16_at(const std::vector<unsigned char>& b, std::size_t i) { return std::uint32_t(b[i]) | std::uint32_t(b[i + 1]) << 8; }
+std::uint32_t le16_at(const std::vector<unsigned char>& b, std::size_t i) {
+  return std::uint32_t(b[i]) | std::uint32_t(b[i + 1]) << 8;
+}
 
-/// NIfTI's reader zero-fills voxels missing from a truncated file and carries on, so compare what
-/// the header needs (vox_offset + voxels × bitpix / 8) with what the file holds: its size, or for
-/// .nii.gz the length of the decompressed stream (which also catches a cut gzip stream). With
-/// `data_size` false only the header's sanity is checked (before ITK parses it).
-void check_nifti_complete(const std::string& path, bool data_size) {
+/// What gradmap needs from a NIfTI-1 or NIfTI-2 header, in host byte order.
+struct NiftiHeader {
+  bool swap = false;  // the file's byte order differs from the host's
+  int version = 1;
+  int datatype = 0;
+  double bitpix = 0;
+  double vox_offset = 0;           // where the voxels start: at least the header + extender
+  std::vector<std::int64_t> dims;  // dim[1..dim[0]]
+  std::vector<double> pixdim;      // pixdim[1..dim[0]]
+  double scl_slope = 0, scl_inter = 0;
+  int qform_code = 0, sform_code = 0, xyzt_units = 0;
+};
+
+/// Parses and checks a NIfTI header. NIfTI's reader zero-fills voxels missing from a truncated file
+/// and carries on, so with `data_size` the bytes the header needs (vox_offset + voxels × bitpix /
+/// 8) are compared with what the file holds: its size, or for .nii.gz the length of the
+/// decompressed stream (which also catches a cut gzip stream). With `data_size` false only the
+/// header's sanity is checked (before ITK parses it).
+NiftiHeader check_nifti_complete(const std::string& path, bool data_size) {
   gzFile gz = gzopen(path.c_str(), "rb");
   if (!gz) throw io_error(path, "cannot open for reading");
   struct Closer {
@@ -198,22 +337,43 @@ void check_nifti_complete(const std::string& path, bool data_size) {
     }
     return v;
   };
-  double voxels = 1, bitpix = 0, vox_offset = 0;
+  NiftiHeader nh;
+  nh.swap = swap;
+  double voxels = 1;
   std::int64_t nd = 0;
-  std::vector<std::int64_t> dims;
   if (version_size == 348) {
     nd = rd(40, std::int16_t{});
-    for (int k = 1; k <= nd && k < 8; ++k) dims.push_back(rd(40 + 2 * k, std::int16_t{}));
-    bitpix = rd(72, std::int16_t{});
-    vox_offset = std::max(352.0, double(rd(108, float{})));
+    for (int k = 1; k <= nd && k < 8; ++k) {
+      nh.dims.push_back(rd(40 + 2 * k, std::int16_t{}));
+      nh.pixdim.push_back(rd(76 + 4 * k, float{}));
+    }
+    nh.datatype = rd(70, std::int16_t{});
+    nh.bitpix = rd(72, std::int16_t{});
+    nh.vox_offset = std::max(352.0, double(rd(108, float{})));
+    nh.scl_slope = rd(112, float{});
+    nh.scl_inter = rd(116, float{});
+    nh.xyzt_units = h[123];
+    nh.qform_code = rd(252, std::int16_t{});
+    nh.sform_code = rd(254, std::int16_t{});
   } else if (version_size == 540 && n >= 540) {
+    nh.version = 2;
     nd = rd(16, std::int64_t{});
-    for (int k = 1; k <= nd && k < 8; ++k) dims.push_back(rd(16 + 8 * k, std::int64_t{}));
-    bitpix = rd(14, std::int16_t{});
-    vox_offset = std::max(544.0, double(rd(168, std::int64_t{})));
+    for (int k = 1; k <= nd && k < 8; ++k) {
+      nh.dims.push_back(rd(16 + 8 * k, std::int64_t{}));
+      nh.pixdim.push_back(rd(104 + 8 * k, double{}));
+    }
+    nh.datatype = rd(12, std::int16_t{});
+    nh.bitpix = rd(14, std::int16_t{});
+    nh.vox_offset = std::max(544.0, double(rd(168, std::int64_t{})));
+    nh.scl_slope = rd(176, double{});
+    nh.scl_inter = rd(184, double{});
+    nh.qform_code = rd(344, std::int32_t{});
+    nh.sform_code = rd(348, std::int32_t{});
+    nh.xyzt_units = rd(500, std::int32_t{});
   } else {
     // ITK's reader is lenient about sizeof_hdr and would go on to parse whatever follows.
-    throw io_error(path, "not a valid NIfTI file: its header size field is neither 348 (NIfTI-1) nor 540 (NIfTI-2)");
+    throw io_error(
+        path, "not a valid NIfTI file: its header size field is neither 348 (NIfTI-1) nor 540 (NIfTI-2)");
   }
   // ITK's NIfTI reader aborts the whole process (vnl's assert_finite) when the voxel sizes or the
   // qform/sform hold NaN or Inf, so refuse those first: pixdim, quatern_b..qoffset_z, srow_x..z.
@@ -226,23 +386,28 @@ void check_nifti_complete(const std::string& path, bool data_size) {
     }
     return true;
   };
-  const bool finite = version_size == 348
-                          ? all_finite(76, 8, float{}) && all_finite(256, 6, float{}) && all_finite(280, 12, float{})
-                          : all_finite(104, 8, double{}) && all_finite(352, 6, double{}) && all_finite(400, 12, double{});
-  if (!finite) throw io_error(path, "corrupt NIfTI header: NaN, infinite or absurdly large voxel size, qform or sform");
+  const bool finite =
+      version_size == 348
+          ? all_finite(76, 8, float{}) && all_finite(256, 6, float{}) && all_finite(280, 12, float{})
+          : all_finite(104, 8, double{}) && all_finite(352, 6, double{}) && all_finite(400, 12, double{});
+  if (!finite)
+    throw io_error(path, "corrupt NIfTI header: NaN, infinite or absurdly large voxel size, qform or sform");
   // ITK's NIfTI reader prints a complaint about such headers and may still return an image, so
   // refuse them here: the dimension count, every dimension and the bits per voxel must make sense.
-  if (nd < 1 || nd > 7) throw io_error(path, "corrupt NIfTI header: dim[0] = " + std::to_string(nd) + " (must be 1 to 7)");
-  for (std::size_t k = 0; k < dims.size(); ++k) {
-    if (dims[k] < 1)
-      throw io_error(path, "corrupt NIfTI header: dim[" + std::to_string(k + 1) + "] = " + std::to_string(dims[k]) +
-                               " (dimensions must be positive)");
-    voxels *= double(dims[k]);
+  if (nd < 1 || nd > 7)
+    throw io_error(path, "corrupt NIfTI header: dim[0] = " + std::to_string(nd) + " (must be 1 to 7)");
+  for (std::size_t k = 0; k < nh.dims.size(); ++k) {
+    if (nh.dims[k] < 1)
+      throw io_error(path, "corrupt NIfTI header: dim[" + std::to_string(k + 1) +
+                               "] = " + std::to_string(nh.dims[k]) + " (dimensions must be positive)");
+    voxels *= double(nh.dims[k]);
   }
-  if (bitpix != 8 && bitpix != 16 && bitpix != 24 && bitpix != 32 && bitpix != 64 && bitpix != 128 && bitpix != 256)
+  const double bitpix = nh.bitpix;
+  if (bitpix != 8 && bitpix != 16 && bitpix != 24 && bitpix != 32 && bitpix != 64 && bitpix != 128 &&
+      bitpix != 256)
     throw io_error(path, "corrupt NIfTI header: bitpix = " + std::to_string(int(bitpix)) + " bits per voxel");
-  if (!data_size) return;  // the header alone: checked before ITK parses it
-  double need = vox_offset + voxels * bitpix / 8;
+  if (!data_size) return nh;  // the header alone: checked before ITK parses it
+  double need = nh.vox_offset + voxels * bitpix / 8;
   double have = 0;
   if (gzdirect(gz)) {
     have = double(file_size(path));
@@ -254,11 +419,101 @@ void check_nifti_complete(const std::string& path, bool data_size) {
     int err = 0;
     const char* msg = gzerror(gz, &err);
     if (got < 0 || (err != Z_OK && err != Z_STREAM_END))
-      throw io_error(path, std::string("truncated or corrupt NIfTI: its gzip stream is damaged (") + msg + ")");
+      throw io_error(path,
+                     std::string("truncated or corrupt NIfTI: its gzip stream is damaged (") + msg + ")");
   }
   if (have < need)
-    throw io_error(path, "truncated NIfTI: the header needs " + count_text(need) +
-                             " bytes, the file holds " + count_text(have));
+    throw io_error(path, "truncated NIfTI: the header needs " + count_text(need) + " bytes, the file holds " +
+                             count_text(have));
+  return nh;
+}
+
+/// The numpy type of a scalar NIfTI datatype code; float16 (no such code) for the others (RGB,
+/// complex, float128), which ITK's reader handles.
+DType nifti_scalar_dtype(int datatype) {
+  switch (datatype) {
+    case 2:
+      return DType::uint8;
+    case 4:
+      return DType::int16;
+    case 8:
+      return DType::int32;
+    case 16:
+      return DType::float32;
+    case 64:
+      return DType::float64;
+    case 256:
+      return DType::int8;
+    case 512:
+      return DType::uint16;
+    case 768:
+      return DType::uint32;
+    case 1024:
+      return DType::int64;
+    case 1280:
+      return DType::uint64;
+    default:
+      return DType::float16;
+  }
+}
+
+/// nibabel's scaling rule (Nifti1Header.get_slope_inter, ArrayProxy): a slope of 0 or non-finite
+/// means "unscaled"; (1, 0) is unscaled too; otherwise values are raw × slope + inter in float64.
+bool nifti_is_scaled(const std::string& path, const NiftiHeader& nh) {
+  if (nh.scl_slope == 0 || !std::isfinite(nh.scl_slope)) return false;
+  if (!std::isfinite(nh.scl_inter))
+    throw io_error(path, "corrupt NIfTI header: scl_slope is " + std::to_string(nh.scl_slope) +
+                             " but scl_inter is not finite (nibabel refuses such files too)");
+  return !(nh.scl_slope == 1 && nh.scl_inter == 0);
+}
+
+/// The voxels of a scalar NIfTI file, read directly rather than through ITK: niftilib's
+/// nifti_read_buffer replaces NaN and Inf of float files by 0, and ITK applies scl_slope/inter in
+/// float32. Here values come out as nibabel's `np.asanyarray(img.dataobj)` gives them: the stored
+/// type and bits when unscaled, else float64 raw × slope + inter (each step skipped when it is
+/// the identity, as nibabel's apply_read_scaling does). `shape` is the numpy shape, whose C order
+/// is NIfTI's (x fastest).
+Array read_nifti_voxels(const std::string& path, const NiftiHeader& nh, const Shape& shape) {
+  const DType raw_type = nifti_scalar_dtype(nh.datatype);
+  Array raw(raw_type, shape);
+  gzFile gz = gzopen(path.c_str(), "rb");
+  if (!gz) throw io_error(path, "cannot open for reading");
+  struct Closer {
+    gzFile g;
+    ~Closer() { gzclose(g); }
+  } closer{gz};
+  gzbuffer(gz, 1 << 18);
+  if (gzseek(gz, static_cast<z_off_t>(nh.vox_offset), SEEK_SET) < 0)
+    throw io_error(path, "truncated NIfTI: cannot seek to the voxels at byte " + count_text(nh.vox_offset));
+  auto* dst = static_cast<unsigned char*>(raw.data());
+  std::size_t left = raw.nbytes();
+  while (left > 0) {
+    const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(left, std::size_t{1} << 30));
+    const int got = gzread(gz, dst, chunk);
+    if (got <= 0) {
+      int err = 0;
+      const char* msg = gzerror(gz, &err);
+      throw io_error(path, std::string("truncated or corrupt NIfTI: the voxel data ends early") +
+                               (err != Z_OK ? std::string(" (") + msg + ")" : std::string()));
+    }
+    dst += got;
+    left -= static_cast<std::size_t>(got);
+  }
+  const std::size_t es = dtype_size(raw_type);
+  if (nh.swap && es > 1) {
+    auto* p = static_cast<unsigned char*>(raw.data());
+    for (std::size_t i = 0, n = raw.nbytes(); i < n; i += es) std::reverse(p + i, p + i + es);
+  }
+  if (!nifti_is_scaled(path, nh)) return raw;
+  Array out = astype(raw, DType::float64);
+  double* v = static_cast<double*>(out.data());
+  const double slope = nh.scl_slope, inter = nh.scl_inter;
+  const std::size_t n = static_cast<std::size_t>(out.size());
+  if (slope != 1)
+    for (std::size_t i = 0; i < n; ++i) v[i] *= slope;
+  if (inter != 0)
+    for (std::size_t i = 0; i < n; ++i) v[i] += inter;
+  return out;
 }
 
 /// MetaIO prints "data not read completely" for a short or missing data section and returns the
@@ -292,7 +547,8 @@ void check_metaimage_complete(const std::string& path) {
     const bool key_ok = !key.empty() && std::all_of(key.begin(), key.end(), [](unsigned char c) {
       return std::isalnum(c) || c == '_';
     });
-    if (eq == std::string::npos || !key_ok) throw bad("line " + std::to_string(lineno) + " is not 'Key = Value'");
+    if (eq == std::string::npos || !key_ok)
+      throw bad("line " + std::to_string(lineno) + " is not 'Key = Value'");
     // Every token of a numeric field must be a finite number (MetaIO's stream loops are not robust).
     auto numbers = [&](std::size_t expect) {
       std::istringstream ss(value);
@@ -301,39 +557,44 @@ void check_metaimage_complete(const std::string& path) {
       while (ss >> tok) {
         char* end = nullptr;
         const double d = std::strtod(tok.c_str(), &end);
-        if (end == tok.c_str() || *end != '\0' || !std::isfinite(d)) throw bad(key + " = " + value.substr(0, 40));
+        if (end == tok.c_str() || *end != '\0' || !std::isfinite(d))
+          throw bad(key + " = " + value.substr(0, 40));
         v.push_back(d);
       }
       if (expect && v.size() != expect)
-        throw bad(key + " has " + std::to_string(v.size()) + " values, NDims needs " + std::to_string(expect));
+        throw bad(key + " has " + std::to_string(v.size()) + " values, NDims needs " +
+                  std::to_string(expect));
       return v;
     };
     if (key == "NDims") {
       const auto v = numbers(1);
-      if (v[0] != std::floor(v[0]) || v[0] < 1 || v[0] > 8) throw bad("NDims = " + value + " (must be 1 to 8)");
+      if (v[0] != std::floor(v[0]) || v[0] < 1 || v[0] > 8)
+        throw bad("NDims = " + value + " (must be 1 to 8)");
       ndims = static_cast<std::int64_t>(v[0]);
     } else if (key == "DimSize" || key == "ElementSpacing" || key == "ElementSize" || key == "Offset" ||
-               key == "Position" || key == "Origin" || key == "CenterOfRotation" || key == "TransformMatrix" ||
-               key == "Rotation" || key == "Orientation") {
+               key == "Position" || key == "Origin" || key == "CenterOfRotation" ||
+               key == "TransformMatrix" || key == "Rotation" || key == "Orientation") {
       if (ndims == 0) throw bad(key + " comes before NDims");
       const bool matrix = key == "TransformMatrix" || key == "Rotation" || key == "Orientation";
       const auto v = numbers(static_cast<std::size_t>(matrix ? ndims * ndims : ndims));
       if (key == "DimSize")
         for (double d : v) {
-          if (d < 1 || d != std::floor(d) || d > 9e15) throw bad("DimSize " + value + " (sizes must be positive integers)");
+          if (d < 1 || d != std::floor(d) || d > 9e15)
+            throw bad("DimSize " + value + " (sizes must be positive integers)");
           dims.push_back(static_cast<std::int64_t>(d));
         }
     } else if (key == "ElementNumberOfChannels") {
       const auto v = numbers(1);
-      if (v[0] < 1 || v[0] > 1024 || v[0] != std::floor(v[0])) throw bad("ElementNumberOfChannels = " + value);
+      if (v[0] < 1 || v[0] > 1024 || v[0] != std::floor(v[0]))
+        throw bad("ElementNumberOfChannels = " + value);
       channels = static_cast<std::int64_t>(v[0]);
     } else if (key == "CompressedData") {
       compressed = value == "True" || value == "true";
     } else if (key == "ElementType") {
       static const std::pair<const char*, int> sizes[] = {
-          {"MET_CHAR", 1}, {"MET_UCHAR", 1}, {"MET_SHORT", 2}, {"MET_USHORT", 2}, {"MET_INT", 4}, {"MET_UINT", 4},
-          {"MET_LONG", 4}, {"MET_ULONG", 4}, {"MET_LONG_LONG", 8}, {"MET_ULONG_LONG", 8}, {"MET_FLOAT", 4},
-          {"MET_DOUBLE", 8}};
+          {"MET_CHAR", 1},      {"MET_UCHAR", 1},      {"MET_SHORT", 2}, {"MET_USHORT", 2},
+          {"MET_INT", 4},       {"MET_UINT", 4},       {"MET_LONG", 4},  {"MET_ULONG", 4},
+          {"MET_LONG_LONG", 8}, {"MET_ULONG_LONG", 8}, {"MET_FLOAT", 4}, {"MET_DOUBLE", 8}};
       for (const auto& [name, size] : sizes)
         if (value == name) elem = size;
       if (elem == 0) throw bad("ElementType = " + value.substr(0, 40) + " is not a MetaImage scalar type");
@@ -372,7 +633,8 @@ void check_metaimage_complete(const std::string& path) {
 }
 
 bool is_long_vr(unsigned char c0, unsigned char c1) {
-  static const char* const vrs[] = {"OB", "OW", "OF", "OD", "OL", "OV", "SQ", "UT", "UN", "UC", "UR", "SV", "UV"};
+  static const char* const vrs[] = {"OB", "OW", "OF", "OD", "OL", "OV", "SQ",
+                                    "UT", "UN", "UC", "UR", "SV", "UV"};
   for (const char* v : vrs)
     if (c0 == v[0] && c1 == v[1]) return true;
   return false;
@@ -423,13 +685,15 @@ class DicomStructure {
       if (pos + header + len > end) {
         char tag[16];
         std::snprintf(tag, sizeof tag, "(%04X,%04X)", group, element);
-        throw io_error(path_, "truncated DICOM: element " + std::string(tag) + " at byte " + std::to_string(pos) +
-                                  " needs " + std::to_string(len) + " bytes, the file holds " +
+        throw io_error(path_, "truncated DICOM: element " + std::string(tag) + " at byte " +
+                                  std::to_string(pos) + " needs " + std::to_string(len) +
+                                  " bytes, the file holds " +
                                   std::to_string(end - pos - std::min(end - pos, header)));
       }
       pos += header + len;
     }
-    if (until_delimiter) throw io_error(path_, "truncated DICOM: a sequence is cut off by the end of the file");
+    if (until_delimiter)
+      throw io_error(path_, "truncated DICOM: a sequence is cut off by the end of the file");
     return pos;
   }
 
@@ -463,12 +727,15 @@ void check_dicom_complete(const std::string& path) {
         len = le32_at(b, pos + 8);
       }
       if (len == 0xFFFFFFFFu || pos + header + len > size)
-        throw io_error(path, "truncated or corrupt DICOM: the file meta information is cut off at byte " + std::to_string(size));
-      if (le16_at(b, pos + 2) == 0x0010) syntax.assign(b.begin() + static_cast<std::ptrdiff_t>(pos + header),
-                                                        b.begin() + static_cast<std::ptrdiff_t>(pos + header + len));
+        throw io_error(path, "truncated or corrupt DICOM: the file meta information is cut off at byte " +
+                                 std::to_string(size));
+      if (le16_at(b, pos + 2) == 0x0010)
+        syntax.assign(b.begin() + static_cast<std::ptrdiff_t>(pos + header),
+                      b.begin() + static_cast<std::ptrdiff_t>(pos + header + len));
       pos += header + len;
     }
-    if (pos + 8 > size) throw io_error(path, "truncated DICOM: the file ends after its meta information, before any image");
+    if (pos + 8 > size)
+      throw io_error(path, "truncated DICOM: the file ends after its meta information, before any image");
     while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
     if (syntax == "1.2.840.10008.1.2") {
       explicit_vr = false;
@@ -479,24 +746,59 @@ void check_dicom_complete(const std::string& path) {
     // No preamble: an old-style stream starts with group 0002 or 0008; its VR, if any, shows as
     // two upper-case letters.
     if (size < 8 || (le16_at(b, 0) != 0x0002 && le16_at(b, 0) != 0x0008))
-      throw io_error(path, "not a valid DICOM file: no 'DICM' marker at byte 128 and no data set at the start");
+      throw io_error(path,
+                     "not a valid DICOM file: no 'DICM' marker at byte 128 and no data set at the start");
     explicit_vr = std::isupper(b[4]) && std::isupper(b[5]);
   }
   DicomStructure(path, b).walk(pos, explicit_vr, false, 0);
 }
 
+/// Thrown by open_header for a DICOM file whose pixels are Float Pixel Data (7FE0,0008) or Double
+/// Float Pixel Data (7FE0,0009), which GDCM 3.0 has no codec for; read_file reads those itself.
+struct FloatPixelData {};
+
 itk::ImageIOBase::Pointer open_header(const std::string& path, Family f) {
   if (f == Family::dicom) check_dicom_complete(path);
   itk::ImageIOBase::Pointer io = make_io(f);
-  if (!io->CanReadFile(path.c_str()))
-    throw io_error(path, std::string("not a valid ") + family_title(f) + " file (corrupt or truncated header)");
+  bool readable = false;
+  if (f == Family::dicom)
+    capturing_stderr([&] { readable = io->CanReadFile(path.c_str()); });
+  else
+    readable = io->CanReadFile(path.c_str());
+  if (!readable) {
+    if (f == Family::dicom) {
+      // GDCM 3.0 has no codec for float pixel data; say so rather than "corrupt".
+      gdcm::Reader reader;
+      reader.SetFileName(path.c_str());
+      if (reader.Read()) {
+        const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
+        if (ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0008)) || ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0009)))
+          throw FloatPixelData{};
+      }
+    }
+    throw io_error(path,
+                   std::string("not a valid ") + family_title(f) + " file (corrupt or truncated header)");
+  }
   io->SetFileName(path);
   try {
-    io->ReadImageInformation();
+    // GDCM decodes the start of compressed pixel data here already (ComputeLossyFlag).
+    if (f == Family::dicom)
+      capturing_stderr([&] { io->ReadImageInformation(); });
+    else
+      io->ReadImageInformation();
   } catch (const itk::ExceptionObject& e) {
     throw io_error(path, std::string("corrupt ") + family_title(f) + " header: " + itk_reason(e));
   }
   return io;
+}
+
+/// True unless the file's transfer syntax is a native (uncompressed) one: only GDCM's codecs print,
+/// so only compressed files need stderr captured while their pixels are decoded.
+bool dicom_is_compressed(itk::ImageIOBase& io) {
+  std::string ts;
+  itk::ExposeMetaData<std::string>(io.GetMetaDataDictionary(), "0002|0010", ts);
+  while (!ts.empty() && (ts.back() == ' ' || ts.back() == '\0')) ts.pop_back();
+  return !(ts == "1.2.840.10008.1.2" || ts == "1.2.840.10008.1.2.1" || ts == "1.2.840.10008.1.2.2");
 }
 
 void read_pixels(const std::string& path, itk::ImageIOBase& io, void* buffer, Family f) {
@@ -508,10 +810,13 @@ void read_pixels(const std::string& path, itk::ImageIOBase& io, void* buffer, Fa
   }
   io.SetIORegion(region);
   try {
-    io.Read(buffer);
+    if (f == Family::dicom && dicom_is_compressed(io))
+      capturing_stderr([&] { io.Read(buffer); });
+    else
+      io.Read(buffer);
   } catch (const itk::ExceptionObject& e) {
-    throw io_error(path, std::string("cannot read ") + family_title(f) + " pixel data (truncated or corrupt file): " +
-                             itk_reason(e));
+    throw io_error(path, std::string("cannot read ") + family_title(f) +
+                             " pixel data (truncated or corrupt file): " + itk_reason(e));
   }
 }
 
@@ -527,7 +832,108 @@ Geometry to_numpy_geometry(const ItkHeader& h, std::size_t n) {
   g.direction.assign(n * n, 0.0);
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < n; ++j) g.direction[i * n + j] = h.direction[n - 1 - i][n - 1 - j];
+  g.spacing_source.assign(n, SpacingSource::header);
+  g.frame = WorldFrame::lps;
   return g;
+}
+
+/// What gradmap reads from a DICOM file's attributes itself, because GDCM's image helper does not
+/// say it (or says it differently): GDCM takes pixel spacing from a tag chosen per SOP class and
+/// gives secondary-capture and NM images 1 × 1 mm despite their PixelSpacing, and it turns the
+/// frames of a cine file into a z axis spaced by FrameTime.
+struct DicomDetails {
+  int frames = 1;                     // NumberOfFrames
+  bool per_frame_positions = false;   // an enhanced multi-frame file placing each frame in space
+  bool has_position = false;          // ImagePositionPatient present
+  double frame_time = 0;              // FrameTime, ms; 0 when absent
+  std::vector<double> pixel_spacing;  // (row, column) = (y, x) spacing, mm; empty when absent
+  std::string spacing_tag;            // "PixelSpacing" or "ImagerPixelSpacing"
+  std::string photometric;            // PhotometricInterpretation
+};
+
+/// Numbers of a DICOM decimal/integer string ("0.5\\0.5").
+std::vector<double> dicom_numbers(const gdcm::DataSet& ds, std::uint16_t group, std::uint16_t element) {
+  std::vector<double> v;
+  const gdcm::Tag tag(group, element);
+  if (!ds.FindDataElement(tag)) return v;
+  const gdcm::ByteValue* bv = ds.GetDataElement(tag).GetByteValue();
+  if (!bv) return v;
+  std::string text(bv->GetPointer(), bv->GetLength());
+  std::replace(text.begin(), text.end(), '\\', ' ');
+  std::istringstream in(text);
+  double d;
+  while (in >> d) v.push_back(d);
+  return v;
+}
+
+std::string dicom_text(const gdcm::DataSet& ds, std::uint16_t group, std::uint16_t element) {
+  const gdcm::Tag tag(group, element);
+  if (!ds.FindDataElement(tag)) return "";
+  const gdcm::ByteValue* bv = ds.GetDataElement(tag).GetByteValue();
+  if (!bv) return "";
+  std::string t(bv->GetPointer(), bv->GetLength());
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\0')) t.pop_back();
+  return t;
+}
+
+DicomDetails dicom_details(const std::string& path) {
+  DicomDetails d;
+  gdcm::Reader reader;
+  reader.SetFileName(path.c_str());
+  // The attributes only: stop before the pixel data.
+  if (!reader.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010))) return d;
+  const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
+  const auto frames = dicom_numbers(ds, 0x0028, 0x0008);
+  if (!frames.empty() && frames[0] >= 1) d.frames = static_cast<int>(frames[0]);
+  const auto ft = dicom_numbers(ds, 0x0018, 0x1063);
+  if (!ft.empty() && std::isfinite(ft[0]) && ft[0] > 0) d.frame_time = ft[0];
+  d.has_position = dicom_numbers(ds, 0x0020, 0x0032).size() == 3;
+  // Enhanced multi-frame objects place each frame with a PlanePositionSequence, in the per-frame
+  // or the shared functional groups.
+  d.per_frame_positions = ds.FindDataElement(gdcm::Tag(0x5200, 0x9230));
+  d.pixel_spacing = dicom_numbers(ds, 0x0028, 0x0030);
+  d.spacing_tag = "PixelSpacing";
+  if (d.pixel_spacing.size() != 2) {
+    d.pixel_spacing = dicom_numbers(ds, 0x0018, 0x1164);
+    d.spacing_tag = "ImagerPixelSpacing";
+  }
+  if (d.pixel_spacing.size() != 2) {
+    d.pixel_spacing.clear();
+    d.spacing_tag.clear();
+  }
+  d.photometric = dicom_text(ds, 0x0028, 0x0004);
+  return d;
+}
+
+/// Sets the in-plane (ITK x, y) spacing of `h` from the file's PixelSpacing / ImagerPixelSpacing,
+/// or 1 when it has neither; returns the source of that spacing.
+SpacingSource apply_pixel_spacing(ItkHeader& h, const DicomDetails& d) {
+  if (d.pixel_spacing.empty()) {
+    h.spacing[0] = h.spacing[1] = 1.0;
+    return SpacingSource::default_one;
+  }
+  h.spacing[0] = d.pixel_spacing[1];  // column spacing: along x
+  h.spacing[1] = d.pixel_spacing[0];  // row spacing: along y
+  return SpacingSource::header;
+}
+
+/// BT.601 luminance of interleaved RGB samples (last axis 3) in float32, evaluated as
+/// (0.299 R + 0.587 G) + 0.114 B in float32: what the OpenCV backend computes for color rasters and
+/// numpy for `0.299*r + 0.587*g + 0.114*b` on float32 arrays.
+Array rgb_luminance(const Array& rgb) {
+  Shape s = rgb.shape();
+  s.pop_back();
+  const Array f = astype(rgb, DType::float32);
+  Array out(DType::float32, s);
+  const float* p = static_cast<const float*>(f.data());
+  float* o = static_cast<float*>(out.data());
+  const float wr = 0.299f, wg = 0.587f, wb = 0.114f;
+  for (index_t i = 0, n = out.size(); i < n; ++i, p += 3) {
+    const float r = wr * p[0], g = wg * p[1], b = wb * p[2];
+    const float rg = r + g;
+    o[i] = rg + b;
+  }
+  return out;
 }
 
 /// Moves interleaved components (..., c) to a leading axis (c, ...).
@@ -550,7 +956,8 @@ Array components_first(const Array& a, std::size_t components) {
 Image assemble(const std::string& path, const ItkHeader& h, Array raw, Family f) {
   std::size_t n = h.dims.size();
   if (n == 0 || n > 4)
-    throw io_error(path, std::to_string(n) + "-d images are not supported (gradmap reads 1-d to 3-d volumes and 4-d series)");
+    throw io_error(path, std::to_string(n) +
+                             "-d images are not supported (gradmap reads 1-d to 3-d volumes and 4-d series)");
   Image img;
   img.format = family_name(f);
   std::size_t spatial = std::min<std::size_t>(n, 3);
@@ -589,26 +996,169 @@ void check_header(const std::string& path, const ItkHeader& h, Family f, std::si
   check_memory(path, dims, per_sample, max_memory, what);
 }
 
+/// A single DICOM file as numpy sees it. GDCM reports every file as x × y × frames so that it can
+/// carry the slice position; gradmap makes of it:
+///   one frame                          → a 2-D (y, x) image whose 3-D placement is kept in
+///                                        metadata.plane (an axis of one sample has no gradient);
+///   frames placed by per-frame positions → a (z, y, x) volume (GDCM's geometry);
+///   other frames (cine, XA, US loops)  → (frames, y, x), a time series of 2-D images.
+/// RGB pixels follow ReadOptions::color as color rasters do: BT.601 luminance in float32, or a
+/// leading channel axis R, G, B. In-plane spacing comes from PixelSpacing, else ImagerPixelSpacing,
+/// else is 1 (and says so in spacing_source).
+Image assemble_dicom(const std::string& path, ItkHeader h, Array raw, const ReadOptions& options) {
+  if (h.dims.size() != 3) return assemble(path, h, raw, Family::dicom);
+  const DicomDetails d = dicom_details(path);
+  if (h.dims[2] > 1 && d.per_frame_positions) {
+    Image img = assemble(path, h, raw, Family::dicom);
+    return img;
+  }
+  const bool frames = h.dims[2] > 1;
+  const SpacingSource in_plane = apply_pixel_spacing(h, d);
+  ItkHeader plane = h;
+  plane.dims[2] = 1;
+  if (frames) plane.spacing[2] = 1.0;  // GDCM puts FrameTime there
+  Geometry plane_geometry = to_numpy_geometry(plane, 3);
+  plane_geometry.spacing_source = {frames ? SpacingSource::default_one : SpacingSource::header, in_plane,
+                                   in_plane};
+
+  ItkHeader flat = h;
+  for (auto* v : {&flat.dims, &flat.spacing, &flat.origin}) v->pop_back();
+  flat.direction.pop_back();
+  for (auto& row : flat.direction) row.pop_back();
+
+  Image img;
+  img.format = family_name(Family::dicom);
+  img.geometry = to_numpy_geometry(flat, 2);
+  img.geometry.spacing_source = {in_plane, in_plane};
+  if (d.has_position) img.metadata.plane = plane_geometry;
+  // raw is (frames, y, x[, components]); a single frame loses its axis.
+  Shape shape = raw.shape();
+  if (!frames) shape.erase(shape.begin());
+  raw = raw.reshaped(shape);
+  if (h.components == 3) {
+    if (options.color == ColorMode::gray) {
+      img.pixels = rgb_luminance(raw);
+    } else {
+      img.pixels = components_first(raw, 3);
+      img.series_axes = 1;
+      img.metadata.series_kind = SeriesKind::channels;
+    }
+  } else if (h.components == 1) {
+    img.pixels = raw;
+  } else {
+    throw io_error(path, "DICOM pixels with " + std::to_string(h.components) +
+                             " samples each are not supported (gradmap reads gray and RGB DICOM)");
+  }
+  if (frames) {
+    img.series_axes += 1;
+    if (img.metadata.series_kind == SeriesKind::unspecified) {
+      img.metadata.series_kind = SeriesKind::time;
+      if (d.frame_time > 0) {
+        img.metadata.series_spacing = {d.frame_time};
+        img.metadata.series_unit = "ms";
+      }
+    }
+  }
+  return img;
+}
+
+/// A DICOM file of Float or Double Float Pixel Data, read with gdcm::Reader: native (uncompressed)
+/// little- or big-endian IEEE values, NaN and Inf as stored, placed by ImagePositionPatient and
+/// ImageOrientationPatient, then made 2-D or a frame series as every DICOM file (assemble_dicom).
+Image read_float_dicom(const std::string& path, const ReadOptions& options) {
+  gdcm::Reader reader;
+  reader.SetFileName(path.c_str());
+  if (!reader.Read()) throw io_error(path, "corrupt DICOM: GDCM cannot parse it");
+  const gdcm::File& file = reader.GetFile();
+  const gdcm::DataSet& ds = file.GetDataSet();
+  const bool doubles = !ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0008));
+  const gdcm::ByteValue* bv = ds.GetDataElement(gdcm::Tag(0x7fe0, doubles ? 0x0009 : 0x0008)).GetByteValue();
+  gdcm::Attribute<0x0028, 0x0010> rows_attr{};
+  gdcm::Attribute<0x0028, 0x0011> cols_attr{};
+  if (!ds.FindDataElement(rows_attr.GetTag()) || !ds.FindDataElement(cols_attr.GetTag()) || !bv)
+    throw io_error(path, "corrupt DICOM: float pixel data without Rows and Columns");
+  rows_attr.SetFromDataSet(ds);
+  cols_attr.SetFromDataSet(ds);
+  const DicomDetails d = dicom_details(path);
+  ItkHeader h;
+  h.dims = {double(cols_attr.GetValue()), double(rows_attr.GetValue()), double(d.frames)};
+  h.spacing = {1.0, 1.0, 1.0};
+  h.origin = {0.0, 0.0, 0.0};
+  const auto ipp = dicom_numbers(ds, 0x0020, 0x0032);
+  if (ipp.size() == 3) h.origin = ipp;
+  // ITK's direction columns: x along the row cosines, y along the column cosines, z their cross product.
+  std::vector<double> iop = dicom_numbers(ds, 0x0020, 0x0037);
+  if (iop.size() != 6) iop = {1, 0, 0, 0, 1, 0};
+  const double nx = iop[1] * iop[5] - iop[2] * iop[4], ny = iop[2] * iop[3] - iop[0] * iop[5],
+               nz = iop[0] * iop[4] - iop[1] * iop[3];
+  h.direction = {{iop[0], iop[3], nx}, {iop[1], iop[4], ny}, {iop[2], iop[5], nz}};
+  const DType t = doubles ? DType::float64 : DType::float32;
+  h.component = component_of(t);
+  check_header(path, h, Family::dicom, options.max_memory);
+  Array raw(t, numpy_shape(h));
+  if (bv->GetLength() < raw.nbytes())
+    throw io_error(path, "truncated DICOM: the float pixel data holds " +
+                             count_text(double(bv->GetLength())) + " bytes, Rows × Columns × frames need " +
+                             count_text(double(raw.nbytes())));
+  std::memcpy(raw.data(), bv->GetPointer(), raw.nbytes());
+  if (file.GetHeader().GetDataSetTransferSyntax().GetSwapCode() == gdcm::SwapCode::BigEndian) {
+    auto* p = static_cast<unsigned char*>(raw.data());
+    const std::size_t es = dtype_size(t);
+    for (std::size_t i = 0; i < raw.nbytes(); i += es) std::reverse(p + i, p + i + es);
+  }
+  return assemble_dicom(path, h, raw, options);
+}
+
 Image read_file(const std::string& path, Family f, const ReadOptions& options) {
   // Both checks run before ITK parses the header: MetaIO hangs and ITK's NIfTI reader aborts on
   // some malformed headers.
   if (f == Family::metaimage) check_metaimage_complete(path);
-  if (f == Family::nifti) check_nifti_complete(path, /*data_size=*/false);
-  itk::ImageIOBase::Pointer io = open_header(path, f);
+  NiftiHeader nh;
+  if (f == Family::nifti) nh = check_nifti_complete(path, /*data_size=*/false);
+  itk::ImageIOBase::Pointer io;
+  try {
+    io = open_header(path, f);
+  } catch (const FloatPixelData&) {
+    return read_float_dicom(path, options);
+  }
   ItkHeader h = header_of(*io);
+  // Scalar NIfTI voxels are read by gradmap itself (read_nifti_voxels says why) when ITK sees the
+  // same voxels the header describes; vector and RGB files, whose components ITK interleaves, go
+  // through ITK.
+  bool own_nifti = false;
+  if (f == Family::nifti && h.components == 1 && nifti_scalar_dtype(nh.datatype) != DType::float16) {
+    double itk_voxels = 1, nifti_voxels = 1;
+    for (double d : h.dims) itk_voxels *= d;
+    for (auto d : nh.dims) nifti_voxels *= double(d);
+    own_nifti = itk_voxels == nifti_voxels;
+    if (own_nifti)
+      h.component =
+          component_of(nifti_is_scaled(path, nh) ? DType::float64 : nifti_scalar_dtype(nh.datatype));
+  }
   check_header(path, h, f, options.max_memory);
   if (f == Family::nifti) check_nifti_complete(path, /*data_size=*/true);
-  Array raw(dtype_of_component(path, h.component), numpy_shape(h));
-  read_pixels(path, *io, raw.data(), f);
-  // GDCM reports a single slice as x × y × 1 so that it can carry the slice position; a 2-D image
-  // is what it is, and an axis of one sample has no gradient.
-  if (f == Family::dicom && h.dims.size() == 3 && h.dims[2] == 1 && h.components == 1) {
-    for (auto* v : {&h.dims, &h.spacing, &h.origin}) v->pop_back();
-    h.direction.pop_back();
-    for (auto& row : h.direction) row.pop_back();
-    raw = raw.reshaped(numpy_shape(h));
+  Array raw;
+  if (own_nifti) {
+    raw = read_nifti_voxels(path, nh, numpy_shape(h));
+  } else {
+    raw = Array(dtype_of_component(path, h.component), numpy_shape(h));
+    read_pixels(path, *io, raw.data(), f);
   }
-  return assemble(path, h, raw, f);
+  if (f == Family::dicom) return assemble_dicom(path, h, raw, options);
+  Image img = assemble(path, h, raw, f);
+  if (f == Family::nifti) {
+    VolumeMetadata& m = img.metadata;
+    m.qform_code = nh.qform_code;
+    m.sform_code = nh.sform_code;
+    m.xyzt_units = nh.xyzt_units;
+    if (img.series_axes == 1 && h.components == 1 && nh.pixdim.size() >= 4) {
+      m.series_kind = SeriesKind::time;
+      m.series_spacing = {nh.pixdim[3]};
+      const int t = nh.xyzt_units & 0x38;
+      m.series_unit = t == 8 ? "s" : t == 16 ? "ms" : t == 24 ? "us" : "";
+    }
+  }
+  return img;
 }
 
 /// A directory holding one DICOM series: slices sorted along their normal, spacing between slices
@@ -656,23 +1206,31 @@ Image read_dicom_series(const std::string& dir, const ReadOptions& options) {
   };
   std::vector<Slice> slices;
   for (const std::string& file : files) {
-    itk::ImageIOBase::Pointer io = open_header(file, Family::dicom);
+    itk::ImageIOBase::Pointer io;
+    try {
+      io = open_header(file, Family::dicom);
+    } catch (const FloatPixelData&) {
+      throw io_error(dir, "'" + file +
+                              "' holds float pixel data; a series of such slices is not supported, "
+                              "read the files one by one");
+    }
     ItkHeader h = header_of(*io);
     if (h.dims.size() != 3 || h.dims[2] != 1 || h.components != 1)
-      throw io_error(dir, "'" + file + "' is not a single-component single-frame slice; "
-                          "multi-frame or color DICOM files cannot be stacked into a series");
+      throw io_error(dir, "'" + file +
+                              "' is not a single-component single-frame slice; "
+                              "multi-frame or color DICOM files cannot be stacked into a series");
     slices.push_back({file, io, h, 0.0});
   }
   const ItkHeader& first = slices.front().h;
   for (Slice& s : slices) {
     if (s.h.dims[0] != first.dims[0] || s.h.dims[1] != first.dims[1])
       throw io_error(dir, "'" + s.file + "' has " + count_text(s.h.dims[0]) + " × " +
-                              count_text(s.h.dims[1]) + " pixels but '" + slices.front().file +
-                              "' has " + count_text(first.dims[0]) + " × " +
-                              count_text(first.dims[1]));
+                              count_text(s.h.dims[1]) + " pixels but '" + slices.front().file + "' has " +
+                              count_text(first.dims[0]) + " × " + count_text(first.dims[1]));
     for (int i = 0; i < 3; ++i) s.position += s.h.origin[i] * first.direction[i][2];
   }
-  std::stable_sort(slices.begin(), slices.end(), [](const Slice& a, const Slice& b) { return a.position < b.position; });
+  std::stable_sort(slices.begin(), slices.end(),
+                   [](const Slice& a, const Slice& b) { return a.position < b.position; });
 
   std::size_t n = slices.size();
   double spacing = (slices.back().position - slices.front().position) / static_cast<double>(n - 1);
@@ -680,24 +1238,27 @@ Image read_dicom_series(const std::string& dir, const ReadOptions& options) {
   std::vector<double> gaps;
   for (std::size_t k = 0; k + 1 < n; ++k) gaps.push_back(slices[k + 1].position - slices[k].position);
   std::vector<double> sorted = gaps;
-  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2), sorted.end());
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2),
+                   sorted.end());
   const double typical = sorted[sorted.size() / 2];
   for (std::size_t k = 0; k + 1 < n; ++k) {
     const double gap = gaps[k];
     char buf[1024];
     if (gap <= 1e-6 * std::max(1.0, std::fabs(typical))) {
-      std::snprintf(buf, sizeof buf, "slices %zu and %zu ('%s', '%s') are at the same position %.6g mm along the normal",
-                    k, k + 1, slices[k].file.c_str(), slices[k + 1].file.c_str(), slices[k].position);
+      std::snprintf(buf, sizeof buf,
+                    "slices %zu and %zu ('%s', '%s') are at the same position %.6g mm along the normal", k,
+                    k + 1, slices[k].file.c_str(), slices[k + 1].file.c_str(), slices[k].position);
       throw io_error(dir, buf);
     }
     // 1 % allows for the rounding of positions to DICOM decimal strings (at most 16 characters).
     if (std::fabs(gap - typical) > 0.01 * typical + 1e-4) {
-      std::snprintf(buf, sizeof buf,
-                    "inconsistent slice spacing: the gap between slices %zu and %zu ('%s' at %.6g mm and '%s' at "
-                    "%.6g mm along the normal) is %.6g mm, but most slices are %.6g mm apart; gradients need evenly "
-                    "spaced slices (is a slice missing?)",
-                    k, k + 1, slices[k].file.c_str(), slices[k].position, slices[k + 1].file.c_str(),
-                    slices[k + 1].position, gap, typical);
+      std::snprintf(
+          buf, sizeof buf,
+          "inconsistent slice spacing: the gap between slices %zu and %zu ('%s' at %.6g mm and '%s' at "
+          "%.6g mm along the normal) is %.6g mm, but most slices are %.6g mm apart; gradients need evenly "
+          "spaced slices (is a slice missing?)",
+          k, k + 1, slices[k].file.c_str(), slices[k].position, slices[k + 1].file.c_str(),
+          slices[k + 1].position, gap, typical);
       throw io_error(dir, buf);
     }
   }
@@ -713,6 +1274,7 @@ Image read_dicom_series(const std::string& dir, const ReadOptions& options) {
   vh.spacing[2] = spacing;
   vh.origin = slices.front().h.origin;
   vh.component = component_of(t);
+  const SpacingSource in_plane = apply_pixel_spacing(vh, dicom_details(slices.front().file));
   check_header(dir, vh, Family::dicom, options.max_memory);
 
   Array volume(t, numpy_shape(vh));
@@ -724,12 +1286,14 @@ Image read_dicom_series(const std::string& dir, const ReadOptions& options) {
       read_pixels(s.file, *s.io, dst, Family::dicom);
       continue;
     }
-    Array own(dtype_of_component(s.file, s.h.component), Shape{1, index_t(first.dims[1]), index_t(first.dims[0])});
+    Array own(dtype_of_component(s.file, s.h.component),
+              Shape{1, index_t(first.dims[1]), index_t(first.dims[0])});
     read_pixels(s.file, *s.io, own.data(), Family::dicom);
     Array wide = astype(own, DType::float64);
     std::memcpy(dst, wide.data(), slice_bytes);
   }
   Image img = assemble(dir, vh, volume, Family::dicom);
+  img.geometry.spacing_source = {SpacingSource::header, in_plane, in_plane};
   return img;
 }
 
@@ -737,8 +1301,11 @@ Image read(const std::string& path, const ReadOptions& options) {
   // GDCM prints warnings about every odd file it meets; problems reach the caller as exceptions.
   gdcm::Trace::WarningOff();
   gdcm::Trace::DebugOff();
-  if (is_directory(path)) return read_dicom_series(path, options);
-  return read_file(path, family_of(path), options);
+  WarningScope scope;
+  Image img =
+      is_directory(path) ? read_dicom_series(path, options) : read_file(path, family_of(path), options);
+  img.warnings = scope.take();
+  return img;
 }
 
 
@@ -782,7 +1349,8 @@ double written_bytes(const std::string& file, bool gz) {
 /// full disk would leave a truncated file to be renamed into place. Every written file is therefore
 /// measured; when it is short, one more write to it shows the reason (ENOSPC, EFBIG) the writer
 /// met and did not report.
-void check_complete(const std::string& path, const std::string& file, bool gz, double want, const char* what) {
+void check_complete(const std::string& path, const std::string& file, bool gz, double want,
+                    const char* what) {
   const double got = written_bytes(file, gz);
   if (got >= want) return;
   std::string reason = "the writer reported no error";
@@ -792,9 +1360,57 @@ void check_complete(const std::string& path, const std::string& file, bool gz, d
     if (::write(fd, zeros, sizeof zeros) < 0) reason = std::strerror(errno);
     ::close(fd);
   }
-  throw io_error(path, std::string("cannot write ") + what + ": " +
-                           (got < 0 ? std::string("the compressed stream is incomplete") : "only " + count_text(got) + " of " + count_text(want) + " bytes written") +
-                           " (" + reason + ")");
+  throw io_error(path,
+                 std::string("cannot write ") + what + ": " +
+                     (got < 0 ? std::string("the compressed stream is incomplete")
+                              : "only " + count_text(got) + " of " + count_text(want) + " bytes written") +
+                     " (" + reason + ")");
+}
+
+/// Writes the source's NIfTI codes into the header of the NIfTI-1 file ITK wrote (host byte order).
+void patch_nifti_header(const std::string& path, const std::string& file, const VolumeMetadata& m) {
+  std::FILE* fp = std::fopen(file.c_str(), "r+b");
+  if (!fp) throw io_error(path, "cannot reopen the written NIfTI file to set its header codes");
+  unsigned char h[348];
+  const bool ok_read = std::fread(h, 1, sizeof h, fp) == sizeof h;
+  std::int32_t size = 0;
+  std::memcpy(&size, h, 4);
+  if (!ok_read || size != 348) {
+    std::fclose(fp);
+    throw io_error(path, "internal: ITK did not write a NIfTI-1 header in host byte order");
+  }
+  auto put16 = [&](int at, int v) {
+    const auto x = static_cast<std::int16_t>(v);
+    std::memcpy(h + at, &x, 2);
+  };
+  if (m.xyzt_units >= 0) h[123] = static_cast<unsigned char>(m.xyzt_units & 0xff);
+  if (m.qform_code >= 0) put16(252, m.qform_code);
+  if (m.sform_code >= 0) put16(254, m.sform_code);
+  const bool ok = std::fseek(fp, 0, SEEK_SET) == 0 && std::fwrite(h, 1, sizeof h, fp) == sizeof h;
+  const bool closed = std::fclose(fp) == 0;
+  if (!ok || !closed)
+    throw io_error(path, std::string("cannot write the NIfTI header: ") + std::strerror(errno));
+}
+
+/// Compresses `from` into the gzip file `to` (zlib's default level, as niftilib's .nii.gz writer).
+void gzip_file(const std::string& path, const std::string& from, const std::string& to) {
+  std::FILE* in = std::fopen(from.c_str(), "rb");
+  if (!in) throw io_error(path, "cannot reopen the written NIfTI file to compress it");
+  gzFile out = gzopen(to.c_str(), "wb");
+  if (!out) {
+    std::fclose(in);
+    throw io_error(path, "cannot create '" + to + "'");
+  }
+  std::vector<char> buf(std::size_t{1} << 20);
+  bool ok = true;
+  std::size_t got;
+  while (ok && (got = std::fread(buf.data(), 1, buf.size(), in)) > 0)
+    ok = gzwrite(out, buf.data(), static_cast<unsigned>(got)) == static_cast<int>(got);
+  ok = ok && !std::ferror(in);
+  std::fclose(in);
+  const int err = errno;
+  if (gzclose(out) != Z_OK || !ok)
+    throw io_error(path, std::string("cannot write the compressed NIfTI: ") + std::strerror(err ? err : EIO));
 }
 
 void write(const std::string& path, const std::string& tmp_path, const Image& image, const WriteOptions&) {
@@ -805,25 +1421,60 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
                              "; write PNG, JPEG or TIFF, or the gray map");
   Array pixels = image.pixels.dtype() == DType::float16 ? astype(image.pixels, DType::float32) : image.pixels;
   const int rank = pixels.rank();
-  const Geometry g = image.geometry.spacing.empty() ? default_geometry(rank - image.series_axes) : image.geometry;
+  const Geometry g =
+      image.geometry.spacing.empty() ? default_geometry(rank - image.series_axes) : image.geometry;
   const std::size_t spatial = g.spacing.size();
   if (rank < 1 || static_cast<std::size_t>(rank) < spatial || rank > 7)
     throw io_error(path, "cannot write an array of shape " + shape_string(pixels.shape()) + " with " +
                              std::to_string(spatial) + "-d geometry");
 
-  itk::ImageIOBase::Pointer io = make_io(f);
-  const auto n = static_cast<unsigned>(rank);
-  io->SetNumberOfDimensions(n);
-  // ITK axis j is numpy axis rank-1-j; axes beyond the spatial ones (series) get unit geometry.
-  for (unsigned j = 0; j < n; ++j) {
-    io->SetDimensions(j, static_cast<itk::SizeValueType>(pixels.extent(rank - 1 - static_cast<int>(j))));
-    std::vector<double> axis(n, 0.0);
-    if (j < spatial) {
-      io->SetSpacing(j, g.spacing[spatial - 1 - j]);
-      io->SetOrigin(j, g.origin[spatial - 1 - j]);
-      for (std::size_t i = 0; i < spatial; ++i) axis[i] = g.direction[(spatial - 1 - i) * spatial + (spatial - 1 - j)];
+  // A 2-D image that is one plane of a 3-D world (a DICOM slice) is written as a volume of one
+  // slice, so that its position and orientation survive: NIfTI's own form for a slice (x, y, 1)
+  // and for 2-D + time (x, y, 1, t).
+  const VolumeMetadata& meta = image.metadata;
+  const bool has_plane =
+      meta.plane.spacing.size() == 3 && meta.plane.origin.size() == 3 && meta.plane.direction.size() == 9;
+  // A time series of 2-D images gets that axis of one slice too, so that time is NIfTI's 4th
+  // dimension (x, y, 1, t) rather than a z axis.
+  const bool time_of_planes = image.series_axes > 0 && meta.series_kind == SeriesKind::time;
+  const bool as_plane = spatial == 2 && (has_plane || time_of_planes);
+  Geometry place = g;
+  if (as_plane) {
+    if (has_plane) {
+      place = meta.plane;
     } else {
-      io->SetSpacing(j, 1.0);
+      place = default_geometry(3, g.unit);
+      place.origin = {0.0, g.origin[0], g.origin[1]};
+      for (std::size_t i = 0; i < 2; ++i)
+        for (std::size_t j = 0; j < 2; ++j) place.direction[(i + 1) * 3 + (j + 1)] = g.direction[i * 2 + j];
+    }
+    place.spacing[1] = g.spacing[0];
+    place.spacing[2] = g.spacing[1];
+  }
+  const std::size_t sp = place.spacing.size();  // spatial ITK axes written
+  const auto n = static_cast<unsigned>(rank + (as_plane ? 1 : 0));
+  if (n > 7)
+    throw io_error(path, "cannot write an array of " + std::to_string(n) + " dimensions (at most 7)");
+
+  itk::ImageIOBase::Pointer io = make_io(f);
+  io->SetNumberOfDimensions(n);
+  // ITK axis j < sp is spatial axis sp-1-j of `place`; the axes after them are the series axes,
+  // last numpy series axis first, with the spacing the source stated for them (e.g. a TR) or 1.
+  for (unsigned j = 0; j < n; ++j) {
+    std::vector<double> axis(n, 0.0);
+    if (j < sp) {
+      const bool extra = as_plane && j == 2;
+      io->SetDimensions(
+          j, extra ? 1 : static_cast<itk::SizeValueType>(pixels.extent(rank - 1 - static_cast<int>(j))));
+      io->SetSpacing(j, place.spacing[sp - 1 - j]);
+      io->SetOrigin(j, place.origin[sp - 1 - j]);
+      for (std::size_t i = 0; i < sp; ++i) axis[i] = place.direction[(sp - 1 - i) * sp + (sp - 1 - j)];
+    } else {
+      const int numpy_axis = rank - 1 - static_cast<int>(j - (as_plane ? 1 : 0));
+      io->SetDimensions(j, static_cast<itk::SizeValueType>(pixels.extent(numpy_axis)));
+      const auto k = static_cast<std::size_t>(numpy_axis);
+      io->SetSpacing(
+          j, k < meta.series_spacing.size() && meta.series_spacing[k] > 0 ? meta.series_spacing[k] : 1.0);
       io->SetOrigin(j, 0.0);
       axis[j] = 1.0;
     }
@@ -840,13 +1491,36 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
   }
   io->SetIORegion(region);
 
+  // ITK's NIfTI writer always writes qform_code = sform_code = 1 (scanner) and its own xyzt_units;
+  // a source that said otherwise gets its codes back by a patch of the written header, done on an
+  // uncompressed file that is then compressed here for .nii.gz.
+  // A source that is not NIfTI but states its series' time unit (DICOM FrameTime in ms) gets it in
+  // xyzt_units, with millimetres for space.
+  VolumeMetadata nifti_meta = meta;
+  if (nifti_meta.xyzt_units < 0 && image.series_axes > 0 && meta.series_kind == SeriesKind::time) {
+    const int t = meta.series_unit == "s"    ? 8
+                  : meta.series_unit == "ms" ? 16
+                  : meta.series_unit == "us" ? 24
+                                             : 0;
+    if (t) nifti_meta.xyzt_units = 2 | t;
+  }
+  const bool patch_nifti = f == Family::nifti && (nifti_meta.qform_code >= 0 || nifti_meta.sform_code >= 0 ||
+                                                  nifti_meta.xyzt_units >= 0);
+  const std::string itk_ext = patch_nifti ? "nii" : ext;
   // ITK picks compression (.nii.gz) and detached data file names from the file name. When the
   // temporary's name does not end in the target's extension, ITK writes next to it under one that
   // does, and that file then becomes the temporary, which write_atomically renames into place.
-  const bool tmp_has_ext = lower_extension(tmp_path) == ext;
-  const std::string itk_path = tmp_has_ext ? tmp_path : tmp_path + "." + ext;
+  const bool tmp_has_ext = lower_extension(tmp_path) == ext && itk_ext == ext;
+  std::string itk_path = tmp_has_ext ? tmp_path : tmp_path + "." + itk_ext;
+  if (patch_nifti && ext == "nii.gz") {
+    // niftilib compresses any name holding ".nii.gz", even "x.nii.gz.nii": the uncompressed
+    // temporary gets a name without it.
+    itk_path = tmp_path;
+    if (lower_extension(itk_path) == "nii.gz") itk_path.resize(itk_path.size() - 7);
+    itk_path += ".unzipped.nii";
+  }
   const bool detached = ext == "nhdr" || ext == "mhd";
-  const std::string itk_raw = dir_name(itk_path) + stem(itk_path, ext) + ".raw";
+  const std::string itk_raw = dir_name(itk_path) + stem(itk_path, itk_ext) + ".raw";
   auto cleanup = [&] {
     if (!tmp_has_ext) std::remove(itk_path.c_str());
     if (detached) std::remove(itk_raw.c_str());
@@ -859,7 +1533,17 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
     if (detached) {
       check_complete(path, itk_raw, false, data, family_title(f));
     } else {
-      check_complete(path, itk_path, ext == "nii.gz", data + (f == Family::nifti ? 348 : 0), family_title(f));
+      check_complete(path, itk_path, itk_ext == "nii.gz", data + (f == Family::nifti ? 348 : 0),
+                     family_title(f));
+    }
+    if (patch_nifti) {
+      patch_nifti_header(path, itk_path, nifti_meta);
+      if (ext == "nii.gz") {
+        gzip_file(path, itk_path, tmp_path);
+        check_complete(path, tmp_path, true, data + 348, family_title(f));
+        std::remove(itk_path.c_str());
+        return;
+      }
     }
   } catch (const itk::ExceptionObject& e) {
     cleanup();
