@@ -78,8 +78,8 @@ class EdgesComputation final : public Computation {
       info.units = "intensity/" + img.geometry.unit;
       info.angle = opts.angle;
       info.display = s_.display.options;
-      // 3-D directions are written as gray azimuth maps: the overview shows them the same way.
-      info.direction_style = s_.dir_style == DirStyle::gray || three_d ? DirectionStyle::gray : DirectionStyle::hsv;
+      // HSV shows flat regions black, which a gray azimuth of noise cannot; --dir-style gray asks for gray.
+      info.direction_style = s_.dir_style == DirStyle::gray ? DirectionStyle::gray : DirectionStyle::hsv;
       // The overview shows the first entry of a series (a color channel, a time point): say which.
       const auto series = series_names(img);
       if (!series.empty())
