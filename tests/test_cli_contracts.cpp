@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "test_util.hpp"
@@ -265,5 +266,52 @@ TEST(Formats, EveryWritableFormatIsAcceptedByFormatFlag) {
     const auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "x") + " --format " + fmt);
     EXPECT_EQ(r.exit_code, 2) << fmt << ": " << r.err;
   }
+}
+#endif
+
+#if defined(GRADMAP_CLI) && defined(GRADMAP_HAVE_OPENCV)
+TEST(DisplayOutputs, PngMapsWrittenByTheCliInvertToTheFloatValues) {
+  // The CLI attaches the scaling it used to every display map (issue #12): a reader recovers the
+  // magnitude the float TIFF holds, to half a level, and the direction from the HSV map's hue scale.
+  TempDir d;
+  const std::string in = source_path("sample_images/ascent_gray.png");
+  for (const std::string& args : {std::string(" -o ") + shell_quote(d / "png"),
+                                  std::string(" -o ") + shell_quote(d / "tif") + " --format tiff"}) {
+    const auto r = run_cli("edges " + shell_quote(in) + args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  const auto check = run_python(R"(
+import sys, numpy as np, cv2
+from PIL import Image
+d = sys.argv[1]
+im = Image.open(d + '/png/ascent_gray_mag.png'); t = im.text
+assert t['gradmap:quantity'] == 'magnitude', t
+lo, hi, top = (float(t[k]) for k in ('gradmap:value_at_0', 'gradmap:value_at_max', 'gradmap:max_level'))
+levels = np.asarray(im, np.float64)
+mag = cv2.imread(d + '/tif/ascent_gray_mag.tiff', cv2.IMREAD_UNCHANGED).astype(np.float64)
+inside = (levels > 0) & (levels < top)
+step = (hi - lo) / top
+err = np.abs(lo + levels[inside] / top * (hi - lo) - mag[inside]).max()
+assert err <= 0.5 * step * (1 + 1e-6), (err, step)
+assert (mag[levels == top] >= hi - 0.5 * step).all()
+dt = Image.open(d + '/png/ascent_gray_dir.png').text
+assert dt['gradmap:quantity'] == 'direction' and dt['gradmap:units'] == 'rad', dt
+)", shell_quote(d.path().string()));
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+TEST(DisplayOutputs, TheOverviewFollowsNormalizeAndDirStyle) {
+  TempDir d;
+  const std::string in = source_path("sample_images/ascent_gray.png");
+  std::set<std::string> contents;
+  for (const std::string flags : {"", "--normalize minmax", "--dir-style gray", "--normalize fixed:40 --dir-style gray"}) {
+    const std::string out = d / ("o" + std::to_string(contents.size()));
+    const auto r = run_cli("edges " + shell_quote(in) + " -o " + shell_quote(out) + " --overview " +
+                           shell_quote(out + "/ov.png") + " " + flags);
+    ASSERT_EQ(r.exit_code, 0) << flags << ": " << r.err;
+    std::ifstream f(out + "/ov.png", std::ios::binary);
+    contents.insert(std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()));
+  }
+  EXPECT_EQ(contents.size(), 4u) << "two overviews made with different display options are identical";
 }
 #endif
