@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `gradmap edges`: gradient magnitude and direction maps, gradmap's main job.
 #include <CLI/CLI.hpp>
-
 #include <filesystem>
 #include <memory>
 #include <sstream>
@@ -69,7 +68,8 @@ class EdgesComputation final : public Computation {
     put({Product::magnitude}, maps->magnitude);
     put({three_d ? Product::azimuth : Product::direction}, maps->direction);
     put({Product::elevation}, maps->elevation);
-    for (std::size_t k = 0; k < maps->components.size(); ++k) put({Product::component, axes[k]}, maps->components[k]);
+    for (std::size_t k = 0; k < maps->components.size(); ++k)
+      put({Product::component, axes[k]}, maps->components[k]);
     for (std::size_t k = 0; k < maps->normals.size(); ++k) put({Product::normal, axes[k]}, maps->normals[k]);
     if (overview) {
       OverviewInfo info;
@@ -90,7 +90,8 @@ class EdgesComputation final : public Computation {
         write_overview(path, img, *maps, info);
 #else
         (void)img, (void)info;
-        throw IoError("'" + path + "': overview pictures need gradmap built with OpenCV (GRADMAP_WITH_OPENCV=ON)");
+        throw IoError("'" + path +
+                      "': overview pictures need gradmap built with OpenCV (GRADMAP_WITH_OPENCV=ON)");
 #endif
       };
     }
@@ -114,8 +115,8 @@ class EdgesComputation final : public Computation {
       case Product::direction:
         if (s_.dir_style == DirStyle::hsv) {
           const Array& mag = all.at({Product::magnitude});
-          levels = direction_hsv(values, file.series_index < 0 ? mag : series_slice(mag, file.series_index), d,
-                                 hi - lo, &scale);
+          levels = direction_hsv(values, file.series_index < 0 ? mag : series_slice(mag, file.series_index),
+                                 d, hi - lo, &scale);
         } else {
           levels = direction_gray(values, lo, hi, d.bit_depth, &scale);
         }
@@ -136,7 +137,8 @@ class EdgesComputation final : public Computation {
         levels = display_map(values, d, /*signed_data=*/true, &scale);
         text = display_text(scale, name, file.product.kind == Product::normal ? "1" : value_units);
         return levels;
-      case Product::overview: break;
+      case Product::overview:
+        break;
     }
     throw std::logic_error("the overview has no display map");
   }

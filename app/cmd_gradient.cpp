@@ -39,7 +39,8 @@ class GradientComputation final : public Computation {
                 std::vector<std::pair<std::string, std::string>>& text) const override {
     DisplayScale scale;
     Array levels = display_map(values, s_.display.options, /*signed_data=*/true, &scale);
-    text = display_text(scale, product_name(file.product, img.pixels.rank()), "intensity/" + img.geometry.unit);
+    text =
+        display_text(scale, product_name(file.product, img.pixels.rank()), "intensity/" + img.geometry.unit);
     return levels;
   }
 

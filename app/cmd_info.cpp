@@ -209,7 +209,8 @@ void print_text(const std::string& path, const Image& img, const ValueRange& r) 
               << (img.pages > 1 ? std::string("pages: 2-D gradients per page") : series_text(img)) << ")\n";
   if (img.pages > 1) std::cout << "  pages:      " << img.pages << "\n";
   if (img.orientation != 1)
-    std::cout << "  orientation: " << img.orientation << " (EXIF), applied: the pixels as viewers show them\n";
+    std::cout << "  orientation: " << img.orientation
+              << " (EXIF), applied: the pixels as viewers show them\n";
   std::cout << "  spacing:    " << per_axis(img.geometry.spacing) << "  (" << img.geometry.unit << ")\n";
   {
     const auto src = spacing_sources(img);
@@ -286,7 +287,8 @@ Runner setup_info(CLI::App& app) {
   sub->add_flag(
       "--json", o->json,
       "Print a JSON array with one object per file (keys: file, format, shape, shape_xyz, axes, dtype, "
-      "series_axes, pages, orientation, unit, spacing, origin, direction, spacing_source, world_frame, warnings, "
+      "series_axes, pages, orientation, unit, spacing, origin, direction, spacing_source, world_frame, "
+      "warnings, "
       "min, max, nan_count; series, series_spacing, series_unit, plane_origin, qform_code, sform_code, "
       "xyzt_units where the file has them; or file and error)");
   sub->add_option(

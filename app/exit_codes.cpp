@@ -35,8 +35,12 @@ Failure current_failure(Stage stage) {
   }
 }
 
-void report_error(const std::string& message) { std::cerr << "gradmap: error: " << message << "\n" << std::flush; }
-void report_warning(const std::string& message) { std::cerr << "gradmap: warning: " << message << "\n" << std::flush; }
+void report_error(const std::string& message) {
+  std::cerr << "gradmap: error: " << message << "\n" << std::flush;
+}
+void report_warning(const std::string& message) {
+  std::cerr << "gradmap: warning: " << message << "\n" << std::flush;
+}
 
 std::string warning_line(const std::string& path, const std::vector<std::string>& warnings) {
   if (warnings.empty()) return "";

@@ -14,12 +14,12 @@ namespace gradmap::cli {
 
 enum class ExitCode : int {
   ok = 0,
-  internal = 1,         ///< unexpected failure (a bug): please report
-  usage = 2,            ///< bad command line: unknown flag, bad or conflicting option values
-  input = 3,            ///< an input could not be read (missing, unreadable, corrupt, unsupported)
-  invalid = 4,          ///< the input cannot be processed as asked (axis too short, spacing, ...)
-  output = 5,           ///< an output could not be written (batch: stopped early on a full disk)
-  partial_failure = 6,  ///< batch: some files failed, the others were processed
+  internal = 1,            ///< unexpected failure (a bug): please report
+  usage = 2,               ///< bad command line: unknown flag, bad or conflicting option values
+  input = 3,               ///< an input could not be read (missing, unreadable, corrupt, unsupported)
+  invalid = 4,             ///< the input cannot be processed as asked (axis too short, spacing, ...)
+  output = 5,              ///< an output could not be written (batch: stopped early on a full disk)
+  partial_failure = 6,     ///< batch: some files failed, the others were processed
   interrupted_int = 130,   ///< batch: SIGINT (128 + 2, the shell's convention)
   interrupted_term = 143,  ///< batch: SIGTERM (128 + 15)
 };

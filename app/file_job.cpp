@@ -16,7 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 /// Runs `step`; on an exception keeps its exit code and message. A message that does not name the
 /// input (a library error about an axis, say) is prefixed with it: with several inputs, "axis too
@@ -54,7 +56,8 @@ Array series_slice(const Array& a, index_t i) {
   Shape one(a.shape().begin() + 1, a.shape().end());
   const std::size_t bytes = static_cast<std::size_t>(shape_size(one)) * dtype_size(a.dtype());
   Array part(a.dtype(), one);
-  std::memcpy(part.data(), static_cast<const unsigned char*>(a.data()) + static_cast<std::size_t>(i) * bytes, bytes);
+  std::memcpy(part.data(), static_cast<const unsigned char*>(a.data()) + static_cast<std::size_t>(i) * bytes,
+              bytes);
   return part;
 }
 
@@ -67,7 +70,8 @@ const Array& Results::at(ProductId p) const {
 std::vector<PlannedFile> plan_file(const Computation& c, const Image& img, const std::string& input,
                                    const FileControl& control) {
   const std::string ext = output_extension(input, c.compute_options().format);
-  return plan_outputs(c.products(img, !control.overview.empty()), img, input, control.outdir, ext, control.overview);
+  return plan_outputs(c.products(img, !control.overview.empty()), img, input, control.outdir, ext,
+                      control.overview);
 }
 
 Image predicted_layout(const std::string& input, const ComputeOptions& o) {
@@ -147,7 +151,8 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
       if (!dir.empty() && !fs::is_directory(dir, ec)) {
         fs::create_directories(dir, ec);
         if (!fs::is_directory(dir, ec))
-          throw IoError("'" + dir.string() + "': cannot create the output folder" + (ec ? ": " + ec.message() : ""));
+          throw IoError("'" + dir.string() + "': cannot create the output folder" +
+                        (ec ? ": " + ec.message() : ""));
       }
       if (file.product.kind == Product::overview) {
         results.write_overview(file.path);
@@ -211,8 +216,9 @@ std::string overview_path(const std::string& flag, const std::string& input, con
 ExitCode run_inputs(const Computation& c, const std::vector<std::string>& inputs, const std::string& outdir,
                     bool quiet, const std::string& overview) {
   std::vector<InputPlan> plans;
-  for (const auto& in : inputs) plans.push_back({in, outdir, overview_path(overview, in, outdir, inputs.size()),
-                                                 c.compute_options().format});
+  for (const auto& in : inputs)
+    plans.push_back(
+        {in, outdir, overview_path(overview, in, outdir, inputs.size()), c.compute_options().format});
   try {
     check_collisions(plans);
   } catch (...) {

@@ -2,7 +2,6 @@
 #include "options.hpp"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -18,7 +17,8 @@ namespace gradmap::cli {
 namespace {
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -73,7 +73,8 @@ int axis_number(const std::string& text, const std::string& what) {
 int resolve_axis(const std::string& text, int rank, const std::string& what) {
   const int a = axis_number(text, what);
   if (a < -rank || a >= rank)
-    throw InvalidArgument(what + ": axis '" + text + "' does not exist in a " + std::to_string(rank) + "-D array");
+    throw InvalidArgument(what + ": axis '" + text + "' does not exist in a " + std::to_string(rank) +
+                          "-D array");
   return a < 0 ? a + rank : a;
 }
 
@@ -101,7 +102,8 @@ SpacingFlag parse_spacing(const std::string& text) {
     s.kind = SpacingFlag::Kind::named;
     for (const auto& p : parts) {
       const auto eq = p.find('=');
-      if (eq == std::string::npos) throw UsageError("--spacing: mix of named and plain values in '" + text + "'");
+      if (eq == std::string::npos)
+        throw UsageError("--spacing: mix of named and plain values in '" + text + "'");
       const std::string axis = trim(p.substr(0, eq));
       axis_number(axis, "--spacing");
       if (std::find(s.axes.begin(), s.axes.end(), axis) != s.axes.end())
@@ -153,7 +155,8 @@ AxisSpacing read_coordinates(const std::string& path) {
 void ComputeOptions::finish() {
   std::set<int> seen;
   for (const auto& a : axis)
-    if (!seen.insert(axis_number(a, "--axis")).second) throw UsageError("--axis: axis '" + a + "' is given twice");
+    if (!seen.insert(axis_number(a, "--axis")).second)
+      throw UsageError("--axis: axis '" + a + "' is given twice");
   spacing = parse_spacing(spacing_text);
   coords.clear();
   for (const auto& c : coords_text) {
@@ -170,8 +173,9 @@ void ComputeOptions::finish() {
   if (!trim(format_text).empty()) {
     format = format_named(trim(format_text));
     if (!format || !format->writable)
-      throw UsageError("--format: gradmap cannot write '" + format_text + "'; it writes " +
-                       extension_list({FormatBackend::core, FormatBackend::opencv, FormatBackend::itk}, true));
+      throw UsageError(
+          "--format: gradmap cannot write '" + format_text + "'; it writes " +
+          extension_list({FormatBackend::core, FormatBackend::opencv, FormatBackend::itk}, true));
   }
   max_memory = parse_bytes(max_memory_text);
 }
@@ -191,10 +195,11 @@ void add_compute_options(CLI::App* sub, ComputeOptions& o) {
                   "comma-separated or repeated. Default: the spatial axes")
       ->delimiter(',')
       ->allow_extra_args(false);
-  sub->add_option("--spacing", o.spacing_text,
-                  "Sample spacing: one value for all selected axes (--spacing 0.5), one per selected axis in "
-                  "selection order (--spacing 2,0.7,0.7), or named (--spacing x=0.7,y=0.7,z=2; x = last axis). "
-                  "Default: the file's spacing (1 for rasters and .npy)");
+  sub->add_option(
+      "--spacing", o.spacing_text,
+      "Sample spacing: one value for all selected axes (--spacing 0.5), one per selected axis in "
+      "selection order (--spacing 2,0.7,0.7), or named (--spacing x=0.7,y=0.7,z=2; x = last axis). "
+      "Default: the file's spacing (1 for rasters and .npy)");
   sub->add_option("--coords", o.coords_text,
                   "AXIS=FILE: sample coordinates along AXIS (.npy or text, one number per line) for "
                   "non-uniform spacing; repeatable, mixes with --spacing")
@@ -205,8 +210,9 @@ void add_compute_options(CLI::App* sub, ComputeOptions& o) {
   sub->add_option("--dtype", o.dtype,
                   "Output type: auto (numpy's: float64 for integer input, else the input's float type; "
                   "float32 when the outputs are PNG/JPEG display maps), float32 or float64")
-      ->transform(choice<OutputDType>(
-          {{"auto", OutputDType::automatic}, {"float32", OutputDType::float32}, {"float64", OutputDType::float64}}))
+      ->transform(choice<OutputDType>({{"auto", OutputDType::automatic},
+                                       {"float32", OutputDType::float32},
+                                       {"float64", OutputDType::float64}}))
       ->default_str("auto");
   sub->add_option("--color", o.color,
                   "Color rasters: gray (luminance 0.299 R + 0.587 G + 0.114 B) or channels (one result per "
@@ -219,22 +225,26 @@ void add_compute_options(CLI::App* sub, ComputeOptions& o) {
       "--physical-frame", o.physical_frame,
       "Volumes: rotate the gradient by the direction cosines so that components are along the world "
       "axes (ITK's UseImageDirection); default: along the index axes");
-  sub->add_option("--world", o.world,
-                  "World frame of --physical-frame: lps (ITK, DICOM: +x left, +y posterior) or ras (nibabel, FSL, "
-                  "3D Slicer: +x right, +y anterior; x and y components negated)")
+  sub->add_option(
+         "--world", o.world,
+         "World frame of --physical-frame: lps (ITK, DICOM: +x left, +y posterior) or ras (nibabel, FSL, "
+         "3D Slicer: +x right, +y anterior; x and y components negated)")
       ->transform(choice<World>({{"lps", World::lps}, {"ras", World::ras}}))
       ->default_str("lps")
       ->needs(physical);
-  sub->add_option("--format", o.format_text,
-                  "Output format: npy, tiff (float32), nii, nii.gz, nrrd, mha (float), png, jpg (display maps). "
-                  "Default: the input's family (raster → png, volume → same format, DICOM → nii.gz, npy → npy)");
-  sub->add_option("--png-compression", o.png_compression,
-                  "Compression of PNG outputs, 0-9: 0 stores, 1-9 are deflate levels (libdeflate; smaller, slower). "
-                  "Default: gradmap's fast coder (Huffman-coded bytes and runs: about the size of level 1, "
-                  "several times faster on edge maps)")
+  sub->add_option(
+      "--format", o.format_text,
+      "Output format: npy, tiff (float32), nii, nii.gz, nrrd, mha (float), png, jpg (display maps). "
+      "Default: the input's family (raster → png, volume → same format, DICOM → nii.gz, npy → npy)");
+  sub->add_option(
+         "--png-compression", o.png_compression,
+         "Compression of PNG outputs, 0-9: 0 stores, 1-9 are deflate levels (libdeflate; smaller, slower). "
+         "Default: gradmap's fast coder (Huffman-coded bytes and runs: about the size of level 1, "
+         "several times faster on edge maps)")
       ->check(CLI::Range(0, 9));
-  sub->add_option("--max-memory", o.max_memory_text,
-                  "Refuse inputs whose pixels need more memory than this (e.g. 4G, 512M). Default: half of RAM");
+  sub->add_option(
+      "--max-memory", o.max_memory_text,
+      "Refuse inputs whose pixels need more memory than this (e.g. 4G, 512M). Default: half of RAM");
 }
 
 void add_display_options(CLI::App* sub, DisplayFlags& d) {
@@ -248,15 +258,17 @@ void add_display_options(CLI::App* sub, DisplayFlags& d) {
 }
 
 const std::vector<std::string>& edge_only_flags() {
-  static const std::vector<std::string> names = {"--angle-units", "--angle-range", "--y-up",     "--orientation",
-                                                 "--compass",     "--components",  "--normals", "--dir-style"};
+  static const std::vector<std::string> names = {"--angle-units", "--angle-range", "--y-up",
+                                                 "--orientation", "--compass",     "--components",
+                                                 "--normals",     "--dir-style"};
   return names;
 }
 
 void add_edge_options(CLI::App* sub, EdgesSettings& s) {
-  auto* units = sub->add_option("--angle-units", s.angle.units, "Direction units: rad or deg")
-                    ->transform(choice<AngleUnits>({{"rad", AngleUnits::radians}, {"deg", AngleUnits::degrees}}))
-                    ->default_str("rad");
+  auto* units =
+      sub->add_option("--angle-units", s.angle.units, "Direction units: rad or deg")
+          ->transform(choice<AngleUnits>({{"rad", AngleUnits::radians}, {"deg", AngleUnits::degrees}}))
+          ->default_str("rad");
   (void)units;
   auto* range =
       sub->add_option("--angle-range", s.angle.range, "signed: [-pi, pi] like atan2; unsigned: [0, 2pi)")
@@ -265,8 +277,8 @@ void add_edge_options(CLI::App* sub, EdgesSettings& s) {
           ->default_str("signed");
   auto* y_up = sub->add_flag("--y-up", s.angle.y_up,
                              "Math convention: y grows upward, angle = atan2(-gy, gx) (MATLAB imgradient)");
-  auto* orientation =
-      sub->add_flag("--orientation", s.angle.orientation, "Undirected edges: the angle modulo pi, in [0, pi)");
+  auto* orientation = sub->add_flag("--orientation", s.angle.orientation,
+                                    "Undirected edges: the angle modulo pi, in [0, pi)");
   auto* compass = sub->add_flag("--compass", s.angle.compass,
                                 "Clockwise from north (up on screen), in [0, 2pi); not with --y-up, "
                                 "--orientation or --angle-range");
@@ -276,8 +288,9 @@ void add_edge_options(CLI::App* sub, EdgesSettings& s) {
   orientation->excludes(range);
   sub->add_flag("--components", s.components, "Also write the gradient components gx, gy (gz)");
   sub->add_flag("--normals", s.normals, "3-D: write the unit gradient vector (nx, ny, nz) instead of angles");
-  sub->add_option("--dir-style", s.dir_style,
-                  "PNG direction maps: hsv (hue = angle, value = magnitude) or gray (angle range → full range)")
+  sub->add_option(
+         "--dir-style", s.dir_style,
+         "PNG direction maps: hsv (hue = angle, value = magnitude) or gray (angle range → full range)")
       ->transform(choice<DirStyle>({{"hsv", DirStyle::hsv}, {"gray", DirStyle::gray}}))
       ->default_str("hsv");
 }
@@ -311,15 +324,18 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
     for (int d = from; d < rank; ++d) axes.push_back(d);
   }
   if (o.slices && rank - first_spatial != 3)
-    throw InvalidArgument("--slices needs a 3-D stack; this image has " + std::to_string(rank - first_spatial) +
-                          " spatial axes");
+    throw InvalidArgument("--slices needs a 3-D stack; this image has " +
+                          std::to_string(rank - first_spatial) + " spatial axes");
   g.axes = axes;
   g.edge_order = o.edge_order;
-  if (o.dtype == OutputDType::float32) g.dtype = DType::float32;
-  else if (o.dtype == OutputDType::float64) g.dtype = DType::float64;
+  if (o.dtype == OutputDType::float32)
+    g.dtype = DType::float32;
+  else if (o.dtype == OutputDType::float64)
+    g.dtype = DType::float64;
   // Display maps hold 8 or 16 bits: float64 would only cost time (libm-grade float64 atan2 and
   // hypot are several times slower than float32's) without changing a pixel.
-  else if (writes_display_maps(o, img)) g.dtype = DType::float32;
+  else if (writes_display_maps(o, img))
+    g.dtype = DType::float32;
 
   // Spacing per selected axis: the file's (physical units) unless --pixel-units.
   const auto& sp = img.geometry.spacing;
@@ -328,7 +344,8 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
   for (int a : axes) {
     const int s = a - first_spatial;
     const bool spatial = s >= 0 && static_cast<std::size_t>(s) < sp.size();
-    spacing.push_back(AxisSpacing::uniform(spatial && !o.pixel_units ? sp[static_cast<std::size_t>(s)] : 1.0));
+    spacing.push_back(
+        AxisSpacing::uniform(spatial && !o.pixel_units ? sp[static_cast<std::size_t>(s)] : 1.0));
     from_file.push_back(spatial && !o.pixel_units);
   }
   auto index_of = [&](int axis, const std::string& what) {
@@ -339,7 +356,8 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
   };
   const SpacingFlag& f = o.spacing;
   switch (f.kind) {
-    case SpacingFlag::Kind::none: break;
+    case SpacingFlag::Kind::none:
+      break;
     case SpacingFlag::Kind::named:
       for (std::size_t i = 0; i < f.axes.size(); ++i) {
         const std::size_t k = index_of(resolve_axis(f.axes[i], rank, "--spacing"), "--spacing");
@@ -348,14 +366,17 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
       }
       break;
     case SpacingFlag::Kind::all:
-      for (std::size_t k = 0; k < spacing.size(); ++k) spacing[k] = AxisSpacing::uniform(f.values[0]), from_file[k] = false;
+      for (std::size_t k = 0; k < spacing.size(); ++k)
+        spacing[k] = AxisSpacing::uniform(f.values[0]), from_file[k] = false;
       break;
     case SpacingFlag::Kind::per_axis:
       if (f.values.size() != axes.size())
-        throw InvalidArgument("--spacing has " + std::to_string(f.values.size()) + " values but " +
-                              std::to_string(axes.size()) +
-                              " axes are selected; give one value, one per selected axis, or name them (x=..,y=..)");
-      for (std::size_t k = 0; k < f.values.size(); ++k) spacing[k] = AxisSpacing::uniform(f.values[k]), from_file[k] = false;
+        throw InvalidArgument(
+            "--spacing has " + std::to_string(f.values.size()) + " values but " +
+            std::to_string(axes.size()) +
+            " axes are selected; give one value, one per selected axis, or name them (x=..,y=..)");
+      for (std::size_t k = 0; k < f.values.size(); ++k)
+        spacing[k] = AxisSpacing::uniform(f.values[k]), from_file[k] = false;
       break;
   }
   for (const auto& c : o.coords) {
@@ -363,37 +384,39 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
     const index_t len = img.pixels.extent(axes[k]);
     if (static_cast<index_t>(c.values.coords.size()) != len)
       throw InvalidArgument("--coords " + c.file + ": " + std::to_string(c.values.coords.size()) +
-                            " coordinates, but axis " + std::to_string(axes[k]) + " has " + std::to_string(len) +
-                            " samples");
+                            " coordinates, but axis " + std::to_string(axes[k]) + " has " +
+                            std::to_string(len) + " samples");
     spacing[k] = c.values;
     from_file[k] = false;
   }
   for (std::size_t k = 0; k < spacing.size(); ++k) {
     const double s = spacing[k].step;
     if (from_file[k] && !(std::isfinite(s) && s > 0))
-      throw InvalidArgument("the file's spacing along " + product_name({Product::component, axes[k]}, rank) + " is " +
-                            std::to_string(s) + "; give --spacing or --pixel-units");
+      throw InvalidArgument("the file's spacing along " + product_name({Product::component, axes[k]}, rank) +
+                            " is " + std::to_string(s) + "; give --spacing or --pixel-units");
   }
   g.spacing = std::move(spacing);
   return g;
 }
 
-std::vector<Array> compute_components(const Image& img, const GradientOptions& opts, const ComputeOptions& o) {
+std::vector<Array> compute_components(const Image& img, const GradientOptions& opts,
+                                      const ComputeOptions& o) {
   std::vector<Array> comps = gradient(img.pixels, opts);
   if (!o.physical_frame) return comps;
   const int rank = img.pixels.rank(), n = static_cast<int>(img.geometry.spacing.size());
   std::vector<int> spatial;
   for (int d = rank - n; d < rank; ++d) spatial.push_back(d);
   if (*opts.axes != spatial)
-    throw InvalidArgument("--physical-frame needs every spatial axis selected, in order (" + std::to_string(n) +
-                          " axes); do not combine it with --axis or --slices");
+    throw InvalidArgument("--physical-frame needs every spatial axis selected, in order (" +
+                          std::to_string(n) + " axes); do not combine it with --axis or --slices");
   if (o.world == World::lps) return to_physical_frame(comps, img.geometry.direction);
   if (img.geometry.frame != WorldFrame::lps)
     throw InvalidArgument("--world ras: this image has no world frame to convert (" + img.format + ")");
   // Direction rows are world axes in numpy order (..., y, x): LPS → RAS negates the last two.
   std::vector<double> ras = img.geometry.direction;
   for (int i = std::max(0, n - 2); i < n; ++i)
-    for (int j = 0; j < n; ++j) ras[static_cast<std::size_t>(i * n + j)] = -ras[static_cast<std::size_t>(i * n + j)];
+    for (int j = 0; j < n; ++j)
+      ras[static_cast<std::size_t>(i * n + j)] = -ras[static_cast<std::size_t>(i * n + j)];
   return to_physical_frame(comps, ras);
 }
 

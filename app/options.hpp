@@ -44,8 +44,8 @@ struct CoordsFlag {
 
 /// Flags shared by gradient, edges and batch; names equal the library's field names.
 struct ComputeOptions {
-  std::vector<std::string> axis;  ///< --axis: numpy indices (negative allowed) or x, y, z
-  std::string spacing_text;       ///< --spacing as typed
+  std::vector<std::string> axis;         ///< --axis: numpy indices (negative allowed) or x, y, z
+  std::string spacing_text;              ///< --spacing as typed
   std::vector<std::string> coords_text;  ///< --coords as typed
   int edge_order = 1;
   OutputDType dtype = OutputDType::automatic;

@@ -27,7 +27,8 @@ SeriesLetter series_letter(const Image& img) {
   // The reader says what the axis holds; else three entries of a non-NIfTI file are R, G, B.
   const SeriesKind kind = img.metadata.series_kind;
   if (kind == SeriesKind::channels) return SeriesLetter::rgb;
-  if (kind == SeriesKind::unspecified && img.series_axes > 0 && img.pixels.extent(0) == 3 && img.format != "nifti")
+  if (kind == SeriesKind::unspecified && img.series_axes > 0 && img.pixels.extent(0) == 3 &&
+      img.format != "nifti")
     return SeriesLetter::rgb;
   return SeriesLetter::t;
 }
@@ -54,7 +55,8 @@ bool is_series_name(const std::string& text) {
   for (index_t k = 0; k < 3; ++k)
     if (text == series_name(k, SeriesLetter::rgb)) return true;
   if (text.size() < 2 || text.size() > 12) return false;
-  if (!std::all_of(text.begin() + 1, text.end(), [](unsigned char c) { return std::isdigit(c); })) return false;
+  if (!std::all_of(text.begin() + 1, text.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return false;
   const index_t k = std::stoll(text.substr(1));
   return text == series_name(k, SeriesLetter::t) || text == series_name(k, SeriesLetter::p);
 }
@@ -76,11 +78,16 @@ std::string parent_or_dot(const std::string& path) {
 
 std::string product_name(ProductId p, int rank) {
   switch (p.kind) {
-    case Product::magnitude: return "mag";
-    case Product::direction: return "dir";
-    case Product::azimuth: return "azimuth";
-    case Product::elevation: return "elevation";
-    case Product::overview: return "overview";
+    case Product::magnitude:
+      return "mag";
+    case Product::direction:
+      return "dir";
+    case Product::azimuth:
+      return "azimuth";
+    case Product::elevation:
+      return "elevation";
+    case Product::overview:
+      return "overview";
     case Product::component:
     case Product::normal: {
       const int from_end = rank - 1 - p.axis;
@@ -129,8 +136,8 @@ std::string output_extension(const std::string& input, const FileFormat* format_
 }
 
 std::vector<PlannedFile> plan_outputs(const std::vector<ProductId>& products, const Image& img,
-                                      const std::string& input, const std::string& outdir, const std::string& ext,
-                                      const std::string& overview_path) {
+                                      const std::string& input, const std::string& outdir,
+                                      const std::string& ext, const std::string& overview_path) {
   const std::string stem = stem_of(input);
   const FileFormat* out = format_named(ext);
   const bool split_series = out && out->display && img.series_axes > 0;
@@ -164,7 +171,8 @@ bool is_output_name(const std::string& name, const std::string& stem, const std:
   const std::string middle = name.substr(head.size(), name.size() - head.size() - tail.size());
   if (is_product_name(middle)) return true;
   const auto sep = middle.find('_');
-  return sep != std::string::npos && is_series_name(middle.substr(0, sep)) && is_product_name(middle.substr(sep + 1));
+  return sep != std::string::npos && is_series_name(middle.substr(0, sep)) &&
+         is_product_name(middle.substr(sep + 1));
 }
 
 void check_collisions(const std::vector<InputPlan>& inputs) {
@@ -177,9 +185,9 @@ void check_collisions(const std::vector<InputPlan>& inputs) {
     const std::string key = canonical_key(in.outdir) + "/" + stem_of(in.input) + "." + ext;
     auto [it, fresh] = by_key.emplace(key, &in);
     if (!fresh && canonical_key(it->second->input) != canonical_key(in.input))
-      throw UsageError("inputs '" + it->second->input + "' and '" + in.input + "' would write the same outputs (" +
-                       stem_of(in.input) + "_*." + ext + " in '" + in.outdir +
-                       "'); rename one, or run them with different -o folders");
+      throw UsageError("inputs '" + it->second->input + "' and '" + in.input +
+                       "' would write the same outputs (" + stem_of(in.input) + "_*." + ext + " in '" +
+                       in.outdir + "'); rename one, or run them with different -o folders");
     by_folder[canonical_key(parent_or_dot(in.input))].push_back(&in);
     by_path.emplace(canonical_key(in.input), &in);
   }

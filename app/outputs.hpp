@@ -62,8 +62,8 @@ struct PlannedFile {
 /// The files written for `img` read from `input` when the command produces `products` (in
 /// writing order; an overview goes to `overview_path`).
 std::vector<PlannedFile> plan_outputs(const std::vector<ProductId>& products, const Image& img,
-                                      const std::string& input, const std::string& outdir, const std::string& ext,
-                                      const std::string& overview_path);
+                                      const std::string& input, const std::string& outdir,
+                                      const std::string& ext, const std::string& overview_path);
 
 /// True when `name` (a file name without folder) is one gradmap writes for an input of stem `stem`
 /// with output extension `ext`: <stem>_[<series>_]<product>.<ext>, or <stem>_overview.png. Derived

@@ -39,15 +39,19 @@ struct CaseSpec {
   index_t size() const { return gradmap::shape_size(shape); }
   int outputs() const {
     switch (kind) {
-      case Kind::components: return rank();
-      case Kind::magnitude_direction: return 2;
-      case Kind::magnitude: return 1;
+      case Kind::components:
+        return rank();
+      case Kind::magnitude_direction:
+        return 2;
+      case Kind::magnitude:
+        return 1;
     }
     return 0;
   }
   std::size_t input_bytes() const { return static_cast<std::size_t>(size()) * gradmap::dtype_size(in_type); }
   std::size_t output_bytes() const {
-    return static_cast<std::size_t>(size()) * gradmap::dtype_size(out_type) * static_cast<std::size_t>(outputs());
+    return static_cast<std::size_t>(size()) * gradmap::dtype_size(out_type) *
+           static_cast<std::size_t>(outputs());
   }
   /// Key of the input data: cases with the same key get bit-identical inputs.
   std::string data_key() const {
@@ -63,7 +67,8 @@ inline std::vector<CaseSpec> make_cases(bool quick, index_t side_2d = 0, index_t
   const index_t s2 = side_2d > 0 ? side_2d : (quick ? 96 : 4096);
   const index_t s3 = side_3d > 0 ? side_3d : (quick ? 24 : 256);
   // E keeps the CT aspect (512 × 512 × 300 → z × y × x = 300 × 512 × 512).
-  const Shape e_shape = quick ? Shape{15, 26, 26} : (side_3d > 0 ? Shape{s3 * 300 / 512, s3, s3} : Shape{300, 512, 512});
+  const Shape e_shape =
+      quick ? Shape{15, 26, 26} : (side_3d > 0 ? Shape{s3 * 300 / 512, s3, s3} : Shape{300, 512, 512});
   const std::string s2n = std::to_string(s2) + "²";
   std::vector<CaseSpec> c;
   auto add = [&](std::string id, std::string title, DType in, Shape shape, Kind kind) -> CaseSpec& {
@@ -79,16 +84,18 @@ inline std::vector<CaseSpec> make_cases(bool quick, index_t side_2d = 0, index_t
     return c.back();
   };
   add("A", "2-D float32 " + s2n + " → 2 components", DType::float32, {s2, s2}, Kind::components);
-  add("B", "3-D float32 " + std::to_string(s3) + "³ → 3 components", DType::float32, {s3, s3, s3}, Kind::components);
-  add("C", "2-D float32 " + s2n + " → magnitude + direction", DType::float32, {s2, s2}, Kind::magnitude_direction);
+  add("B", "3-D float32 " + std::to_string(s3) + "³ → 3 components", DType::float32, {s3, s3, s3},
+      Kind::components);
+  add("C", "2-D float32 " + s2n + " → magnitude + direction", DType::float32, {s2, s2},
+      Kind::magnitude_direction);
   add("D", "2-D uint8 " + s2n + " → float32 magnitude + direction", DType::uint8, {s2, s2},
       Kind::magnitude_direction);
   add("E",
       "3-D int16 " + std::to_string(e_shape[2]) + "×" + std::to_string(e_shape[1]) + "×" +
           std::to_string(e_shape[0]) + " → float32 magnitude",
       DType::int16, e_shape, Kind::magnitude);
-  add("A-nonuniform", "A with coordinate arrays on both axes", DType::float32, {s2, s2}, Kind::components).nonuniform =
-      true;
+  add("A-nonuniform", "A with coordinate arrays on both axes", DType::float32, {s2, s2}, Kind::components)
+      .nonuniform = true;
   add("A-edge2", "A with edge_order 2", DType::float32, {s2, s2}, Kind::components).edge_order = 2;
   add("A-f64", "A in float64", DType::float64, {s2, s2}, Kind::components);
   return c;
@@ -123,13 +130,15 @@ inline Array make_input(const CaseSpec& spec, std::uint64_t seed = 6) {
           // CT-like Hounsfield range.
           p[i] = static_cast<T>(-1000 + (col + 2 * row) % 3000 + static_cast<index_t>(u * 200));
         } else {
-          const float v = static_cast<float>(0.01 * static_cast<double>(col) - 0.02 * static_cast<double>(row % 1024)) +
-                          static_cast<float>(u);
+          const float v =
+              static_cast<float>(0.01 * static_cast<double>(col) - 0.02 * static_cast<double>(row % 1024)) +
+              static_cast<float>(u);
           p[i] = static_cast<T>(v);
         }
       }
     } else {
-      throw gradmap::InvalidArgument("bench: no generator for " + std::string(gradmap::dtype_name(spec.in_type)));
+      throw gradmap::InvalidArgument("bench: no generator for " +
+                                     std::string(gradmap::dtype_name(spec.in_type)));
     }
   });
   return a;
@@ -149,7 +158,8 @@ inline gradmap::GradientOptions gradient_options(const CaseSpec& spec) {
   o.edge_order = spec.edge_order;
   if (spec.nonuniform)
     for (int d = 0; d < spec.rank(); ++d)
-      o.spacing.push_back(gradmap::AxisSpacing::coordinates(make_coords(spec.shape[static_cast<std::size_t>(d)], d)));
+      o.spacing.push_back(
+          gradmap::AxisSpacing::coordinates(make_coords(spec.shape[static_cast<std::size_t>(d)], d)));
   if (spec.out_type_explicit) o.dtype = spec.out_type;
   return o;
 }

@@ -3,13 +3,13 @@
 // Bytes processed = input + outputs per call, so the "bytes_per_second" column is the effective
 // bandwidth to hold against the limit bench_peers reports. Set GRADMAP_BENCH_QUICK=1 for the
 // smoke-test sizes. Filter with e.g. --benchmark_filter='Edges/C'.
+#include <benchmark/benchmark.h>
+#include <tbb/task_arena.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
-
-#include <benchmark/benchmark.h>
-#include <tbb/task_arena.h>
 
 #include "bench_cases.hpp"
 
@@ -49,7 +49,8 @@ void run_copy(benchmark::State& state, const CaseSpec& spec) {
     std::memcpy(out.get(), in.data(), in.nbytes());
     benchmark::ClobberMemory();
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 2 * static_cast<std::int64_t>(in.nbytes()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 2 *
+                          static_cast<std::int64_t>(in.nbytes()));
 }
 
 int register_all() {
@@ -76,7 +77,8 @@ int register_all() {
       c->Arg(1)->Arg(hw)->ArgName("threads")->UseRealTime()->Unit(benchmark::kMillisecond);
     }
     if (spec.id == "A" || spec.id == "E") {
-      benchmark::RegisterBenchmark(("CopyInput/" + spec.id).c_str(), [spec](benchmark::State& st) { run_copy(st, spec); })
+      benchmark::RegisterBenchmark(("CopyInput/" + spec.id).c_str(),
+                                   [spec](benchmark::State& st) { run_copy(st, spec); })
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
     }

@@ -14,6 +14,11 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
+#include <tbb/version.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,16 +31,10 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
-#include <tbb/task_arena.h>
-#include <tbb/version.h>
 
 #include "bench_cases.hpp"
 #include "peers.hpp"
@@ -81,21 +80,33 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) usage(argv[0], 2);
       return argv[++i];
     };
-    if (a == "--quick") o.quick = true;
-    else if (a == "--side2d") o.side_2d = std::stol(next());
-    else if (a == "--side3d") o.side_3d = std::stol(next());
-    else if (a == "--reps") o.reps = std::max(1, std::stoi(next()));
-    else if (a == "--budget") o.budget_s = std::stod(next());
-    else if (a == "--markdown") o.markdown = next();
-    else if (a == "--check") o.check = true;
-    else if (a == "--no-numpy") o.numpy = false;
-    else if (a == "--no-rss") o.rss = false;
-    else if (a == "--python") o.python = next();
-    else if (a == "--numpy-script") o.numpy_script = next();
+    if (a == "--quick")
+      o.quick = true;
+    else if (a == "--side2d")
+      o.side_2d = std::stol(next());
+    else if (a == "--side3d")
+      o.side_3d = std::stol(next());
+    else if (a == "--reps")
+      o.reps = std::max(1, std::stoi(next()));
+    else if (a == "--budget")
+      o.budget_s = std::stod(next());
+    else if (a == "--markdown")
+      o.markdown = next();
+    else if (a == "--check")
+      o.check = true;
+    else if (a == "--no-numpy")
+      o.numpy = false;
+    else if (a == "--no-rss")
+      o.rss = false;
+    else if (a == "--python")
+      o.python = next();
+    else if (a == "--numpy-script")
+      o.numpy_script = next();
     else if (a == "--cases") {
       std::stringstream ss(next());
       for (std::string id; std::getline(ss, id, ',');) o.only.push_back(id);
-    } else if (a == "-h" || a == "--help") usage(argv[0], 0);
+    } else if (a == "-h" || a == "--help")
+      usage(argv[0], 0);
     else {
       std::fprintf(stderr, "bench_peers: unknown argument '%s'\n", a.c_str());
       usage(argv[0], 2);
@@ -216,7 +227,8 @@ void limit_run(const In* in, Out* const* out, int n_out, index_t n, bool stream)
       [&](const tbb::blocked_range<index_t>& r) {
         for (index_t k = r.begin(); k < r.end(); ++k) {
           const index_t b = k * block, e = std::min(n, b + block);
-          const index_t e_stream = stream ? b + (e - b) / (64 / index_t(sizeof(Out))) * (64 / index_t(sizeof(Out))) : b;
+          const index_t e_stream =
+              stream ? b + (e - b) / (64 / index_t(sizeof(Out))) * (64 / index_t(sizeof(Out))) : b;
           switch (n_out) {
             case 1:
               if (stream) limit_stream<1>(in, out, b, e_stream);
@@ -313,7 +325,8 @@ Rss measure_rss(const CaseSpec& spec) {
   close(fds[0]);
   int status = 0;
   rusage ru{};
-  if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || got != sizeof base)
+  if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      got != sizeof base)
     return {};
   return {static_cast<double>(ru.ru_maxrss - base) / 1024.0, true};
 }
@@ -324,7 +337,8 @@ Rss measure_rss(const CaseSpec& spec) {
 void write_npy(const std::string& path, const void* data, std::size_t bytes, const std::string& descr,
                const Shape& shape) {
   std::string dims;
-  for (std::size_t d = 0; d < shape.size(); ++d) dims += std::to_string(shape[d]) + (shape.size() == 1 || d + 1 < shape.size() ? "," : "");
+  for (std::size_t d = 0; d < shape.size(); ++d)
+    dims += std::to_string(shape[d]) + (shape.size() == 1 || d + 1 < shape.size() ? "," : "");
   std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -341,11 +355,16 @@ void write_npy(const std::string& path, const void* data, std::size_t bytes, con
 
 std::string npy_descr(DType t) {
   switch (t) {
-    case DType::uint8: return "|u1";
-    case DType::int16: return "<i2";
-    case DType::float32: return "<f4";
-    case DType::float64: return "<f8";
-    default: throw gradmap::InvalidArgument("bench: no npy descr");
+    case DType::uint8:
+      return "|u1";
+    case DType::int16:
+      return "<i2";
+    case DType::float32:
+      return "<f4";
+    case DType::float64:
+      return "<f8";
+    default:
+      throw gradmap::InvalidArgument("bench: no npy descr");
   }
 }
 
@@ -435,8 +454,10 @@ void compare(const CaseSpec& s, const std::vector<Array>& gm, const PeerImpl& p,
   }
   std::ostringstream msg;
   msg << s.id << ": gradmap vs " << p.name << (p.interior_only ? " (interior)" : "") << ": max |diff|";
-  if (s.kind == Kind::components) msg << " components " << worst[0];
-  else msg << " magnitude " << worst[1];
+  if (s.kind == Kind::components)
+    msg << " components " << worst[0];
+  else
+    msg << " magnitude " << worst[1];
   if (s.kind == Kind::magnitude_direction) msg << ", direction " << worst[2] << " rad";
   if (bad) {
     msg << "; " << bad << " samples out of tolerance";
@@ -459,7 +480,8 @@ std::vector<double> l1_sums(const std::vector<Array>& outs) {
 bool same_bits(const std::vector<Array>& a, const std::vector<Array>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t k = 0; k < a.size(); ++k)
-    if (a[k].nbytes() != b[k].nbytes() || std::memcmp(a[k].data(), b[k].data(), a[k].nbytes()) != 0) return false;
+    if (a[k].nbytes() != b[k].nbytes() || std::memcmp(a[k].data(), b[k].data(), a[k].nbytes()) != 0)
+      return false;
   return true;
 }
 
@@ -495,7 +517,8 @@ const Row* find_row(const CaseResult& c, const std::string& name) {
 const Row* best_row(const CaseResult& c, const std::string& prefix, int j) {
   const Row* best = nullptr;
   for (const Row& r : c.rows)
-    if (r.available && r.t[j].ok && r.impl.rfind(prefix, 0) == 0 && (!best || r.t[j].median_s < best->t[j].median_s))
+    if (r.available && r.t[j].ok && r.impl.rfind(prefix, 0) == 0 &&
+        (!best || r.t[j].median_s < best->t[j].median_s))
       best = &r;
   return best;
 }
@@ -511,18 +534,20 @@ std::string make_table(const std::vector<CaseResult>& results, int hw, const std
                        const Options& o, const Checker& ck) {
   std::ostringstream md;
   md << "## gradmap against the bandwidth limit, numpy, OpenCV and ITK\n\n";
-  md << "Machine: " << cpu_model() << ", " << hw << " cores. oneTBB " << TBB_VERSION_MAJOR << "." << TBB_VERSION_MINOR
-     << ", OpenCV " << opencv_version() << ", ITK " << itk_version() << ", numpy "
+  md << "Machine: " << cpu_model() << ", " << hw << " cores. oneTBB " << TBB_VERSION_MAJOR << "."
+     << TBB_VERSION_MINOR << ", OpenCV " << opencv_version() << ", ITK " << itk_version() << ", numpy "
      << (numpy_version.empty() ? "not run" : numpy_version) << ". Median of up to " << o.reps
      << " runs after a warm-up (at least 3; fewer once " << fmt(o.budget_s, 1)
-     << " s are spent). GB/s = (input + output bytes) / median time." << (o.quick ? " **Quick mode (small sizes).**" : "")
-     << "\n\n";
+     << " s are spent). GB/s = (input + output bytes) / median time."
+     << (o.quick ? " **Quick mode (small sizes).**" : "") << "\n\n";
 
   md << "### Summary\n\n";
-  md << "Ratios above 1 mean gradmap is faster; gradmap÷limit is how far gradmap is from a kernel that only moves "
+  md << "Ratios above 1 mean gradmap is faster; gradmap÷limit is how far gradmap is from a kernel that only "
+        "moves "
         "the bytes (1.00 = at the limit). Each cell: 1 thread / all "
      << hw << " cores. numpy is single-threaded: its one time is compared with both.\n\n";
-  md << "| case | in + out MB | limit GB/s | gradmap GB/s | gradmap ÷ limit | allocating call ÷ limit with fresh outputs | "
+  md << "| case | in + out MB | limit GB/s | gradmap GB/s | gradmap ÷ limit | allocating call ÷ limit with "
+        "fresh outputs | "
         "numpy ÷ gradmap | OpenCV ÷ gradmap | ITK ÷ gradmap | gradmap peak RSS ÷ (in + out) |\n";
   md << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const CaseResult& c : results) {
@@ -541,29 +566,34 @@ std::string make_table(const std::vector<CaseResult>& results, int hw, const std
         return r ? ratio(r->t[j], g.t[j]) : std::string("n/a");
       });
     };
-    md << "| " << c.spec.id << " | " << fmt(static_cast<double>(bytes) / 1e6, bytes < 100000000 ? 1 : 0) << " | "
-       << pair([&](int j) { return gbs(lim.t[j], bytes); }) << " | " << pair([&](int j) { return gbs(g.t[j], bytes); })
-       << " | " << pair([&](int j) { return ratio(g.t[j], lim.t[j]); }) << " | "
-       << pair([&](int j) { return alloc && fresh ? ratio(alloc->t[j], fresh->t[j]) : std::string("—"); }) << " | "
-       << peer("numpy") << " | "
-       << peer("OpenCV") << " | " << peer("ITK") << " | "
-       << (c.rss.ok ? fmt(c.rss.peak_mib * 1048576.0 / static_cast<double>(bytes), 2) + " (" + fmt(c.rss.peak_mib, 0) +
-                          " MiB)"
+    md << "| " << c.spec.id << " | " << fmt(static_cast<double>(bytes) / 1e6, bytes < 100000000 ? 1 : 0)
+       << " | " << pair([&](int j) { return gbs(lim.t[j], bytes); }) << " | "
+       << pair([&](int j) { return gbs(g.t[j], bytes); }) << " | "
+       << pair([&](int j) { return ratio(g.t[j], lim.t[j]); }) << " | "
+       << pair([&](int j) { return alloc && fresh ? ratio(alloc->t[j], fresh->t[j]) : std::string("—"); })
+       << " | " << peer("numpy") << " | " << peer("OpenCV") << " | " << peer("ITK") << " | "
+       << (c.rss.ok ? fmt(c.rss.peak_mib * 1048576.0 / static_cast<double>(bytes), 2) + " (" +
+                          fmt(c.rss.peak_mib, 0) + " MiB)"
                     : std::string("—"))
        << " |\n";
   }
-  md << "\nAllocating call: edges() (which always allocates its maps) or gradient(), against the limit kernel "
-        "writing into freshly allocated huge-page buffers; first-touch page zeroing by the kernel is then charged "
-        "to both. OpenCV column: its fastest variant for the case. Peak RSS: the forked child's peak resident set minus "
+  md << "\nAllocating call: edges() (which always allocates its maps) or gradient(), against the limit "
+        "kernel "
+        "writing into freshly allocated huge-page buffers; first-touch page zeroing by the kernel is then "
+        "charged "
+        "to both. OpenCV column: its fastest variant for the case. Peak RSS: the forked child's peak "
+        "resident set minus "
         "its resident set before the input was allocated, running gradmap's allocating call (gradient() or "
         "edges()) once at all cores.\n\n";
 
   md << "### Details\n\n";
-  md << "Ratio column: on limit rows gradmap ÷ limit, on peer rows peer ÷ gradmap (at the same thread count).\n\n";
+  md << "Ratio column: on limit rows gradmap ÷ limit, on peer rows peer ÷ gradmap (at the same thread "
+        "count).\n\n";
   for (const CaseResult& c : results) {
     const std::size_t bytes = c.spec.input_bytes() + c.spec.output_bytes();
-    md << "**" << c.spec.id << "** — " << c.spec.title << " (" << fmt(static_cast<double>(c.spec.input_bytes()) / 1e6, 1)
-       << " MB in, " << fmt(static_cast<double>(c.spec.output_bytes()) / 1e6, 1) << " MB out)\n\n";
+    md << "**" << c.spec.id << "** — " << c.spec.title << " ("
+       << fmt(static_cast<double>(c.spec.input_bytes()) / 1e6, 1) << " MB in, "
+       << fmt(static_cast<double>(c.spec.output_bytes()) / 1e6, 1) << " MB out)\n\n";
     md << "| implementation | 1 thread ms | GB/s | ratio | " << hw << " cores ms | GB/s | ratio | notes |\n";
     md << "|---|---:|---:|---:|---:|---:|---:|---|\n";
     const Row& g = c.rows[0];
@@ -578,10 +608,12 @@ std::string make_table(const std::vector<CaseResult>& results, int hw, const std
       for (int j = 0; j < 2; ++j) {
         const Timing& t = row.single_thread_only ? row.t[0] : row.t[j];
         std::string rt = "";
-        if (is_limit) rt = ratio(g.t[j], t);
-        else if (r > 0) rt = ratio(t, g.t[j]);
-        md << (row.single_thread_only && j == 1 ? "(1 thread) " : "") << ms(t) << " | " << gbs(t, bytes) << " | " << rt
-           << " | ";
+        if (is_limit)
+          rt = ratio(g.t[j], t);
+        else if (r > 0)
+          rt = ratio(t, g.t[j]);
+        md << (row.single_thread_only && j == 1 ? "(1 thread) " : "") << ms(t) << " | " << gbs(t, bytes)
+           << " | " << rt << " | ";
       }
       std::string note = row.note;
       if (r == 1) note = "best of plain / streaming stores: " + c.limit_kind[0] + " / " + c.limit_kind[1];
@@ -607,7 +639,9 @@ int main(int argc, char** argv) {
   std::vector<CaseSpec> cases = make_cases(o.quick, o.side_2d, o.side_3d);
   if (!o.only.empty())
     cases.erase(std::remove_if(cases.begin(), cases.end(),
-                               [&](const CaseSpec& c) { return std::find(o.only.begin(), o.only.end(), c.id) == o.only.end(); }),
+                               [&](const CaseSpec& c) {
+                                 return std::find(o.only.begin(), o.only.end(), c.id) == o.only.end();
+                               }),
                 cases.end());
 
   std::vector<CaseResult> results(cases.size());
@@ -616,8 +650,8 @@ int main(int argc, char** argv) {
     results[c].spec = cases[c];
     if (o.rss) {
       results[c].rss = measure_rss(cases[c]);
-      std::cerr << "rss " << cases[c].id << ": " << (results[c].rss.ok ? fmt(results[c].rss.peak_mib, 1) + " MiB" : "failed")
-                << "\n";
+      std::cerr << "rss " << cases[c].id << ": "
+                << (results[c].rss.ok ? fmt(results[c].rss.peak_mib, 1) + " MiB" : "failed") << "\n";
     }
   }
 
@@ -645,7 +679,7 @@ int main(int argc, char** argv) {
       }
       entry["id"] = s.id;
       entry["input"] = written[s.data_key()];
-      entry["kind"] = s.kind == Kind::components ? "components"
+      entry["kind"] = s.kind == Kind::components            ? "components"
                       : s.kind == Kind::magnitude_direction ? "magnitude_direction"
                                                             : "magnitude";
       entry["edge_order"] = s.edge_order;
@@ -667,7 +701,8 @@ int main(int argc, char** argv) {
     {
       Row row;
       row.impl = "gradmap";
-      row.note = s.kind == Kind::components ? "gradient_into(), preallocated outputs" : "edges(), fused, allocates its maps";
+      row.note = s.kind == Kind::components ? "gradient_into(), preallocated outputs"
+                                            : "edges(), fused, allocates its maps";
       GradmapRunner r(s, input);
       for (int j = 0; j < 2; ++j) {
         row.t[j] = time_runs([&] { r.run(); }, threads[j], o);
@@ -752,9 +787,12 @@ int main(int argc, char** argv) {
       j = nullptr;
     }
     if (status != 0 || !j.is_object()) {
-      const std::string msg = "numpy: the script failed (status " + std::to_string(status) + "); numpy rows missing";
-      if (o.check) ck.fail(msg);
-      else std::cerr << msg << "\n";
+      const std::string msg =
+          "numpy: the script failed (status " + std::to_string(status) + "); numpy rows missing";
+      if (o.check)
+        ck.fail(msg);
+      else
+        std::cerr << msg << "\n";
     } else {
       numpy_version = j.value("numpy", "");
       for (CaseResult& c : results) {
@@ -776,10 +814,14 @@ int main(int argc, char** argv) {
         double worst = 0;
         for (std::size_t k = 0; k < l1.size() && k < c.gradmap_l1.size(); ++k)
           worst = std::max(worst, std::fabs(l1[k] - c.gradmap_l1[k]) / std::max(1e-300, std::fabs(l1[k])));
-        const std::string msg = c.spec.id + ": gradmap vs numpy, relative difference of sum(|output|): " + fmt(worst * 1e9, 3) + "e-9";
+        const std::string msg =
+            c.spec.id + ": gradmap vs numpy, relative difference of sum(|output|): " + fmt(worst * 1e9, 3) +
+            "e-9";
         if (o.check) {
-          if (worst <= 1e-5 && l1.size() == c.gradmap_l1.size()) ck.pass(msg);
-          else ck.fail(msg);
+          if (worst <= 1e-5 && l1.size() == c.gradmap_l1.size())
+            ck.pass(msg);
+          else
+            ck.fail(msg);
         }
         c.rows.push_back(row);
       }

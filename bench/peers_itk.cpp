@@ -6,10 +6,6 @@
 // GradientImageFilter's interior is (f[i+1] - f[i-1]) / 2 like numpy's; at the borders it uses
 // zero-flux Neumann extension, not numpy's one-sided differences. Each timed run re-executes the
 // pipeline (Modified + Update) and ITK allocates its outputs as it goes, as in a user's program.
-#include <cmath>
-#include <cstring>
-#include <memory>
-
 #include <itkCovariantVector.h>
 #include <itkGradientImageFilter.h>
 #include <itkGradientMagnitudeImageFilter.h>
@@ -17,6 +13,10 @@
 #include <itkMultiThreaderBase.h>
 #include <itkUnaryGeneratorImageFilter.h>
 #include <itkVersion.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
 
 #include "peers.hpp"
 
@@ -63,7 +63,8 @@ PeerImpl itk_components(const CaseSpec& spec, const Array& input) {
   st->img = make_image<T, D>(spec, input);
   PeerImpl p;
   p.name = "ITK GradientImageFilter";
-  p.note = "borders: zero-flux Neumann, not numpy's one-sided differences; output is one interleaved vector image";
+  p.note =
+      "borders: zero-flux Neumann, not numpy's one-sided differences; output is one interleaved vector image";
   p.set_threads = [st](int n) {
     set_itk_threads(n);
     st->filter = Filter::New();  // a filter made after the change picks the thread count up
@@ -166,8 +167,9 @@ std::vector<PeerImpl> itk_peers(const CaseSpec& spec, const Array& input) {
     PeerImpl p;
     p.name = "ITK";
     p.available = false;
-    p.note = spec.nonuniform ? "ITK images have one uniform spacing per axis: no non-uniform coordinates"
-                             : "ITK has no one-sided boundary differences (edge_order 2); see A for its interior";
+    p.note = spec.nonuniform
+                 ? "ITK images have one uniform spacing per axis: no non-uniform coordinates"
+                 : "ITK has no one-sided boundary differences (edge_order 2); see A for its interior";
     return {p};
   }
   switch (spec.kind) {

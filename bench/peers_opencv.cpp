@@ -8,7 +8,6 @@
 // same buffer as 2-D matrices: x = columns of (z·y) × x, z = rows of z × (y·x), y = rows of each
 // y × x slice — three calls per volume, no copies.
 #include <memory>
-
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
@@ -20,19 +19,24 @@ namespace {
 
 int cv_type(DType t) {
   switch (t) {
-    case DType::uint8: return CV_8U;
-    case DType::int16: return CV_16S;
-    case DType::float32: return CV_32F;
-    case DType::float64: return CV_64F;
-    default: throw gradmap::InvalidArgument("opencv peer: unsupported dtype");
+    case DType::uint8:
+      return CV_8U;
+    case DType::int16:
+      return CV_16S;
+    case DType::float32:
+      return CV_32F;
+    case DType::float64:
+      return CV_64F;
+    default:
+      throw gradmap::InvalidArgument("opencv peer: unsupported dtype");
   }
 }
 
 /// Buffers of one OpenCV run, kept between runs so only the computation is timed (Sobel reuses a
 /// destination of the right size and type, as an OpenCV user's loop would).
 struct State {
-  cv::Mat src;                  // wraps gradmap's input, no copy
-  std::vector<cv::Mat> comps;   // numpy axis order (gz,) gy, gx
+  cv::Mat src;                 // wraps gradmap's input, no copy
+  std::vector<cv::Mat> comps;  // numpy axis order (gz,) gy, gx
   cv::Mat mag, dir, tmp;
 };
 
@@ -81,8 +85,9 @@ std::vector<PeerImpl> opencv_peers(const CaseSpec& spec, const Array& input) {
     PeerImpl p;
     p.name = "OpenCV";
     p.available = false;
-    p.note = spec.nonuniform ? "OpenCV has no derivative on non-uniform sample coordinates"
-                             : "OpenCV has no one-sided boundary differences (edge_order 2); see A for its interior";
+    p.note = spec.nonuniform
+                 ? "OpenCV has no derivative on non-uniform sample coordinates"
+                 : "OpenCV has no one-sided boundary differences (edge_order 2); see A for its interior";
     out.push_back(p);
     return out;
   }

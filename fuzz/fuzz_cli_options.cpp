@@ -11,9 +11,9 @@
 #include <limits>
 #include <sstream>
 
-#include "options.hpp"
 #include "fuzz_util.hpp"
 #include "gradmap/gradient.hpp"
+#include "options.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 4) return 0;
@@ -24,9 +24,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   img.pixels = gradmap::Array(gradmap::DType::float32, shape);
   img.series_axes = rank > 1 ? data[2] % 2 : 0;
   img.geometry = gradmap::default_geometry(rank - img.series_axes, "mm");
-  static const double file_steps[] = {1.0, 0.5, 2.5, 0.0, -1.0, std::numeric_limits<double>::quiet_NaN(),
-                                      std::numeric_limits<double>::infinity(), 1e-300};
-  for (std::size_t k = 0; k < img.geometry.spacing.size(); ++k) img.geometry.spacing[k] = file_steps[(data[2] >> (k + 1)) % 8];
+  static const double file_steps[] = {1.0,
+                                      0.5,
+                                      2.5,
+                                      0.0,
+                                      -1.0,
+                                      std::numeric_limits<double>::quiet_NaN(),
+                                      std::numeric_limits<double>::infinity(),
+                                      1e-300};
+  for (std::size_t k = 0; k < img.geometry.spacing.size(); ++k)
+    img.geometry.spacing[k] = file_steps[(data[2] >> (k + 1)) % 8];
 
   gradmap::cli::ComputeOptions o;
   o.pixel_units = data[3] & 1;
@@ -55,8 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (char& ch : content)
       if (ch == ';') ch = '\n';
     const bool npy = content.rfind("\x93NUMPY", 0) == 0;
-    const std::string file = gradmap_fuzz::write_input(reinterpret_cast<const std::uint8_t*>(content.data()),
-                                                       content.size(), "coords" + std::to_string(i) + (npy ? ".npy" : ".txt"));
+    const std::string file =
+        gradmap_fuzz::write_input(reinterpret_cast<const std::uint8_t*>(content.data()), content.size(),
+                                  "coords" + std::to_string(i) + (npy ? ".npy" : ".txt"));
     o.coords_text.push_back(c.substr(0, eq) + "=" + file);
   }
 

@@ -38,9 +38,12 @@ using gradmap::Shape;
 double half_to_double(std::uint16_t h) {
   const int sign = h >> 15, exp = (h >> 10) & 31, mant = h & 1023;
   double v;
-  if (exp == 0) v = std::ldexp(mant, -24);
-  else if (exp == 31) v = mant ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
-  else v = std::ldexp(1024 + mant, exp - 25);
+  if (exp == 0)
+    v = std::ldexp(mant, -24);
+  else if (exp == 31)
+    v = mant ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+  else
+    v = std::ldexp(1024 + mant, exp - 25);
   return sign ? -v : v;
 }
 
@@ -50,9 +53,12 @@ struct Precision {
 };
 Precision precision_of(DType t) {
   switch (t) {
-    case DType::float16: return {std::ldexp(1.0, -11), std::ldexp(1.0, -24), 65504.0};
-    case DType::float32: return {std::ldexp(1.0, -24), std::ldexp(1.0, -149), 3.4e38};
-    default: return {std::ldexp(1.0, -53), std::ldexp(1.0, -1074), 1.7e308};
+    case DType::float16:
+      return {std::ldexp(1.0, -11), std::ldexp(1.0, -24), 65504.0};
+    case DType::float32:
+      return {std::ldexp(1.0, -24), std::ldexp(1.0, -149), 3.4e38};
+    default:
+      return {std::ldexp(1.0, -53), std::ldexp(1.0, -1074), 1.7e308};
   }
 }
 
@@ -61,7 +67,7 @@ struct Input {
   DType dtype;
   Shape extents, strides;
   std::vector<unsigned char> buffer;
-  index_t base = 0;  // element offset of index (0, ..., 0) in buffer
+  index_t base = 0;            // element offset of index (0, ..., 0) in buffer
   std::vector<double> values;  // same layout as buffer, widened
   bool finite = true;
 
@@ -81,7 +87,8 @@ void fill(Input& in, FuzzedDataProvider& fdp, std::size_t n) {
     if constexpr (std::is_same_v<T, gradmap::float16_t>) {
       // Finite halves up to 2^11 in magnitude, subnormals included; 1 in 64 is Inf or NaN.
       std::uint16_t bits = fdp.ConsumeIntegral<std::uint16_t>();
-      if ((bits & 63) != 0) bits = static_cast<std::uint16_t>((bits & 0x83FF) | ((((bits >> 10) & 31) % 26) << 10));
+      if ((bits & 63) != 0)
+        bits = static_cast<std::uint16_t>((bits & 0x83FF) | ((((bits >> 10) & 31) % 26) << 10));
       p[i].bits = bits;
       in.values[i] = half_to_double(bits);
     } else if constexpr (std::is_floating_point_v<T>) {
@@ -127,17 +134,23 @@ Reference reference_at(const Input& in, const RefAxis& ax, Shape idx, int edge_o
     idx[static_cast<std::size_t>(ax.axis)] = j;
     return in.at(idx);
   };
-  auto x = [&](index_t j) { return ax.uniform ? static_cast<double>(j) * ax.step : ax.x[static_cast<std::size_t>(j)]; };
+  auto x = [&](index_t j) {
+    return ax.uniform ? static_cast<double>(j) * ax.step : ax.x[static_cast<std::size_t>(j)];
+  };
   double c[3];
   index_t j0;
   if (ax.uniform) {
     // numpy's uniform-step formulas, with their own coefficients (not the coordinate formula on
     // j·h, whose differences are not exactly h and would add an error numpy does not have).
     const double h = ax.step;
-    if (i > 0 && i < n - 1) c[0] = -0.5 / h, c[1] = 0, c[2] = 0.5 / h, j0 = i - 1;
-    else if (edge_order == 1) j0 = i == 0 ? 0 : n - 2, c[0] = -1 / h, c[1] = 1 / h, c[2] = 0;
-    else if (i == 0) c[0] = -1.5 / h, c[1] = 2 / h, c[2] = -0.5 / h, j0 = 0;
-    else c[0] = 0.5 / h, c[1] = -2 / h, c[2] = 1.5 / h, j0 = n - 3;
+    if (i > 0 && i < n - 1)
+      c[0] = -0.5 / h, c[1] = 0, c[2] = 0.5 / h, j0 = i - 1;
+    else if (edge_order == 1)
+      j0 = i == 0 ? 0 : n - 2, c[0] = -1 / h, c[1] = 1 / h, c[2] = 0;
+    else if (i == 0)
+      c[0] = -1.5 / h, c[1] = 2 / h, c[2] = -0.5 / h, j0 = 0;
+    else
+      c[0] = 0.5 / h, c[1] = -2 / h, c[2] = 1.5 / h, j0 = n - 3;
   } else if (i > 0 && i < n - 1) {
     const double dx1 = x(i) - x(i - 1), dx2 = x(i + 1) - x(i);
     c[0] = -dx2 / (dx1 * (dx1 + dx2));
@@ -177,10 +190,14 @@ Reference reference_at(const Input& in, const RefAxis& ax, Shape idx, int edge_o
 
 double read_out(const gradmap::Array& a, index_t flat) {
   switch (a.dtype()) {
-    case DType::float16: return half_to_double(static_cast<const gradmap::float16_t*>(a.data())[flat].bits);
-    case DType::float32: return static_cast<const float*>(a.data())[flat];
-    case DType::float64: return static_cast<const double*>(a.data())[flat];
-    default: finding("gradient returned a non-float dtype");
+    case DType::float16:
+      return half_to_double(static_cast<const gradmap::float16_t*>(a.data())[flat].bits);
+    case DType::float32:
+      return static_cast<const float*>(a.data())[flat];
+    case DType::float64:
+      return static_cast<const double*>(a.data())[flat];
+    default:
+      finding("gradient returned a non-float dtype");
   }
 }
 
@@ -188,8 +205,8 @@ double read_out(const gradmap::Array& a, index_t flat) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider fdp(data, size);
-  static const DType dtypes[] = {DType::int8,   DType::int16,   DType::int32,   DType::int64,
-                                 DType::uint8,  DType::uint16,  DType::uint32,  DType::uint64,
+  static const DType dtypes[] = {DType::int8,    DType::int16,   DType::int32,  DType::int64,
+                                 DType::uint8,   DType::uint16,  DType::uint32, DType::uint64,
                                  DType::float16, DType::float32, DType::float64};
   Input in;
   in.dtype = dtypes[fdp.ConsumeIntegralInRange<int>(0, 10)];
@@ -217,7 +234,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   gradmap::GradientOptions opt;
   bool must_fail = false, outcome_free = false;
-  opt.edge_order = fdp.ConsumeIntegralInRange(0, 15) == 0 ? fdp.ConsumeIntegralInRange(-1, 3) : fdp.ConsumeIntegralInRange(1, 2);
+  opt.edge_order = fdp.ConsumeIntegralInRange(0, 15) == 0 ? fdp.ConsumeIntegralInRange(-1, 3)
+                                                          : fdp.ConsumeIntegralInRange(1, 2);
   if (opt.edge_order != 1 && opt.edge_order != 2) must_fail = true;
 
   // Axes: all (nullopt) or a non-empty subset in any order, written negative or positive.
@@ -242,8 +260,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (in.extents[static_cast<std::size_t>(a)] < opt.edge_order + 1) must_fail = true;
 
   // Spacing: none, one scalar for every axis, or one entry per selected axis.
-  static const double steps[] = {1.0, 0.5, 2.0, -1.0, 0.1, 3.75, 1e-3, 1e3, 0.0, -0.0,
-                                 std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()};
+  static const double steps[] = {1.0,
+                                 0.5,
+                                 2.0,
+                                 -1.0,
+                                 0.1,
+                                 3.75,
+                                 1e-3,
+                                 1e3,
+                                 0.0,
+                                 -0.0,
+                                 std::numeric_limits<double>::quiet_NaN(),
+                                 std::numeric_limits<double>::infinity()};
   auto bad_step = [](double h) { return !(std::isfinite(h) && h != 0); };
   static const DType coord_dtypes[] = {DType::float64, DType::float32, DType::float16, DType::int16};
   double coords_eps = 0;  // unit roundoff of the coarsest coordinate dtype: numpy's weights round in it
@@ -297,8 +325,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     gradmap::visit_dtype(in.dtype, [&](auto tag) {
       using T = decltype(tag);
-      const gradmap::ConstArrayView<T> view(reinterpret_cast<const T*>(in.buffer.data()) + in.base, in.extents,
-                                            in.strides);
+      const gradmap::ConstArrayView<T> view(reinterpret_cast<const T*>(in.buffer.data()) + in.base,
+                                            in.extents, in.strides);
       if (!use_into) {
         out = gradmap::gradient(view, opt);
         return;
@@ -308,7 +336,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const DType od = gradmap::gradient_dtype(in.dtype, opt);
       gradmap::visit_dtype(od, [&](auto otag) {
         using O = decltype(otag);
-        if constexpr (std::is_same_v<O, gradmap::float16_t> || std::is_same_v<O, float> || std::is_same_v<O, double>) {
+        if constexpr (std::is_same_v<O, gradmap::float16_t> || std::is_same_v<O, float> ||
+                      std::is_same_v<O, double>) {
           std::vector<gradmap::Array> back;
           std::vector<gradmap::ArrayView<O>> views;
           Shape rs = gradmap::c_strides(in.extents);
@@ -339,13 +368,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     finding("gradient threw on arguments numpy accepts");
   }
   if (must_fail) finding("gradient accepted arguments it must refuse");
-  if (out.size() != selected.size()) finding("wrong number of components", double(out.size()), double(selected.size()));
+  if (out.size() != selected.size())
+    finding("wrong number of components", double(out.size()), double(selected.size()));
   if (outcome_free) return 0;
 
   const DType out_type = out.empty() ? DType::float64 : out[0].dtype();
-  const DType expect_type = opt.dtype ? *opt.dtype : (in.dtype == DType::float16 || in.dtype == DType::float32 ? in.dtype : DType::float64);
+  const DType expect_type =
+      opt.dtype ? *opt.dtype
+                : (in.dtype == DType::float16 || in.dtype == DType::float32 ? in.dtype : DType::float64);
   if (out_type != expect_type) finding("unexpected output dtype", double(out_type), double(expect_type));
-  const bool float_in = in.dtype == DType::float16 || in.dtype == DType::float32 || in.dtype == DType::float64;
+  const bool float_in =
+      in.dtype == DType::float16 || in.dtype == DType::float32 || in.dtype == DType::float64;
   const Precision pc = precision_of(float_in ? in.dtype : DType::float64), po = precision_of(out_type);
   const double eps = std::max({pc.eps, po.eps, coords_eps}), tiny = std::max(pc.tiny, po.tiny),
                top = std::min(pc.max, po.max);

@@ -109,7 +109,7 @@ open(d + '/in/sub/trunc.nii.gz', 'wb').write(raw[: len(raw) // 2])
 open(d + '/in/fake.png', 'w').write('this is not an image\n')
 open(d + '/in/notes.txt', 'w').write('not an input: ignored\n')
 )",
-         d.path().string());
+            d.path().string());
   // Unreadable as root too: a FIFO named like an image (reading it would block; the reader refuses
   // anything but a regular file). The unreadable-by-permissions case runs as nobody below.
   ASSERT_EQ(::mkfifo((d / "in/pipe.png").c_str(), 0644), 0);
@@ -314,7 +314,7 @@ os.makedirs(d + '/in/keep', exist_ok=True); os.makedirs(d + '/in/scratch', exist
 for p in ['a.npy', 'keep/b.npy', 'scratch/c.npy', 'keep/d_old.npy']:
     np.save(d + '/in/' + p, rng.standard_normal((6, 5, 4)))
 )",
-         d.path().string());
+            d.path().string());
   const auto r = run_cli(
       "batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "out") +
       " -r -j 1 --mode gradient --include '*.npy' --exclude 'scratch' --exclude '*_old*' --axis=-1,0");

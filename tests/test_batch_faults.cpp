@@ -73,9 +73,10 @@ std::size_t count_visible(const fs::path& dir) {
 
 /// `n` random float64 .npy arrays of h×w named f00.npy ... in `dir`.
 void make_npys(const std::string& dir, int n, int h, int w) {
-  python_in("os.makedirs(d, exist_ok=True)\nfor i in range(" + std::to_string(n) + "):\n    np.save(f'{d}/f{i:02d}.npy', rng.random((" +
-             std::to_string(h) + ", " + std::to_string(w) + ")))\n",
-         dir);
+  python_in("os.makedirs(d, exist_ok=True)\nfor i in range(" + std::to_string(n) +
+                "):\n    np.save(f'{d}/f{i:02d}.npy', rng.random((" + std::to_string(h) + ", " +
+                std::to_string(w) + ")))\n",
+            dir);
 }
 
 /// Equal trees, or the names that differ (printing the files' bytes would drown the message).
@@ -239,14 +240,16 @@ TEST(BatchFaults, DiskFullStopsTheBatchEarlyAndLeavesNoPartialOutput) {
     const json& f = entry(report, name);
     EXPECT_EQ(f["status"], i < 2 ? "ok" : i == 2 ? "failed" : "not_processed") << f.dump();
     if (i > 2) {
-      EXPECT_EQ(f["reason"].get<std::string>().rfind("skipped: stopped after disk full (", 0), 0u) << f.dump();
+      EXPECT_EQ(f["reason"].get<std::string>().rfind("skipped: stopped after disk full (", 0), 0u)
+          << f.dump();
       EXPECT_TRUE(f["outputs"].empty()) << f.dump();
     }
   }
   EXPECT_EQ(entry(report, "f02.npy")["outputs"], json::array());
   EXPECT_EQ(report["summary"]["failed"], 1);
   EXPECT_EQ(report["summary"]["not_processed"], 9);
-  EXPECT_NE(report["summary"]["stopped"].get<std::string>().find("No space left on device"), std::string::npos);
+  EXPECT_NE(report["summary"]["stopped"].get<std::string>().find("No space left on device"),
+            std::string::npos);
   // No temporary, and no partial output: f02's magnitude, written before its direction map
   // failed, was removed with it.
   const std::set<std::string> done = {"f00_dir.npy", "f00_mag.npy", "f01_dir.npy", "f01_mag.npy", "filler"};
@@ -265,7 +268,8 @@ TEST(BatchFaults, DiskFullStopsTheBatchEarlyAndLeavesNoPartialOutput) {
   EXPECT_EQ(kept["summary"]["not_processed"], 0);
   for (const auto& f : kept["files"])
     if (f["status"] == "failed") {
-      EXPECT_NE(f["reason"].get<std::string>().find("No space left on device"), std::string::npos) << f.dump();
+      EXPECT_NE(f["reason"].get<std::string>().find("No space left on device"), std::string::npos)
+          << f.dump();
     }
   EXPECT_EQ(listing(full), done);
 
@@ -283,7 +287,7 @@ TEST(BatchFaults, DiskFullStopsTheBatchEarlyAndLeavesNoPartialOutput) {
 
 TEST(BatchFaults, FileSizeLimitStopsTheBatchEarly) {
   TempDir d;
-  make_npys(d / "in", 6, 100, 100);                                   // outputs of 80 128 bytes
+  make_npys(d / "in", 6, 100, 100);  // outputs of 80 128 bytes
   python_in("np.save(d + '/in/a_small.npy', rng.random((10, 10)))\n", d.path().string());  // 928 bytes
   const auto reference = reference_run(d / "in", d / "ref");
   fs::create_directory(d / "out");
@@ -296,12 +300,12 @@ TEST(BatchFaults, FileSizeLimitStopsTheBatchEarly) {
   EXPECT_NE(log.find("f00_mag.npy: write failed: File too large"), std::string::npos) << log;
   const json report = read_json(d / "r.json");
   EXPECT_EQ(statuses(report), (std::map<std::string, std::string>{{"a_small.npy", "ok"},
-                                                                 {"f00.npy", "failed"},
-                                                                 {"f01.npy", "not_processed"},
-                                                                 {"f02.npy", "not_processed"},
-                                                                 {"f03.npy", "not_processed"},
-                                                                 {"f04.npy", "not_processed"},
-                                                                 {"f05.npy", "not_processed"}}));
+                                                                  {"f00.npy", "failed"},
+                                                                  {"f01.npy", "not_processed"},
+                                                                  {"f02.npy", "not_processed"},
+                                                                  {"f03.npy", "not_processed"},
+                                                                  {"f04.npy", "not_processed"},
+                                                                  {"f05.npy", "not_processed"}}));
   EXPECT_EQ(listing(d / "out"), (std::set<std::string>{"a_small_dir.npy", "a_small_mag.npy"}));
   EXPECT_TRUE(same_as(slurp(d / "out/a_small_mag.npy"), reference, "a_small_mag.npy"));
 }
@@ -335,7 +339,7 @@ os.makedirs(d + '/in')
 for i in range(3):
     nib.save(nib.Nifti1Image(rng.random((40, 40, 40)).astype(np.float32), np.eye(4)), f'{d}/in/v{i}.nii')
 )",
-         d.path().string());
+            d.path().string());
   const auto reference = reference_run(d / "in", d / "ref");
   const std::string full = d / "full";
   TmpfsMount mount(full, "4m");
@@ -369,11 +373,11 @@ TEST(BatchFaults, ReadOnlyOutputSubfolderFailsItsFilesAndTheRestContinues) {
   EXPECT_EQ(r.exit_code, 6) << r.out << r.err;  // not an early stop: other folders are writable
   const json report = read_json(d / "r.json");
   EXPECT_EQ(statuses(report), (std::map<std::string, std::string>{{"f00.npy", "ok"},
-                                                                 {"f01.npy", "ok"},
-                                                                 {"ro/f00.npy", "failed"},
-                                                                 {"ro/f01.npy", "failed"},
-                                                                 {"rw/f00.npy", "ok"},
-                                                                 {"rw/f01.npy", "ok"}}));
+                                                                  {"f01.npy", "ok"},
+                                                                  {"ro/f00.npy", "failed"},
+                                                                  {"ro/f01.npy", "failed"},
+                                                                  {"rw/f00.npy", "ok"},
+                                                                  {"rw/f01.npy", "ok"}}));
   for (const char* name : {"ro/f00.npy", "ro/f01.npy"}) {
     const std::string reason = entry(report, name)["reason"].get<std::string>();
     EXPECT_NE(reason.find(d / "out/ro/"), std::string::npos) << reason;
@@ -435,7 +439,8 @@ TEST(BatchFaults, OutputFolderDeletedMidBatchIsRecreatedAndOnlyTheFileInFlightFa
   for (const auto& [name, bytes] : tree(out)) EXPECT_TRUE(same_as(bytes, reference, name));
   EXPECT_TRUE(tree(out, /*hidden=*/true).empty());
   // A rerun with --skip-existing brings back what was deleted.
-  const auto rest = run_cli("batch " + shell_quote(d / "in") + " -o " + shell_quote(out) + " -q --skip-existing");
+  const auto rest =
+      run_cli("batch " + shell_quote(d / "in") + " -o " + shell_quote(out) + " -q --skip-existing");
   EXPECT_EQ(rest.exit_code, 0) << rest.err;
   EXPECT_TRUE(same_files(tree(out), reference));
 }
@@ -504,11 +509,11 @@ void expect_resume_completes(const std::string& in, const std::string& out, cons
     const std::string stem = name.substr(0, name.rfind('_'));
     if (!partial.count(name)) unfinished.insert(stem);
   }
-  for (const auto& [name, bytes] : partial) EXPECT_TRUE(same_as(bytes, reference, name)) << "an incomplete file";
+  for (const auto& [name, bytes] : partial)
+    EXPECT_TRUE(same_as(bytes, reference, name)) << "an incomplete file";
   const auto kept_inodes = inodes(out);
-  const auto rest =
-      run_cli("batch " + shell_quote(in) + " -o " + shell_quote(out) + " --skip-existing -q --report " +
-              shell_quote(report_path));
+  const auto rest = run_cli("batch " + shell_quote(in) + " -o " + shell_quote(out) +
+                            " --skip-existing -q --report " + shell_quote(report_path));
   ASSERT_EQ(rest.exit_code, 0) << rest.err;
   const json report = read_json(report_path);
   std::set<std::string> rewritten, redone;
@@ -549,7 +554,8 @@ TEST(BatchFaults, SigintAndSigtermLeaveOnlyCompleteFilesAndTheRerunDoesExactlyTh
     const pid_t pid = spawn_cli({"batch", d / "in", "-o", out, "-j", "2", "--report", rep}, log);
     Reap reap{pid};
     int status = 0;
-    ASSERT_TRUE(wait_for_outputs(pid, out, 7, &status)) << "ended before it could be interrupted: " << slurp(log);
+    ASSERT_TRUE(wait_for_outputs(pid, out, 7, &status))
+        << "ended before it could be interrupted: " << slurp(log);
     ::kill(pid, sig);
     EXPECT_EQ(wait_exit(pid), sig == SIGINT ? 130 : 143) << slurp(log);  // 128 + signal number
     EXPECT_NE(slurp(log).find("interrupted (" + label + ")"), std::string::npos) << slurp(log);
@@ -573,7 +579,8 @@ TEST(BatchFaults, SigkillLeavesOnlyItsOwnHiddenTemporariesAndTheRerunCompletes) 
   const pid_t pid = spawn_cli({"batch", d / "in", "-o", out, "-j", "2"}, d / "log.txt");
   Reap reap{pid};
   int status = 0;
-  ASSERT_TRUE(wait_for_outputs(pid, out, 7, &status)) << "ended before it could be killed: " << slurp(d / "log.txt");
+  ASSERT_TRUE(wait_for_outputs(pid, out, 7, &status))
+      << "ended before it could be killed: " << slurp(d / "log.txt");
   ::kill(pid, SIGKILL);
   EXPECT_EQ(wait_exit(pid), 128 + SIGKILL);
   // No handler runs on SIGKILL: a file being written stays as a hidden temporary named for the
@@ -606,14 +613,14 @@ TEST(BatchFaults, TwoBatchesOverwritingOneFolderLeaveValidOutputsAndSayWhoWroteW
   make_pngs(d / "in", 30, 200, 200, 11);
   const auto reference = reference_run(d / "in", d / "ref");
   const std::string out = d / "out";
-  const pid_t a = spawn_cli({"batch", d / "in", "-o", out, "-j", "1", "--overwrite", "--report", d / "a.json"},
-                            d / "a.log");
+  const pid_t a = spawn_cli(
+      {"batch", d / "in", "-o", out, "-j", "1", "--overwrite", "--report", d / "a.json"}, d / "a.log");
   Reap reap_a{a};
   // The second starts while the first is writing: the same outputs are replaced under it.
   int status = 0;
   ASSERT_TRUE(wait_for_outputs(a, out, 1, &status)) << slurp(d / "a.log");
-  const pid_t b = spawn_cli({"batch", d / "in", "-o", out, "-j", "1", "--overwrite", "--report", d / "b.json"},
-                            d / "b.log");
+  const pid_t b = spawn_cli(
+      {"batch", d / "in", "-o", out, "-j", "1", "--overwrite", "--report", d / "b.json"}, d / "b.log");
   Reap reap_b{b};
   EXPECT_EQ(wait_exit(a), 0) << slurp(d / "a.log");
   EXPECT_EQ(wait_exit(b), 0) << slurp(d / "b.log");
@@ -641,7 +648,8 @@ TEST(BatchFaults, TwoShardsInOneFolderAtOnceSplitTheWorkAndSayWhoWroteWhat) {
                               "--report", d / ("s" + std::to_string(i) + ".json")},
                              d / ("s" + std::to_string(i) + ".log")));
   Reap reap0{pids[0]}, reap1{pids[1]};
-  for (int i = 0; i < 2; ++i) EXPECT_EQ(wait_exit(pids[i]), 0) << slurp(d / ("s" + std::to_string(i) + ".log"));
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(wait_exit(pids[i]), 0) << slurp(d / ("s" + std::to_string(i) + ".log"));
   EXPECT_TRUE(same_files(tree(out), reference));
   EXPECT_TRUE(tree(out, /*hidden=*/true).empty());
   std::set<std::string> all_written;
@@ -666,23 +674,23 @@ TEST(BatchFaults, TwoShardsInOneFolderAtOnceSplitTheWorkAndSayWhoWroteWhat) {
 
 TEST(BatchFaults, SymlinksAreFollowedOnceAndLoopsAreWarnings) {
   TempDir d;
-  make_pngs(d / "in", 1, 16, 16, 11);            // in/img000.png
-  make_pngs(d / "in/real", 1, 16, 17, 11);       // in/real/img000.png
-  make_pngs(d / "outside/data", 1, 18, 16, 11);  // outside the input folder
-  fs::create_directory_symlink("real", d / "in/alias");          // a second path to in/real
-  fs::create_directory_symlink("..", d / "in/real/up");          // a loop back to in/
+  make_pngs(d / "in", 1, 16, 16, 11);                              // in/img000.png
+  make_pngs(d / "in/real", 1, 16, 17, 11);                         // in/real/img000.png
+  make_pngs(d / "outside/data", 1, 18, 16, 11);                    // outside the input folder
+  fs::create_directory_symlink("real", d / "in/alias");            // a second path to in/real
+  fs::create_directory_symlink("..", d / "in/real/up");            // a loop back to in/
   fs::create_directory_symlink(d / "outside/data", d / "in/ext");  // a folder elsewhere
-  fs::create_symlink("real/img000.png", d / "in/linked.png");    // a file through a link
-  fs::create_symlink("missing.png", d / "in/dangling.png");      // a link to nothing
+  fs::create_symlink("real/img000.png", d / "in/linked.png");      // a file through a link
+  fs::create_symlink("missing.png", d / "in/dangling.png");        // a link to nothing
   const auto r = run_cli("batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "out") +
                          " --recursive -q --report " + shell_quote(d / "r.json"));
   EXPECT_EQ(r.exit_code, 6) << r.out << r.err;  // the dangling link only
   const json report = read_json(d / "r.json");
   EXPECT_EQ(statuses(report), (std::map<std::string, std::string>{{"dangling.png", "failed"},
-                                                                 {"ext/img000.png", "ok"},
-                                                                 {"img000.png", "ok"},
-                                                                 {"linked.png", "ok"},
-                                                                 {"real/img000.png", "ok"}}));
+                                                                  {"ext/img000.png", "ok"},
+                                                                  {"img000.png", "ok"},
+                                                                  {"linked.png", "ok"},
+                                                                  {"real/img000.png", "ok"}}));
   EXPECT_NE(entry(report, "dangling.png")["reason"].get<std::string>().find("dangling.png': no such file"),
             std::string::npos)
       << entry(report, "dangling.png").dump();
@@ -700,12 +708,14 @@ TEST(BatchFaults, SymlinksAreFollowedOnceAndLoopsAreWarnings) {
   EXPECT_NE(problems["real/up"].find("symlink loop"), std::string::npos) << problems["real/up"];
   EXPECT_NE(r.err.find("symlink loop"), std::string::npos) << r.err;
   EXPECT_EQ(names(tree(d / "out")),
-            (std::set<std::string>{"ext/img000_dir.png", "ext/img000_mag.png", "img000_dir.png", "img000_mag.png",
-                                   "linked_dir.png", "linked_mag.png", "real/img000_dir.png",
-                                   "real/img000_mag.png"}));
-  EXPECT_TRUE(slurp(d / "out/linked_mag.png") == slurp(d / "out/real/img000_mag.png"));  // the target's pixels
+            (std::set<std::string>{"ext/img000_dir.png", "ext/img000_mag.png", "img000_dir.png",
+                                   "img000_mag.png", "linked_dir.png", "linked_mag.png",
+                                   "real/img000_dir.png", "real/img000_mag.png"}));
+  EXPECT_TRUE(slurp(d / "out/linked_mag.png") ==
+              slurp(d / "out/real/img000_mag.png"));  // the target's pixels
   // Without --recursive no folder is entered, linked or not; linked files still count.
-  const auto flat = run_cli("batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "flat") + " --dry-run");
+  const auto flat =
+      run_cli("batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "flat") + " --dry-run");
   EXPECT_EQ(flat.exit_code, 0) << flat.err;
   EXPECT_NE(flat.out.find("plan: 3 input(s)"), std::string::npos) << flat.out;
   EXPECT_EQ(flat.out.find("real/"), std::string::npos) << flat.out;

@@ -24,7 +24,8 @@ std::vector<std::string> listing(const std::string& dir) {
 
 /// Runs python `check` with the temp dir as argv[1]; the script exits non-zero on a mismatch.
 void expect_python(const TempDir& dir, const std::string& check) {
-  const auto r = run_python("import numpy as np, sys\nd = sys.argv[1]\n" + check, shell_quote(dir.path().string()));
+  const auto r =
+      run_python("import numpy as np, sys\nd = sys.argv[1]\n" + check, shell_quote(dir.path().string()));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
@@ -50,8 +51,8 @@ TEST(Cli, NamedSpacingAndCoordinatesMatchNumpy) {
   make_npy(d / "zs.npy", "np.array([0.0, 1.0, 2.5, 4.5, 7.0])");
   std::ofstream(d / "xs.txt") << "# x positions\n0\n0.5\n1.5\n2\n3\n3.25\n4\n";
   auto r = run_cli("gradient " + shell_quote(d / "v.npy") + " -o " + shell_quote(d / "out") +
-                   " --spacing y=0.7 --coords z=" + shell_quote(d / "zs.npy") + " --coords x=" +
-                   shell_quote(d / "xs.txt"));
+                   " --spacing y=0.7 --coords z=" + shell_quote(d / "zs.npy") +
+                   " --coords x=" + shell_quote(d / "xs.txt"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(listing(d / "out"), (std::vector<std::string>{"v_gx.npy", "v_gy.npy", "v_gz.npy"}));
   expect_python(d, R"(
@@ -87,7 +88,8 @@ sys.exit(0 if ok else 1)
 TEST(Cli, EdgesFloatOutputsEqualTheLibraryPipeline) {
   TempDir d;
   make_npy(d / "img.npy", "(rng.random((64, 48)) * 255).astype(np.uint8)");
-  auto r = run_cli("edges " + shell_quote(d / "img.npy") + " -o " + shell_quote(d / "out") + " --dtype float32");
+  auto r =
+      run_cli("edges " + shell_quote(d / "img.npy") + " -o " + shell_quote(d / "out") + " --dtype float32");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(listing(d / "out"), (std::vector<std::string>{"img_dir.npy", "img_mag.npy"}));
   expect_python(d, R"(
@@ -126,14 +128,16 @@ TEST(Cli, InvalidRequestsExitWith4OrBadValues2AndWriteNothing) {
   }
   // Values wrong whatever the image are bad command lines (exit 2), found before any file is read.
   for (const auto& [flags, message] : std::vector<std::pair<std::string, std::string>>{
-           {"--coords x=" + shell_quote(d / "c2.npy"), "must be a 1-D array"}, {"--axis x,x", "given twice"}}) {
+           {"--coords x=" + shell_quote(d / "c2.npy"), "must be a 1-D array"},
+           {"--axis x,x", "given twice"}}) {
     auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "out") + " " + flags);
     EXPECT_EQ(r.exit_code, 2) << flags << "\n" << r.err;
     EXPECT_NE(r.err.find(message), std::string::npos) << flags << "\n" << r.err;
     EXPECT_TRUE(listing(d / "out").empty()) << flags;
   }
   make_npy(d / "short.npy", "np.arange(2.0)");
-  auto r = run_cli("gradient " + shell_quote(d / "short.npy") + " -o " + shell_quote(d / "out") + " --edge-order 2");
+  auto r = run_cli("gradient " + shell_quote(d / "short.npy") + " -o " + shell_quote(d / "out") +
+                   " --edge-order 2");
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_NE(r.err.find("at least (edge_order + 1) elements are required"), std::string::npos) << r.err;
 }
@@ -153,7 +157,8 @@ TEST(Cli, NeverOverwritesItsInput) {
   fs::copy_file(d / "f_gx.npy", d / "f.npy");
   // The output of f.npy along x would be f_gx.npy in the same folder: not the input, so allowed;
   // f_gx.npy's own output f_gx_gx.npy is fine too; but writing into the input itself is refused.
-  auto r = run_cli("gradient " + shell_quote(d / "f_gx.npy") + " -o " + shell_quote(d.path().string()) + " --axis x");
+  auto r = run_cli("gradient " + shell_quote(d / "f_gx.npy") + " -o " + shell_quote(d.path().string()) +
+                   " --axis x");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const auto before = listing(d.path().string());
   EXPECT_EQ(before, (std::vector<std::string>{"f.npy", "f_gx.npy", "f_gx_gx.npy"}));
@@ -175,7 +180,8 @@ TEST(Cli, VersionAndHelp) {
 TEST(Cli, NegativeNumbersParseAsValues) {
   TempDir d;
   make_npy(d / "f.npy", "rng.standard_normal((4, 5))");
-  auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "out") + " --axis=-2 --spacing=-2");
+  auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "out") +
+                   " --axis=-2 --spacing=-2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_python(d, R"(
 f = np.load(d + '/f.npy'); g = np.load(d + '/out/f_gy.npy')
@@ -200,7 +206,8 @@ ok = np.allclose(got, expect.astype(got.dtype), rtol=0, atol=1e-6 * np.abs(expec
 ok = ok and np.allclose(out.affine, src.affine) and np.allclose(out.header.get_zooms()[:3], zooms[:3])
 print(got.dtype, got.shape, zooms)
 sys.exit(0 if ok else 1)
-)", shell_quote(vol) + " " + shell_quote(d.path().string()));
+)",
+                                shell_quote(vol) + " " + shell_quote(d.path().string()));
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 #endif
@@ -209,7 +216,8 @@ sys.exit(0 if ok else 1)
 TEST(Cli, SlicesDifferentiateOnlyWithinEachSlice) {
   TempDir d;
   const std::string vol = source_path("sample_images/head_phantom.nii.gz");
-  auto r = run_cli("gradient " + shell_quote(vol) + " -o " + shell_quote(d / "out") + " --slices --format npy");
+  auto r =
+      run_cli("gradient " + shell_quote(vol) + " -o " + shell_quote(d / "out") + " --slices --format npy");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(listing(d / "out"), (std::vector<std::string>{"head_phantom_gx.npy", "head_phantom_gy.npy"}));
   const auto check = run_python(R"(
@@ -220,7 +228,8 @@ zx, zy, zz = src.header.get_zooms()[:3]
 gy, gx = np.gradient(v, np.float32(zy), np.float32(zx), axis=(1, 2))
 ok = np.array_equal(np.load(d + '/out/head_phantom_gy.npy'), gy) and np.array_equal(np.load(d + '/out/head_phantom_gx.npy'), gx)
 sys.exit(0 if ok else 1)
-)", shell_quote(vol) + " " + shell_quote(d.path().string()));
+)",
+                                shell_quote(vol) + " " + shell_quote(d.path().string()));
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
@@ -228,7 +237,8 @@ TEST(Cli, PhysicalFrameRotatesButKeepsTheMagnitude) {
   TempDir d;
   const std::string vol = source_path("sample_images/head_phantom.nii.gz");
   auto a = run_cli("gradient " + shell_quote(vol) + " -o " + shell_quote(d / "index") + " --format npy");
-  auto b = run_cli("gradient " + shell_quote(vol) + " -o " + shell_quote(d / "world") + " --format npy --physical-frame");
+  auto b = run_cli("gradient " + shell_quote(vol) + " -o " + shell_quote(d / "world") +
+                   " --format npy --physical-frame");
   ASSERT_EQ(a.exit_code, 0) << a.err;
   ASSERT_EQ(b.exit_code, 0) << b.err;
   const auto check = run_python(R"(
@@ -245,9 +255,11 @@ ok = np.allclose(gw, expect, atol=1e-3 * np.abs(gi).max())
 ok = ok and np.allclose(np.linalg.norm(gw, axis=0), np.linalg.norm(gi, axis=0), atol=1e-3 * np.abs(gi).max())
 ok = ok and not np.allclose(gw, gi)
 sys.exit(0 if ok else 1)
-)", shell_quote(vol) + " " + shell_quote(d.path().string()));
+)",
+                                shell_quote(vol) + " " + shell_quote(d.path().string()));
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
-  auto bad = run_cli("gradient " + shell_quote(vol) + " -o " + shell_quote(d / "x") + " --physical-frame --axis x");
+  auto bad =
+      run_cli("gradient " + shell_quote(vol) + " -o " + shell_quote(d / "x") + " --physical-frame --axis x");
   EXPECT_EQ(bad.exit_code, 4);
 }
 #endif
@@ -257,7 +269,8 @@ TEST(Cli, PngCompressionTradesSizeNotPixels) {
   TempDir d;
   const std::string img = source_path("sample_images/ascent_gray.png");
   for (const char* level : {"0", "9"}) {
-    auto r = run_cli("edges " + shell_quote(img) + " -o " + shell_quote(d / level) + " -q --png-compression " + level);
+    auto r = run_cli("edges " + shell_quote(img) + " -o " + shell_quote(d / level) +
+                     " -q --png-compression " + level);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   EXPECT_GT(fs::file_size(d / "0/ascent_gray_mag.png"), fs::file_size(d / "9/ascent_gray_mag.png"));
@@ -266,7 +279,8 @@ import sys, cv2, numpy as np
 a = cv2.imread(sys.argv[1] + '/0/ascent_gray_mag.png', cv2.IMREAD_UNCHANGED)
 b = cv2.imread(sys.argv[1] + '/9/ascent_gray_mag.png', cv2.IMREAD_UNCHANGED)
 sys.exit(0 if a is not None and np.array_equal(a, b) else 1)
-)", shell_quote(d.path().string()));
+)",
+                               shell_quote(d.path().string()));
   EXPECT_EQ(same.exit_code, 0) << same.err;
   EXPECT_EQ(run_cli("edges " + shell_quote(img) + " -o " + shell_quote(d / "x") + " --png-compression 10")
                 .exit_code,

@@ -32,7 +32,8 @@ struct Case {
 };
 
 std::string substitute(std::string s, const std::string& key, const std::string& value) {
-  for (auto p = s.find(key); p != std::string::npos; p = s.find(key, p + value.size())) s.replace(p, key.size(), value);
+  for (auto p = s.find(key); p != std::string::npos; p = s.find(key, p + value.size()))
+    s.replace(p, key.size(), value);
   return s;
 }
 
@@ -63,27 +64,27 @@ void expect_cases(const std::vector<Case>& cases) {
 TEST(ExitCodes, BadOptionValuesExit2InEveryCommand) {
   std::vector<Case> cases;
   for (const std::string verb : {"gradient", "edges"}) {
-    for (const auto& [flags, message] : std::vector<std::pair<std::string, std::string>>{
-             {"--normalize foo", "--normalize"},
-             {"--format gif", "--format"},
-             {"--spacing abc", "--spacing"},
-             {"--spacing x=1,2", "--spacing"},
-             {"--edge-order 3", "--edge-order"},
-             {"--dtype float16", "--dtype"},
-             {"--max-memory lots", "--max-memory"},
-             {"--axis q", "--axis"},
-             {"--axis x,x", "--axis"},
-             {"--coords x", "--coords"},
-             {"--color rainbow", "--color"},
-             {"--no-such-flag", "no-such-flag"}}) {
+    for (const auto& [flags, message] :
+         std::vector<std::pair<std::string, std::string>>{{"--normalize foo", "--normalize"},
+                                                          {"--format gif", "--format"},
+                                                          {"--spacing abc", "--spacing"},
+                                                          {"--spacing x=1,2", "--spacing"},
+                                                          {"--edge-order 3", "--edge-order"},
+                                                          {"--dtype float16", "--dtype"},
+                                                          {"--max-memory lots", "--max-memory"},
+                                                          {"--axis q", "--axis"},
+                                                          {"--axis x,x", "--axis"},
+                                                          {"--coords x", "--coords"},
+                                                          {"--color rainbow", "--color"},
+                                                          {"--no-such-flag", "no-such-flag"}}) {
       cases.push_back({verb + " IN -o OUT " + flags, 2, message});
       cases.push_back({"batch DIR -o OUT --mode " + verb + " " + flags, 2, message});
     }
   }
-  for (const auto& [flags, message] : std::vector<std::pair<std::string, std::string>>{
-           {"--overview x.jpg", "--overview"},
-           {"--angle-units grad", "--angle-units"},
-           {"--dir-style rainbow", "--dir-style"}})
+  for (const auto& [flags, message] :
+       std::vector<std::pair<std::string, std::string>>{{"--overview x.jpg", "--overview"},
+                                                        {"--angle-units grad", "--angle-units"},
+                                                        {"--dir-style rainbow", "--dir-style"}})
     cases.push_back({"edges IN -o OUT " + flags, 2, message});
   cases.push_back({"batch DIR -o OUT --shard 5/2", 2, "--shard"});
   cases.push_back({"batch DIR -o OUT --report r.txt", 2, "--report"});
@@ -133,8 +134,8 @@ TEST(ExitCodes, ShapeErrorsNameTheFileAmongSeveralInputs) {
   TempDir d;
   make_npy(d / "long.npy", "np.arange(12.0)");
   make_npy(d / "short.npy", "np.arange(2.0)");
-  const auto r = run_cli("gradient " + shell_quote(d / "long.npy") + " " + shell_quote(d / "short.npy") + " -o " +
-                         shell_quote(d / "out") + " --edge-order 2");
+  const auto r = run_cli("gradient " + shell_quote(d / "long.npy") + " " + shell_quote(d / "short.npy") +
+                         " -o " + shell_quote(d / "out") + " --edge-order 2");
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("short.npy"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("edge_order + 1"), std::string::npos) << r.err;
@@ -154,8 +155,8 @@ TEST(Outputs, EdgesAndGradientRefuseToReplaceAnInput) {
   fs::copy_file(source_path("sample_images/ascent_gray.png"), d / "s/camera.png");
   fs::copy_file(source_path("sample_images/ascent_gray.png"), d / "s/camera_mag.png");
   const std::string before = std::to_string(fs::file_size(d / "s/camera_mag.png"));
-  auto r = run_cli("edges " + shell_quote(d / "s/camera.png") + " " + shell_quote(d / "s/camera_mag.png") + " -o " +
-                   shell_quote(d / "s"));
+  auto r = run_cli("edges " + shell_quote(d / "s/camera.png") + " " + shell_quote(d / "s/camera_mag.png") +
+                   " -o " + shell_quote(d / "s"));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("camera_mag.png"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("camera.png"), std::string::npos) << r.err;
@@ -164,8 +165,8 @@ TEST(Outputs, EdgesAndGradientRefuseToReplaceAnInput) {
 
   // gradient's outputs (camera_gx.png) replace an input named so, too.
   fs::copy_file(d / "s/camera.png", d / "s/camera_gx.png");
-  r = run_cli("gradient " + shell_quote(d / "s/camera.png") + " " + shell_quote(d / "s/camera_gx.png") + " -o " +
-              shell_quote(d / "s"));
+  r = run_cli("gradient " + shell_quote(d / "s/camera.png") + " " + shell_quote(d / "s/camera_gx.png") +
+              " -o " + shell_quote(d / "s"));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("camera_gx.png"), std::string::npos) << r.err;
 
@@ -182,8 +183,8 @@ TEST(Outputs, InputsWithOneStemAreRefusedBeforeAnythingIsWritten) {
   fs::create_directories(d / "b");
   fs::copy_file(source_path("sample_images/ascent_gray.png"), d / "a/img.png");
   fs::copy_file(source_path("sample_images/ascent_gray.png"), d / "b/img.png");
-  const auto r = run_cli("edges " + shell_quote(d / "a/img.png") + " " + shell_quote(d / "b/img.png") + " -o " +
-                         shell_quote(d / "out"));
+  const auto r = run_cli("edges " + shell_quote(d / "a/img.png") + " " + shell_quote(d / "b/img.png") +
+                         " -o " + shell_quote(d / "out"));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("a/img.png"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("b/img.png"), std::string::npos) << r.err;
@@ -191,8 +192,8 @@ TEST(Outputs, InputsWithOneStemAreRefusedBeforeAnythingIsWritten) {
 
   // camera.png and camera.tif: both give camera_mag.png.
   fs::copy_file(source_path("sample_images/linear_ramp_2d.tif"), d / "a/img.tif");
-  const auto r2 = run_cli("gradient " + shell_quote(d / "a/img.png") + " " + shell_quote(d / "a/img.tif") + " -o " +
-                          shell_quote(d / "out"));
+  const auto r2 = run_cli("gradient " + shell_quote(d / "a/img.png") + " " + shell_quote(d / "a/img.tif") +
+                          " -o " + shell_quote(d / "out"));
   EXPECT_EQ(r2.exit_code, 2) << r2.err;
   EXPECT_FALSE(fs::exists(d / "out"));
 }
@@ -211,7 +212,8 @@ TEST(Outputs, BatchRecognizesEveryNameItWrites) {
   fs::create_directories(d / "in");
   make_npy(d / "in/v.npy", "rng.random((3, 4, 5, 6))");
   make_npy(d / "in/w.npy", "rng.random((4, 5, 6))");
-  const std::string base = "batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "out") + " --normals --components -j 1";
+  const std::string base =
+      "batch " + shell_quote(d / "in") + " -o " + shell_quote(d / "out") + " --normals --components -j 1";
   auto r = run_cli(base);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto written = names_in(d / "out");
@@ -220,7 +222,8 @@ TEST(Outputs, BatchRecognizesEveryNameItWrites) {
   EXPECT_TRUE(written.count("w_nz.npy")) << r.out;
   r = run_cli(base);
   EXPECT_EQ(r.exit_code, 5) << r.err;
-  for (const auto& name : written) EXPECT_NE(r.err.find(name), std::string::npos) << name << " not recognized\n" << r.err;
+  for (const auto& name : written)
+    EXPECT_NE(r.err.find(name), std::string::npos) << name << " not recognized\n" << r.err;
   r = run_cli(base + " --skip-existing");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("0 ok, 0 failed, 2 skipped"), std::string::npos) << r.out;
@@ -239,7 +242,8 @@ for name in ['a.jpe', 'a.jpeg', 'b.jpg', 'c.tif', 'c2.tiff', 'd.bmp', 'e.pgm', '
 assert cv2.imwrite(d + '/i.pbm', (img > 100).astype(np.uint8) * 255)
 nib.save(nib.Nifti1Image(img.astype(np.float32)[None], np.eye(4)), d + '/j.nii')
 nib.save(nib.Nifti1Image(img.astype(np.float32)[None], np.eye(4)), d + '/k.nii.gz')
-)", shell_quote(d.path().string()));
+)",
+                            shell_quote(d.path().string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const auto& name : names_in(d.path().string())) {
     const auto info = run_cli("info " + shell_quote(d / name));
@@ -258,12 +262,14 @@ TEST(Formats, EveryWritableFormatIsAcceptedByFormatFlag) {
   make_npy(d / "f.npy", "rng.random((6, 7)).astype(np.float32)");
   for (const char* fmt : {"npy", "tif", "tiff", "nii", "nii.gz", "nrrd", "mha", "png", "jpg", "jpeg"}) {
     const std::string out = d / (std::string("out_") + fmt);
-    const auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(out) + " --format " + fmt);
+    const auto r =
+        run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(out) + " --format " + fmt);
     EXPECT_EQ(r.exit_code, 0) << fmt << ": " << r.err;
     EXPECT_EQ(names_in(out).size(), 2u) << fmt;
   }
   for (const char* fmt : {"bmp", "webp", "dcm", "gif"}) {
-    const auto r = run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "x") + " --format " + fmt);
+    const auto r =
+        run_cli("gradient " + shell_quote(d / "f.npy") + " -o " + shell_quote(d / "x") + " --format " + fmt);
     EXPECT_EQ(r.exit_code, 2) << fmt << ": " << r.err;
   }
 }
@@ -296,7 +302,8 @@ assert err <= 0.5 * step * (1 + 1e-6), (err, step)
 assert (mag[levels == top] >= hi - 0.5 * step).all()
 dt = Image.open(d + '/png/ascent_gray_dir.png').text
 assert dt['gradmap:quantity'] == 'direction' and dt['gradmap:units'] == 'rad', dt
-)", shell_quote(d.path().string()));
+)",
+                                shell_quote(d.path().string()));
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
@@ -304,7 +311,8 @@ TEST(DisplayOutputs, TheOverviewFollowsNormalizeAndDirStyle) {
   TempDir d;
   const std::string in = source_path("sample_images/ascent_gray.png");
   std::set<std::string> contents;
-  for (const std::string flags : {"", "--normalize minmax", "--dir-style gray", "--normalize fixed:40 --dir-style gray"}) {
+  for (const std::string flags :
+       {"", "--normalize minmax", "--dir-style gray", "--normalize fixed:40 --dir-style gray"}) {
     const std::string out = d / ("o" + std::to_string(contents.size()));
     const auto r = run_cli("edges " + shell_quote(in) + " -o " + shell_quote(out) + " --overview " +
                            shell_quote(out + "/ov.png") + " " + flags);

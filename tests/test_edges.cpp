@@ -2,14 +2,13 @@
 // Edge maps: agreement with numpy's np.hypot / np.arctan2 pipeline, accuracy bounds, angle
 // conventions on ramps, and the fused path's independence of tiles and threads.
 #include <gtest/gtest.h>
+#include <tbb/global_control.h>
+#include <tbb/task_arena.h>
 
 #include <cmath>
 #include <cstring>
 #include <optional>
 #include <random>
-
-#include <tbb/global_control.h>
-#include <tbb/task_arena.h>
 
 #include "gradmap/edges.hpp"
 #include "gradmap/io.hpp"
@@ -112,14 +111,14 @@ TEST(Edges, DirectionConventionsOnRamps) {
     o.angle = a;
     return center(edges(ramp(dy, dx), o).direction);
   };
-  AngleOptions image;  // default: atan2(gy, gx), y down
-  EXPECT_DOUBLE_EQ(dir(0, 1, image), 0.0);          // increasing to the right
-  EXPECT_DOUBLE_EQ(dir(1, 0, image), kPi / 2);      // increasing downward
-  EXPECT_DOUBLE_EQ(dir(0, -1, image), kPi);         // increasing to the left
-  EXPECT_DOUBLE_EQ(dir(-1, 0, image), -kPi / 2);    // increasing upward
+  AngleOptions image;                             // default: atan2(gy, gx), y down
+  EXPECT_DOUBLE_EQ(dir(0, 1, image), 0.0);        // increasing to the right
+  EXPECT_DOUBLE_EQ(dir(1, 0, image), kPi / 2);    // increasing downward
+  EXPECT_DOUBLE_EQ(dir(0, -1, image), kPi);       // increasing to the left
+  EXPECT_DOUBLE_EQ(dir(-1, 0, image), -kPi / 2);  // increasing upward
   AngleOptions up;
   up.y_up = true;
-  EXPECT_DOUBLE_EQ(dir(-1, 0, up), kPi / 2);        // upward is +90 degrees in math convention
+  EXPECT_DOUBLE_EQ(dir(-1, 0, up), kPi / 2);  // upward is +90 degrees in math convention
   EXPECT_DOUBLE_EQ(dir(1, 0, up), -kPi / 2);
   AngleOptions deg;
   deg.units = AngleUnits::degrees;
@@ -129,15 +128,15 @@ TEST(Edges, DirectionConventionsOnRamps) {
   EXPECT_DOUBLE_EQ(dir(-1, 0, unsig), 1.5 * kPi);
   AngleOptions orient;
   orient.orientation = true;
-  EXPECT_DOUBLE_EQ(dir(0, -1, orient), 0.0);        // left and right are the same orientation
+  EXPECT_DOUBLE_EQ(dir(0, -1, orient), 0.0);  // left and right are the same orientation
   EXPECT_DOUBLE_EQ(dir(-1, 0, orient), kPi / 2);
   AngleOptions compass;
   compass.compass = true;
   compass.units = AngleUnits::degrees;
-  EXPECT_NEAR(dir(-1, 0, compass), 0.0, 1e-12);     // north (up)
-  EXPECT_NEAR(dir(0, 1, compass), 90.0, 1e-12);     // east
-  EXPECT_NEAR(dir(1, 0, compass), 180.0, 1e-12);    // south
-  EXPECT_NEAR(dir(0, -1, compass), 270.0, 1e-12);   // west
+  EXPECT_NEAR(dir(-1, 0, compass), 0.0, 1e-12);    // north (up)
+  EXPECT_NEAR(dir(0, 1, compass), 90.0, 1e-12);    // east
+  EXPECT_NEAR(dir(1, 0, compass), 180.0, 1e-12);   // south
+  EXPECT_NEAR(dir(0, -1, compass), 270.0, 1e-12);  // west
 }
 
 TEST(Edges, ZeroGradientFollowsCAtan2) {
@@ -157,10 +156,12 @@ TEST(Edges, ZeroGradientFollowsCAtan2) {
   const auto d = edges(f).direction;
   int negative_zeros = 0;
   for (index_t n = 0; n < f.size(); ++n) {
-    const double gy = static_cast<const double*>(g[0].data())[n], gx = static_cast<const double*>(g[1].data())[n];
+    const double gy = static_cast<const double*>(g[0].data())[n],
+                 gx = static_cast<const double*>(g[1].data())[n];
     negative_zeros += std::signbit(gy) + std::signbit(gx);
     const double want = std::atan2(gy, gx), got = static_cast<const double*>(d.data())[n];
-    EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0) << "sample " << n << ": atan2(" << gy << ", " << gx << ")";
+    EXPECT_EQ(std::memcmp(&want, &got, sizeof want), 0)
+        << "sample " << n << ": atan2(" << gy << ", " << gx << ")";
   }
   EXPECT_GT(negative_zeros, 0);
 }
@@ -175,7 +176,7 @@ TEST(Edges, ThreeDimensionalAzimuthElevationAndNormals) {
   const auto m = edges(f, o);
   ASSERT_FALSE(m.elevation.empty());
   EXPECT_NEAR(center(m.magnitude), std::sqrt(5.0), 1e-15);
-  EXPECT_NEAR(center(m.direction), 0.0, 1e-15);                 // azimuth: along +x
+  EXPECT_NEAR(center(m.direction), 0.0, 1e-15);                   // azimuth: along +x
   EXPECT_NEAR(center(m.elevation), std::atan2(2.0, 1.0), 1e-15);  // rising along z
   o.normals = true;
   o.direction = false;
@@ -205,9 +206,12 @@ TEST(Edges, FusedEqualsUnfusedAtAnyTileSizeAndThreadCount) {
         fused.gradient.dtype = DType::float32;
         EdgeMaps m;
         arena.execute([&] { m = edges(f, fused); });
-        EXPECT_TRUE(same_bits(m.magnitude, ref.magnitude)) << shape_string(f.shape()) << " t" << threads << " tile " << tile;
-        EXPECT_TRUE(same_bits(m.direction, ref.direction)) << shape_string(f.shape()) << " t" << threads << " tile " << tile;
-        EXPECT_TRUE(same_bits(m.elevation, ref.elevation)) << shape_string(f.shape()) << " t" << threads << " tile " << tile;
+        EXPECT_TRUE(same_bits(m.magnitude, ref.magnitude))
+            << shape_string(f.shape()) << " t" << threads << " tile " << tile;
+        EXPECT_TRUE(same_bits(m.direction, ref.direction))
+            << shape_string(f.shape()) << " t" << threads << " tile " << tile;
+        EXPECT_TRUE(same_bits(m.elevation, ref.elevation))
+            << shape_string(f.shape()) << " t" << threads << " tile " << tile;
       }
     }
   }

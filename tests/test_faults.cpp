@@ -7,6 +7,7 @@
 //
 // The disk-full and read-only cases mount a small tmpfs (tests run as root in CI). Where the
 // machine refuses the mount (an unprivileged container), they are skipped with the reason.
+#include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,8 +20,6 @@
 #include <iterator>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gradmap/io.hpp"
 #include "test_files.hpp"
@@ -73,8 +72,9 @@ TEST(Faults, FileSizeLimitLeavesNoPartialOrTemporaryFile) {
   make_npy(d / "f.npy", "rng.random((160, 160))", 8);
   fs::create_directory(d / "out");
   // 16 blocks of 1 KiB (POSIX sh's ulimit -f unit is 512 or 1024 bytes): far below one output.
-  const auto r = run_command("sh -c " + shell_quote("ulimit -f 16; exec " + std::string(GRADMAP_CLI) + " gradient " +
-                                                    shell_quote(d / "f.npy") + " -o " + shell_quote(d / "out")));
+  const auto r =
+      run_command("sh -c " + shell_quote("ulimit -f 16; exec " + std::string(GRADMAP_CLI) + " gradient " +
+                                         shell_quote(d / "f.npy") + " -o " + shell_quote(d / "out")));
   EXPECT_NE(r.exit_code, 0) << r.err;
   // gradmap turns SIGXFSZ into an ordinary write error: a clear message, exit 5, temporaries removed.
   EXPECT_EQ(r.exit_code, 5) << "killed by a signal instead of reporting the error; stderr: " << r.err;
@@ -97,12 +97,15 @@ TEST(Faults, ReadOnlyOutputFolderIsAClearError) {
 TEST(HostileNames, SpacesUnicodeLeadingDashesAndNewlinesWork) {
   TempDir d;
   make_npy(d / "plain.npy", "rng.random((6, 7))", 8);
-  ASSERT_EQ(run_cli("gradient " + shell_quote(d / "plain.npy") + " -o " + shell_quote(d / "ref")).exit_code, 0);
-  const std::vector<std::string> names = {"with space", "ünïcødé €", "-dash", "new\nline", "tab\tand 'quote'"};
+  ASSERT_EQ(run_cli("gradient " + shell_quote(d / "plain.npy") + " -o " + shell_quote(d / "ref")).exit_code,
+            0);
+  const std::vector<std::string> names = {"with space", "ünïcødé €", "-dash", "new\nline",
+                                          "tab\tand 'quote'"};
   for (const auto& stem : names) {
     fs::copy_file(d / "plain.npy", d / (stem + ".npy"));
     // A leading dash would be taken for an option: after "--" it is a file name.
-    const auto r = run_cli("gradient -o " + shell_quote(d / "out") + " -- " + shell_quote(d / (stem + ".npy")));
+    const auto r =
+        run_cli("gradient -o " + shell_quote(d / "out") + " -- " + shell_quote(d / (stem + ".npy")));
     ASSERT_EQ(r.exit_code, 0) << stem << ": " << r.err;
     for (const char* c : {"_gx.npy", "_gy.npy"})
       EXPECT_EQ(bytes_of(d / ("out/" + stem + c)), bytes_of(d / (std::string("ref/plain") + c))) << stem << c;
@@ -153,8 +156,10 @@ TEST(HostileNames, InputsAreNeverModified) {
   // Outputs in the inputs' own folder, every command, twice (the second run overwrites outputs).
   for (int run = 0; run < 2; ++run)
     for (const auto& in : inputs) {
-      EXPECT_EQ(run_cli("gradient " + shell_quote(in) + " -o " + shell_quote(d.path().string())).exit_code, 0) << in;
-      EXPECT_EQ(run_cli("edges " + shell_quote(in) + " -o " + shell_quote(d.path().string())).exit_code, 0) << in;
+      EXPECT_EQ(run_cli("gradient " + shell_quote(in) + " -o " + shell_quote(d.path().string())).exit_code, 0)
+          << in;
+      EXPECT_EQ(run_cli("edges " + shell_quote(in) + " -o " + shell_quote(d.path().string())).exit_code, 0)
+          << in;
     }
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     EXPECT_EQ(checksum(inputs[i]), sums[i]) << inputs[i];
@@ -167,10 +172,12 @@ TEST(HostileNames, NamesThatLookLikeParentDirectoriesStayInsideOutdir) {
   fs::create_directories(d / "in");
   make_npy(d / "in/plain.npy", "rng.random((5, 6))", 8);
   // Stems "..", "." and "..." would, if joined naively with a separator, climb out of the folder.
-  for (const std::string name : {"...npy", "..npy", ". .npy", "..\\..npy"}) fs::copy_file(d / "in/plain.npy", d / ("in/" + name));
+  for (const std::string name : {"...npy", "..npy", ". .npy", "..\\..npy"})
+    fs::copy_file(d / "in/plain.npy", d / ("in/" + name));
   fs::create_directories(d / "box/out");
   for (const auto& e : listing(d / "in")) {
-    const auto r = run_cli("gradient -o " + shell_quote(d / "box/out") + " -- " + shell_quote(d / ("in/" + e)));
+    const auto r =
+        run_cli("gradient -o " + shell_quote(d / "box/out") + " -- " + shell_quote(d / ("in/" + e)));
     EXPECT_EQ(r.exit_code, 0) << e << ": " << r.err;
   }
   // Nothing appeared next to the output folder or above it.

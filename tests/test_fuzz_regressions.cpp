@@ -3,6 +3,7 @@
 // under tests/data/fuzz-regressions/ and must now be refused with a clean gradmap::Error. Each file
 // is read in a child process with a time limit, so that a regression shows up as this test failing
 // (crash, sanitizer report or hang) instead of taking the whole test binary down or stalling CI.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,8 +11,6 @@
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gradmap/error.hpp"
 #include "gradmap/io.hpp"
@@ -44,11 +43,16 @@ std::string read_in_child(const std::string& path, unsigned seconds) {
   ::waitpid(pid, &status, 0);
   if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
   switch (WEXITSTATUS(status)) {
-    case kRefused: return "refused";
-    case kAccepted: return "accepted";
-    case kOtherException: return "threw something other than gradmap::Error";
-    case kTimedOut: return "hung (more than " + std::to_string(seconds) + " s)";
-    default: return "exited with status " + std::to_string(WEXITSTATUS(status)) + " (a sanitizer report?)";
+    case kRefused:
+      return "refused";
+    case kAccepted:
+      return "accepted";
+    case kOtherException:
+      return "threw something other than gradmap::Error";
+    case kTimedOut:
+      return "hung (more than " + std::to_string(seconds) + " s)";
+    default:
+      return "exited with status " + std::to_string(WEXITSTATUS(status)) + " (a sanitizer report?)";
   }
 }
 

@@ -47,9 +47,9 @@ TEST(Gradient, EdgeOrder1IsExactOnLinesOnlyAtTheEdges) {
   // A quadratic: central differences are exact inside, first-order edges are not.
   const auto g = gradient(ramp1d({0, 1, 4, 9, 16}))[0];
   const double* d = static_cast<const double*>(g.data());
-  EXPECT_DOUBLE_EQ(d[0], 1.0);   // (1 - 0) / 1, the true derivative is 0
-  EXPECT_DOUBLE_EQ(d[2], 4.0);   // (9 - 1) / 2, exact
-  EXPECT_DOUBLE_EQ(d[4], 7.0);   // (16 - 9) / 1, the true derivative is 8
+  EXPECT_DOUBLE_EQ(d[0], 1.0);  // (1 - 0) / 1, the true derivative is 0
+  EXPECT_DOUBLE_EQ(d[2], 4.0);  // (9 - 1) / 2, exact
+  EXPECT_DOUBLE_EQ(d[4], 7.0);  // (16 - 9) / 1, the true derivative is 8
 }
 
 TEST(Gradient, IntegerInputIsPromotedBeforeDifferencing) {
@@ -145,7 +145,9 @@ TEST(Gradient, EdgeOrderOtherThan1Or2IsRejected) {
   }
   GradientOptions o;
   o.edge_order = 3;
-  EXPECT_NE(error_of([&] { gradient(ramp1d({1, 2, 3, 4}), o); }).find("'edge_order' greater than 2 not supported"),
+  EXPECT_NE(error_of([&] {
+              gradient(ramp1d({1, 2, 3, 4}), o);
+            }).find("'edge_order' greater than 2 not supported"),
             std::string::npos);
 }
 

@@ -8,13 +8,13 @@
 // "Before allocating" is checked through the message: a reader that allocated first would fail
 // with gradmap's "out of memory while reading" (or succeed on a machine with enough swap), not with
 // the header-based refusal each test expects.
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gradmap/error.hpp"
 #include "gradmap/io.hpp"
@@ -40,10 +40,13 @@ void put_be32(Bytes& b, std::size_t at, std::uint32_t v) {
   put(b, at, x, 4);
 }
 std::string write(const std::string& path, const Bytes& b) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
   return path;
 }
-std::string write(const std::string& path, const std::string& s) { return write(path, Bytes(s.begin(), s.end())); }
+std::string write(const std::string& path, const std::string& s) {
+  return write(path, Bytes(s.begin(), s.end()));
+}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -52,14 +55,16 @@ std::string lower(std::string s) {
 
 /// read_image(path) must throw IoError whose message names the file, contains every `words`
 /// (case-insensitive) and is not the out-of-memory fallback of a reader that allocated first.
-void expect_refused(const std::string& path, const std::vector<std::string>& words, const ReadOptions& o = {}) {
+void expect_refused(const std::string& path, const std::vector<std::string>& words,
+                    const ReadOptions& o = {}) {
   try {
     gradmap::read_image(path, o);
     ADD_FAILURE() << path << ": read without error";
   } catch (const gradmap::IoError& e) {
     const std::string m = lower(e.what());
     EXPECT_NE(m.find(lower(path)), std::string::npos) << e.what();
-    for (const auto& w : words) EXPECT_NE(m.find(lower(w)), std::string::npos) << "'" << w << "' not in: " << e.what();
+    for (const auto& w : words)
+      EXPECT_NE(m.find(lower(w)), std::string::npos) << "'" << w << "' not in: " << e.what();
     EXPECT_EQ(m.find("out of memory"), std::string::npos) << e.what();
   } catch (const std::exception& e) {
     ADD_FAILURE() << path << ": not an IoError: " << e.what();
@@ -89,14 +94,14 @@ Bytes tiff(std::uint32_t w, std::uint32_t h, std::uint32_t strip_bytes, std::uin
     at += 12;
   };
   const std::uint32_t data_at = 10 + n * 12 + 4;
-  entry(256, 4, w);              // ImageWidth (LONG)
-  entry(257, 4, h);              // ImageLength
-  entry(258, 3, bits);           // BitsPerSample
-  entry(259, 3, 1);              // Compression: none
-  entry(262, 3, 1);              // Photometric: min-is-black
-  entry(273, 4, data_at);        // StripOffsets
-  entry(278, 4, h);              // RowsPerStrip
-  entry(279, 4, strip_bytes);    // StripByteCounts
+  entry(256, 4, w);                 // ImageWidth (LONG)
+  entry(257, 4, h);                 // ImageLength
+  entry(258, 3, bits);              // BitsPerSample
+  entry(259, 3, 1);                 // Compression: none
+  entry(262, 3, 1);                 // Photometric: min-is-black
+  entry(273, 4, data_at);           // StripOffsets
+  entry(278, 4, h);                 // RowsPerStrip
+  entry(279, 4, strip_bytes);       // StripByteCounts
   put_le<std::uint32_t>(b, at, 0);  // no next IFD
   b.resize(data_at + std::min<std::uint32_t>(strip_bytes, 64), 0x55);
   return b;
@@ -106,7 +111,8 @@ TEST(Hostile, TiffClaimingHugeDimensionsIsRefusedBeforeDecoding) {
   TempDir tmp;
   // 4 G × 4 G pixels: refused by the default limit (half of RAM) on any machine.
   expect_refused(write(tmp / "huge.tif", tiff(0xFFFFFFFFu, 0xFFFFFFFFu, 16)), {"memory"});
-  expect_refused(write(tmp / "big.tif", tiff(100000, 100000, 16)), {"memory", "100000 × 100000"}, limit(1 << 30));
+  expect_refused(write(tmp / "big.tif", tiff(100000, 100000, 16)), {"memory", "100000 × 100000"},
+                 limit(1 << 30));
 }
 
 TEST(Hostile, TiffWithDataShorterThanItsStripsIsRefused) {
@@ -146,8 +152,9 @@ TEST(Hostile, BmpWithDataShorterThanItsHeaderIsRefused) {
 
 TEST(Hostile, PnmClaimingHugeOrOverflowingDimensionsIsRefused) {
   TempDir tmp;
-  expect_refused(write(tmp / "huge.pgm", std::string("P5\n2000000000 2000000000\n255\n") + std::string(16, 'x')),
-                 {"memory"});
+  expect_refused(
+      write(tmp / "huge.pgm", std::string("P5\n2000000000 2000000000\n255\n") + std::string(16, 'x')),
+      {"memory"});
   // Digits beyond any integer type.
   expect_refused(write(tmp / "overflow.pgm", std::string("P5\n99999999999999999999999 3\n255\nxyz")), {});
   expect_refused(write(tmp / "short.pgm", std::string("P5\n64 64\n255\n") + std::string(100, 'x')), {});
@@ -177,7 +184,8 @@ Bytes png_ihdr(std::uint32_t w, std::uint32_t h) {
 
 TEST(Hostile, PngIhdrClaiming100000SquaredIsRefusedBeforeDecoding) {
   TempDir tmp;
-  expect_refused(write(tmp / "huge.png", png_ihdr(100000, 100000)), {"memory", "100000 × 100000"}, limit(1 << 30));
+  expect_refused(write(tmp / "huge.png", png_ihdr(100000, 100000)), {"memory", "100000 × 100000"},
+                 limit(1 << 30));
   // PNG's own maximum (2^31 − 1) on each side: 4.6e18 pixels, refused on any machine.
   expect_refused(write(tmp / "max.png", png_ihdr(0x7FFFFFFF, 0x7FFFFFFF)), {"memory"});
   // Above PNG's maximum: the product of the two would overflow 64-bit arithmetic done naively.
@@ -193,8 +201,9 @@ TEST(Hostile, PngWithinLimitsButWithoutDataIsRefused) {
 /// a complete-looking file with no scan data at all.
 Bytes jpeg_sof_only(std::uint16_t w, std::uint16_t h) {
   Bytes b = {0xFF, 0xD8, 0xFF, 0xC0, 0, 11, 8};
-  b.insert(b.end(), {static_cast<unsigned char>(h >> 8), static_cast<unsigned char>(h), static_cast<unsigned char>(w >> 8),
-                     static_cast<unsigned char>(w), 1, 1, 0x11, 0, 0xFF, 0xD9});
+  b.insert(b.end(),
+           {static_cast<unsigned char>(h >> 8), static_cast<unsigned char>(h),
+            static_cast<unsigned char>(w >> 8), static_cast<unsigned char>(w), 1, 1, 0x11, 0, 0xFF, 0xD9});
   return b;
 }
 
@@ -204,14 +213,16 @@ TEST(Hostile, SmallFilesClaimingLargeImagesAreRefusedAsTruncatedWithinMemory) {
   TempDir tmp;
   const ReadOptions roomy = limit(std::size_t{1} << 30);
   // 64 MB of filtered rows cannot inflate from 45 bytes (deflate is at most 1032:1).
-  expect_refused(write(tmp / "ihdr.png", png_ihdr(8000, 8000)), {"truncated or corrupt png", "1032:1"}, roomy);
+  expect_refused(write(tmp / "ihdr.png", png_ihdr(8000, 8000)), {"truncated or corrupt png", "1032:1"},
+                 roomy);
   // One bit per 8×8 block at the very least: 250 000 blocks need 31 250 bytes.
-  expect_refused(write(tmp / "sof.jpg", jpeg_sof_only(4000, 4000)), {"truncated or corrupt jpeg", "31250"}, roomy);
+  expect_refused(write(tmp / "sof.jpg", jpeg_sof_only(4000, 4000)), {"truncated or corrupt jpeg", "31250"},
+                 roomy);
   expect_refused(write(tmp / "rows.bmp", bmp(4000, 4000, 12)), {"truncated bmp", "48000000"}, roomy);
   expect_refused(write(tmp / "raw.pgm", std::string("P5\n64 64\n255\n") + std::string(4095, 'x')),
                  {"truncated pnm", "4096"}, roomy);
-  expect_refused(write(tmp / "ascii.pbm", std::string("P1\n8 8\n") + std::string(63, '1')), {"truncated pnm", "64"},
-                 roomy);
+  expect_refused(write(tmp / "ascii.pbm", std::string("P1\n8 8\n") + std::string(63, '1')),
+                 {"truncated pnm", "64"}, roomy);
 }
 
 // The check above must not refuse what compresses well for real: all-zero images written by
@@ -239,7 +250,8 @@ TEST(Hostile, HighlyCompressibleImagesAreNotMistakenForTruncated) {
 // OpenCV allocated a gigabyte the probe had not accounted for).
 TEST(Hostile, PnmHeaderIsTokenizedTheWayOpenCvDoesIt) {
   TempDir tmp;
-  const gradmap::Image img = gradmap::read_image(write(tmp / "hash.pgm", std::string("P2\n3#\n2\n255\n1 2 3 4 5 6\n")));
+  const gradmap::Image img =
+      gradmap::read_image(write(tmp / "hash.pgm", std::string("P2\n3#\n2\n255\n1 2 3 4 5 6\n")));
   ASSERT_EQ(img.pixels.shape(), (gradmap::Shape{2, 3}));
   const auto* v = static_cast<const std::uint8_t*>(img.pixels.data());
   for (int k = 0; k < 6; ++k) EXPECT_EQ(v[k], k + 1);
@@ -252,7 +264,8 @@ TEST(Hostile, PnmHeaderIsTokenizedTheWayOpenCvDoesIt) {
 #ifdef GRADMAP_HAVE_ITK
 
 /// A NIfTI-1 single-file header (.nii) with dim[0..] = dims, datatype int16, data of `data` bytes.
-Bytes nifti(const std::vector<std::int16_t>& dims, std::size_t data, std::int16_t datatype = 4, std::int16_t bitpix = 16) {
+Bytes nifti(const std::vector<std::int16_t>& dims, std::size_t data, std::int16_t datatype = 4,
+            std::int16_t bitpix = 16) {
   Bytes b(352, 0);
   put_le<std::int32_t>(b, 0, 348);
   put_le<std::int16_t>(b, 40, static_cast<std::int16_t>(dims.size()));
@@ -260,7 +273,7 @@ Bytes nifti(const std::vector<std::int16_t>& dims, std::size_t data, std::int16_
   put_le(b, 70, datatype);
   put_le(b, 72, bitpix);
   for (int k = 0; k < 8; ++k) put_le<float>(b, 76 + 4 * static_cast<std::size_t>(k), 1.0f);  // pixdim
-  put_le<float>(b, 108, 352.0f);  // vox_offset
+  put_le<float>(b, 108, 352.0f);                                                             // vox_offset
   put(b, 344, "n+1\0", 4);
   b.resize(352 + data, 0x11);
   return b;
@@ -271,7 +284,8 @@ TEST(Hostile, NiftiClaimingHugeDimensionsIsRefusedBeforeReading) {
   // 32767^3 int16 voxels (70 TB), no data: the largest a NIfTI-1 header can claim in 3-D.
   expect_refused(write(tmp / "huge.nii", nifti({32767, 32767, 32767}, 8)), {});
   // 7 axes of 32767: 2^105 voxels, beyond size_t; must not wrap around to a small number.
-  expect_refused(write(tmp / "overflow.nii", nifti({32767, 32767, 32767, 32767, 32767, 32767, 32767}, 8)), {});
+  expect_refused(write(tmp / "overflow.nii", nifti({32767, 32767, 32767, 32767, 32767, 32767, 32767}, 8)),
+                 {});
   // Within the default limit but beyond a small max_memory: refused by the header alone.
   expect_refused(write(tmp / "big.nii", nifti({512, 512, 512}, 8)), {"memory"}, limit(1 << 20));
 }
@@ -300,21 +314,25 @@ std::string nrrd(const std::string& fields) {
 
 TEST(Hostile, NrrdClaimingHugeOrOverflowingSizesIsRefused) {
   TempDir tmp;
-  expect_refused(write(tmp / "huge.nrrd", nrrd("dimension: 3\nsizes: 100000 100000 100000\nencoding: raw\n") + "xxxx"),
-                 {});
+  expect_refused(
+      write(tmp / "huge.nrrd", nrrd("dimension: 3\nsizes: 100000 100000 100000\nencoding: raw\n") + "xxxx"),
+      {});
   // 2^64 / 2 samples of 2 bytes: the byte count wraps to 0 in size_t arithmetic.
-  expect_refused(write(tmp / "wrap.nrrd", nrrd("dimension: 2\nsizes: 4294967296 2147483648\nencoding: raw\n") + "xxxx"),
-                 {});
-  expect_refused(write(tmp / "neg.nrrd", nrrd("dimension: 3\nsizes: 4 -4 4\nencoding: raw\n") + std::string(128, 'x')),
-                 {});
-  expect_refused(write(tmp / "big.nrrd", nrrd("dimension: 3\nsizes: 512 512 512\nencoding: raw\n") + "xxxx"), {},
-                 limit(1 << 20));
+  expect_refused(
+      write(tmp / "wrap.nrrd", nrrd("dimension: 2\nsizes: 4294967296 2147483648\nencoding: raw\n") + "xxxx"),
+      {});
+  expect_refused(
+      write(tmp / "neg.nrrd", nrrd("dimension: 3\nsizes: 4 -4 4\nencoding: raw\n") + std::string(128, 'x')),
+      {});
+  expect_refused(write(tmp / "big.nrrd", nrrd("dimension: 3\nsizes: 512 512 512\nencoding: raw\n") + "xxxx"),
+                 {}, limit(1 << 20));
 }
 
 TEST(Hostile, NrrdWithDataShorterThanClaimedIsRefused) {
   TempDir tmp;
-  expect_refused(
-      write(tmp / "short.nrrd", nrrd("dimension: 3\nsizes: 16 16 16\nencoding: raw\n") + std::string(100, 'x')), {});
+  expect_refused(write(tmp / "short.nrrd",
+                       nrrd("dimension: 3\nsizes: 16 16 16\nencoding: raw\n") + std::string(100, 'x')),
+                 {});
   // gzip-encoded data that ends early.
   expect_refused(write(tmp / "shortgz.nrrd", nrrd("dimension: 3\nsizes: 16 16 16\nencoding: gzip\n") +
                                                  std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10)),
@@ -323,24 +341,30 @@ TEST(Hostile, NrrdWithDataShorterThanClaimedIsRefused) {
 
 TEST(Hostile, NrrdDetachedDataThatIsMissingOrNotAFileIsRefused) {
   TempDir tmp;
-  expect_refused(write(tmp / "missing.nhdr", nrrd("dimension: 2\nsizes: 4 4\nencoding: raw\ndata file: nowhere.raw\n")),
-                 {});
-  // A device that never ends (/dev/zero) or a directory must not hang or be read as data.
   expect_refused(
-      write(tmp / "zero.nhdr", nrrd("dimension: 3\nsizes: 4096 4096 4096\nencoding: raw\ndata file: /dev/zero\n")), {},
-      limit(1 << 20));
-  expect_refused(write(tmp / "dir.nhdr", nrrd("dimension: 2\nsizes: 4 4\nencoding: raw\ndata file: /\n")), {});
+      write(tmp / "missing.nhdr", nrrd("dimension: 2\nsizes: 4 4\nencoding: raw\ndata file: nowhere.raw\n")),
+      {});
+  // A device that never ends (/dev/zero) or a directory must not hang or be read as data.
+  expect_refused(write(tmp / "zero.nhdr",
+                       nrrd("dimension: 3\nsizes: 4096 4096 4096\nencoding: raw\ndata file: /dev/zero\n")),
+                 {}, limit(1 << 20));
+  expect_refused(write(tmp / "dir.nhdr", nrrd("dimension: 2\nsizes: 4 4\nencoding: raw\ndata file: /\n")),
+                 {});
 }
 
 TEST(Hostile, MetaImageClaimingHugeOrShortDataIsRefused) {
   TempDir tmp;
   const std::string head = "ObjectType = Image\nNDims = 3\nElementType = MET_SHORT\n";
-  expect_refused(write(tmp / "huge.mha", head + "DimSize = 100000 100000 100000\nElementDataFile = LOCAL\nxxxx"), {});
-  expect_refused(write(tmp / "short.mha", head + "DimSize = 16 16 16\nElementDataFile = LOCAL\n" + std::string(100, 'x')),
+  expect_refused(
+      write(tmp / "huge.mha", head + "DimSize = 100000 100000 100000\nElementDataFile = LOCAL\nxxxx"), {});
+  expect_refused(write(tmp / "short.mha",
+                       head + "DimSize = 16 16 16\nElementDataFile = LOCAL\n" + std::string(100, 'x')),
                  {});
-  expect_refused(write(tmp / "neg.mha", head + "DimSize = 16 -16 16\nElementDataFile = LOCAL\n" + std::string(100, 'x')),
-                 {});
-  expect_refused(write(tmp / "big.mha", head + "DimSize = 512 512 512\nElementDataFile = LOCAL\nxxxx"), {}, limit(1 << 20));
+  expect_refused(
+      write(tmp / "neg.mha", head + "DimSize = 16 -16 16\nElementDataFile = LOCAL\n" + std::string(100, 'x')),
+      {});
+  expect_refused(write(tmp / "big.mha", head + "DimSize = 512 512 512\nElementDataFile = LOCAL\nxxxx"), {},
+                 limit(1 << 20));
 }
 
 #endif  // GRADMAP_HAVE_ITK

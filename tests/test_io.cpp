@@ -2,14 +2,14 @@
 // Reading and writing every format with real files: the committed sample_images/ and files made in
 // the test by OpenCV and nibabel (the tools users already have). Pixels are compared with what
 // those tools decode, geometry with what the files were made with.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gradmap/array.hpp"
 #include "gradmap/error.hpp"
@@ -65,8 +65,10 @@ void expect_vector_near(const std::vector<double>& got, const std::vector<double
 /// (how scripts/make_samples.py orients the head phantom).
 std::vector<std::vector<double>> rotation(double deg_z, double deg_x) {
   const double a = deg_z * M_PI / 180, b = deg_x * M_PI / 180;
-  std::vector<std::vector<double>> rz = {{std::cos(a), -std::sin(a), 0}, {std::sin(a), std::cos(a), 0}, {0, 0, 1}};
-  std::vector<std::vector<double>> rx = {{1, 0, 0}, {0, std::cos(b), -std::sin(b)}, {0, std::sin(b), std::cos(b)}};
+  std::vector<std::vector<double>> rz = {
+      {std::cos(a), -std::sin(a), 0}, {std::sin(a), std::cos(a), 0}, {0, 0, 1}};
+  std::vector<std::vector<double>> rx = {
+      {1, 0, 0}, {0, std::cos(b), -std::sin(b)}, {0, std::sin(b), std::cos(b)}};
   std::vector<std::vector<double>> r(3, std::vector<double>(3, 0.0));
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j)
@@ -119,12 +121,13 @@ TEST(Io, SixteenBitPngStaysUint16) {
 
 TEST(Io, ColorJpegGrayModeIsBt601LuminanceInFloat32) {
   TempDir tmp;
-  python("bgr = cv2.imread(sys.argv[2], cv2.IMREAD_UNCHANGED).astype(np.float32)\n"
-         "b, g, r = bgr[..., 0], bgr[..., 1], bgr[..., 2]\n"
-         "y = np.float32(0.299) * r + np.float32(0.587) * g + np.float32(0.114) * b\n"
-         "assert y.dtype == np.float32\n"
-         "np.save(os.path.join(d, 'want.npy'), y)",
-         tmp.path().string(), sample("raccoon_color.jpg"));
+  python(
+      "bgr = cv2.imread(sys.argv[2], cv2.IMREAD_UNCHANGED).astype(np.float32)\n"
+      "b, g, r = bgr[..., 0], bgr[..., 1], bgr[..., 2]\n"
+      "y = np.float32(0.299) * r + np.float32(0.587) * g + np.float32(0.114) * b\n"
+      "assert y.dtype == np.float32\n"
+      "np.save(os.path.join(d, 'want.npy'), y)",
+      tmp.path().string(), sample("raccoon_color.jpg"));
   Image img = gradmap::read_image(sample("raccoon_color.jpg"));
   EXPECT_EQ(img.format, "jpeg");
   EXPECT_EQ(img.series_axes, 0);
@@ -134,9 +137,10 @@ TEST(Io, ColorJpegGrayModeIsBt601LuminanceInFloat32) {
 
 TEST(Io, ColorChannelsModeGivesRgbPlanesAsSeriesAxis) {
   TempDir tmp;
-  python("bgr = cv2.imread(sys.argv[2], cv2.IMREAD_UNCHANGED)\n"
-         "np.save(os.path.join(d, 'want.npy'), np.ascontiguousarray(bgr[..., ::-1].transpose(2, 0, 1)))",
-         tmp.path().string(), sample("raccoon_color.jpg"));
+  python(
+      "bgr = cv2.imread(sys.argv[2], cv2.IMREAD_UNCHANGED)\n"
+      "np.save(os.path.join(d, 'want.npy'), np.ascontiguousarray(bgr[..., ::-1].transpose(2, 0, 1)))",
+      tmp.path().string(), sample("raccoon_color.jpg"));
   ReadOptions o;
   o.color = ColorMode::channels;
   Image img = gradmap::read_image(sample("raccoon_color.jpg"), o);
@@ -148,14 +152,15 @@ TEST(Io, ColorChannelsModeGivesRgbPlanesAsSeriesAxis) {
 
 TEST(Io, RgbaSixteenBitPngDropsAlphaAndKeepsDepth) {
   TempDir tmp;
-  python("rng = np.random.default_rng(3)\n"
-         "rgba = rng.integers(0, 65536, size=(7, 9, 4), dtype=np.uint16)\n"
-         "cv2.imwrite(os.path.join(d, 'rgba.png'), rgba[..., [2, 1, 0, 3]])\n"
-         "np.save(os.path.join(d, 'rgb.npy'), np.ascontiguousarray(rgba[..., :3].transpose(2, 0, 1)))\n"
-         "f = rgba.astype(np.float32)\n"
-         "y = np.float32(0.299) * f[..., 0] + np.float32(0.587) * f[..., 1] + np.float32(0.114) * f[..., 2]\n"
-         "np.save(os.path.join(d, 'y.npy'), y)",
-         tmp.path().string());
+  python(
+      "rng = np.random.default_rng(3)\n"
+      "rgba = rng.integers(0, 65536, size=(7, 9, 4), dtype=np.uint16)\n"
+      "cv2.imwrite(os.path.join(d, 'rgba.png'), rgba[..., [2, 1, 0, 3]])\n"
+      "np.save(os.path.join(d, 'rgb.npy'), np.ascontiguousarray(rgba[..., :3].transpose(2, 0, 1)))\n"
+      "f = rgba.astype(np.float32)\n"
+      "y = np.float32(0.299) * f[..., 0] + np.float32(0.587) * f[..., 1] + np.float32(0.114) * f[..., 2]\n"
+      "np.save(os.path.join(d, 'y.npy'), y)",
+      tmp.path().string());
   ReadOptions o;
   o.color = ColorMode::channels;
   expect_equal_arrays(gradmap::read_image(tmp / "rgba.png", o).pixels, gradmap::read_npy(tmp / "rgb.npy"));
@@ -165,18 +170,20 @@ TEST(Io, RgbaSixteenBitPngDropsAlphaAndKeepsDepth) {
 TEST(Io, PalettePngReadsAsItsColors) {
   TempDir tmp;
   // OpenCV cannot write palette PNGs; build one chunk by chunk.
-  python("def chunk(t, data):\n"
-         "    return struct.pack('>I', len(data)) + t + data + struct.pack('>I', zlib.crc32(t + data) & 0xffffffff)\n"
-         "palette = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (10, 20, 30)]\n"
-         "idx = np.array([[0, 1, 2, 3], [3, 2, 1, 0]], dtype=np.uint8)\n"
-         "raw = b''.join(b'\\0' + bytes(row) for row in idx)\n"
-         "png = b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 4, 2, 8, 3, 0, 0, 0))\n"
-         "png += chunk(b'PLTE', bytes(c for rgb in palette for c in rgb)) + chunk(b'IDAT', zlib.compress(raw))\n"
-         "png += chunk(b'IEND', b'')\n"
-         "open(os.path.join(d, 'palette.png'), 'wb').write(png)\n"
-         "rgb = np.array(palette, dtype=np.uint8)[idx]\n"
-         "np.save(os.path.join(d, 'rgb.npy'), np.ascontiguousarray(rgb.transpose(2, 0, 1)))",
-         tmp.path().string());
+  python(
+      "def chunk(t, data):\n"
+      "    return struct.pack('>I', len(data)) + t + data + struct.pack('>I', zlib.crc32(t + data) & "
+      "0xffffffff)\n"
+      "palette = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (10, 20, 30)]\n"
+      "idx = np.array([[0, 1, 2, 3], [3, 2, 1, 0]], dtype=np.uint8)\n"
+      "raw = b''.join(b'\\0' + bytes(row) for row in idx)\n"
+      "png = b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 4, 2, 8, 3, 0, 0, 0))\n"
+      "png += chunk(b'PLTE', bytes(c for rgb in palette for c in rgb)) + chunk(b'IDAT', zlib.compress(raw))\n"
+      "png += chunk(b'IEND', b'')\n"
+      "open(os.path.join(d, 'palette.png'), 'wb').write(png)\n"
+      "rgb = np.array(palette, dtype=np.uint8)[idx]\n"
+      "np.save(os.path.join(d, 'rgb.npy'), np.ascontiguousarray(rgb.transpose(2, 0, 1)))",
+      tmp.path().string());
   ReadOptions o;
   o.color = ColorMode::channels;
   Image img = gradmap::read_image(tmp / "palette.png", o);
@@ -186,18 +193,20 @@ TEST(Io, PalettePngReadsAsItsColors) {
 /// A 3 × 2 gray + alpha PNG of the given bit depth: gray [[0, 1000, 65535], [7, 300, 40000]] scaled
 /// to the depth, alpha constant; `gray.npy` holds the gray samples.
 void write_gray_alpha_png(const std::string& dir, int depth) {
-  python("depth = int(sys.argv[2])\n"
-         "def chunk(t, data):\n"
-         "    return struct.pack('>I', len(data)) + t + data + struct.pack('>I', zlib.crc32(t + data) & 0xffffffff)\n"
-         "gray = np.array([[0, 1000, 65535], [7, 300, 40000]], dtype='>u2')\n"
-         "if depth == 8: gray = (gray // 257).astype(np.uint8)\n"
-         "la = np.stack([gray, np.full_like(gray, 123)], axis=-1)\n"
-         "raw = b''.join(b'\\0' + row.tobytes() for row in la)\n"
-         "png = b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 3, 2, depth, 4, 0, 0, 0))\n"
-         "png += chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')\n"
-         "open(os.path.join(d, 'la.png'), 'wb').write(png)\n"
-         "np.save(os.path.join(d, 'gray.npy'), gray.astype(gray.dtype.newbyteorder('=')))",
-         dir, std::to_string(depth));
+  python(
+      "depth = int(sys.argv[2])\n"
+      "def chunk(t, data):\n"
+      "    return struct.pack('>I', len(data)) + t + data + struct.pack('>I', zlib.crc32(t + data) & "
+      "0xffffffff)\n"
+      "gray = np.array([[0, 1000, 65535], [7, 300, 40000]], dtype='>u2')\n"
+      "if depth == 8: gray = (gray // 257).astype(np.uint8)\n"
+      "la = np.stack([gray, np.full_like(gray, 123)], axis=-1)\n"
+      "raw = b''.join(b'\\0' + row.tobytes() for row in la)\n"
+      "png = b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 3, 2, depth, 4, 0, 0, 0))\n"
+      "png += chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b'')\n"
+      "open(os.path.join(d, 'la.png'), 'wb').write(png)\n"
+      "np.save(os.path.join(d, 'gray.npy'), gray.astype(gray.dtype.newbyteorder('=')))",
+      dir, std::to_string(depth));
 }
 
 TEST(Io, EightBitGrayPngWithAlphaReadsAsGray) {
@@ -232,22 +241,24 @@ TEST(Io, FloatTiffKeepsFloat32Values) {
   ASSERT_EQ(img.pixels.dtype(), DType::float32);
   ASSERT_EQ(img.pixels.shape(), (Shape{48, 64}));
   for (int y = 0; y < 48; ++y)
-    for (int x = 0; x < 64; ++x) ASSERT_EQ(at<float>(img.pixels, {y, x}), 2.0f * x + 5.0f * y) << y << "," << x;
+    for (int x = 0; x < 64; ++x)
+      ASSERT_EQ(at<float>(img.pixels, {y, x}), 2.0f * x + 5.0f * y) << y << "," << x;
 }
 
 TEST(Io, TiffBmpPnmAndWebpReadLosslessly) {
   TempDir tmp;
-  python("rng = np.random.default_rng(5)\n"
-         "g16 = rng.integers(0, 65536, size=(11, 13), dtype=np.uint16)\n"
-         "g8 = rng.integers(0, 256, size=(11, 13), dtype=np.uint8)\n"
-         "c8 = rng.integers(0, 256, size=(11, 13, 3), dtype=np.uint8)\n"
-         "cv2.imwrite(os.path.join(d, 'g16.tif'), g16); np.save(os.path.join(d, 'g16.npy'), g16)\n"
-         "cv2.imwrite(os.path.join(d, 'g16.pgm'), g16)\n"
-         "cv2.imwrite(os.path.join(d, 'g8.bmp'), g8); np.save(os.path.join(d, 'g8.npy'), g8)\n"
-         "cv2.imwrite(os.path.join(d, 'c8.ppm'), c8[..., ::-1])\n"
-         "cv2.imwrite(os.path.join(d, 'c8.webp'), c8[..., ::-1], [cv2.IMWRITE_WEBP_QUALITY, 101])\n"
-         "np.save(os.path.join(d, 'c8.npy'), np.ascontiguousarray(c8.transpose(2, 0, 1)))",
-         tmp.path().string());
+  python(
+      "rng = np.random.default_rng(5)\n"
+      "g16 = rng.integers(0, 65536, size=(11, 13), dtype=np.uint16)\n"
+      "g8 = rng.integers(0, 256, size=(11, 13), dtype=np.uint8)\n"
+      "c8 = rng.integers(0, 256, size=(11, 13, 3), dtype=np.uint8)\n"
+      "cv2.imwrite(os.path.join(d, 'g16.tif'), g16); np.save(os.path.join(d, 'g16.npy'), g16)\n"
+      "cv2.imwrite(os.path.join(d, 'g16.pgm'), g16)\n"
+      "cv2.imwrite(os.path.join(d, 'g8.bmp'), g8); np.save(os.path.join(d, 'g8.npy'), g8)\n"
+      "cv2.imwrite(os.path.join(d, 'c8.ppm'), c8[..., ::-1])\n"
+      "cv2.imwrite(os.path.join(d, 'c8.webp'), c8[..., ::-1], [cv2.IMWRITE_WEBP_QUALITY, 101])\n"
+      "np.save(os.path.join(d, 'c8.npy'), np.ascontiguousarray(c8.transpose(2, 0, 1)))",
+      tmp.path().string());
   ReadOptions o;
   o.color = ColorMode::channels;
   Image tif = gradmap::read_image(tmp / "g16.tif", o);
@@ -267,12 +278,14 @@ TEST(Io, TiffBmpPnmAndWebpReadLosslessly) {
 
 TEST(Io, RasterWritesRoundTripThroughOpenCv) {
   TempDir tmp;
-  Array u8(DType::uint8, {3, 4}), u16(DType::uint16, {3, 4}), f64(DType::float64, {3, 4}), rgb(DType::uint8, {3, 4, 3});
+  Array u8(DType::uint8, {3, 4}), u16(DType::uint16, {3, 4}), f64(DType::float64, {3, 4}),
+      rgb(DType::uint8, {3, 4, 3});
   for (int i = 0; i < 12; ++i) {
     static_cast<std::uint8_t*>(u8.data())[i] = static_cast<std::uint8_t>(20 * i);
     static_cast<std::uint16_t*>(u16.data())[i] = static_cast<std::uint16_t>(5000 * i + 1);
     static_cast<double*>(f64.data())[i] = -1.5 + 0.1 * i;
-    for (int c = 0; c < 3; ++c) static_cast<std::uint8_t*>(rgb.data())[3 * i + c] = static_cast<std::uint8_t>(10 * i + c);
+    for (int c = 0; c < 3; ++c)
+      static_cast<std::uint8_t*>(rgb.data())[3 * i + c] = static_cast<std::uint8_t>(10 * i + c);
   }
   auto image = [](Array a, bool is_rgb = false) {
     Image img;
@@ -287,12 +300,13 @@ TEST(Io, RasterWritesRoundTripThroughOpenCv) {
   gradmap::write_image(tmp / "f.tif", image(f64));
   gradmap::write_image(tmp / "rgb.png", image(rgb, true));
   gradmap::write_image(tmp / "u8.jpg", image(u8));
-  python("r = lambda n: cv2.imread(os.path.join(d, n), cv2.IMREAD_UNCHANGED)\n"
-         "np.save(os.path.join(d, 'u8.npy'), r('u8.png')); np.save(os.path.join(d, 'u16.npy'), r('u16.png'))\n"
-         "np.save(os.path.join(d, 'u16t.npy'), r('u16.tif')); np.save(os.path.join(d, 'f.npy'), r('f.tif'))\n"
-         "np.save(os.path.join(d, 'rgb.npy'), np.ascontiguousarray(r('rgb.png')[..., ::-1]))\n"
-         "assert r('u8.jpg').shape == (3, 4)",
-         tmp.path().string());
+  python(
+      "r = lambda n: cv2.imread(os.path.join(d, n), cv2.IMREAD_UNCHANGED)\n"
+      "np.save(os.path.join(d, 'u8.npy'), r('u8.png')); np.save(os.path.join(d, 'u16.npy'), r('u16.png'))\n"
+      "np.save(os.path.join(d, 'u16t.npy'), r('u16.tif')); np.save(os.path.join(d, 'f.npy'), r('f.tif'))\n"
+      "np.save(os.path.join(d, 'rgb.npy'), np.ascontiguousarray(r('rgb.png')[..., ::-1]))\n"
+      "assert r('u8.jpg').shape == (3, 4)",
+      tmp.path().string());
   expect_equal_arrays(gradmap::read_npy(tmp / "u8.npy"), u8);
   expect_equal_arrays(gradmap::read_npy(tmp / "u16.npy"), u16);
   expect_equal_arrays(gradmap::read_npy(tmp / "u16t.npy"), u16);
@@ -345,9 +359,10 @@ void expect_head_geometry(const Image& img, double tol) {
 
 TEST(Io, NiftiVolumeHasHeaderGeometryInNumpyOrder) {
   TempDir tmp;
-  python("v = nib.load(sys.argv[2]); np.save(os.path.join(d, 'want.npy'), "
-         "np.ascontiguousarray(np.asanyarray(v.dataobj).transpose(2, 1, 0)))",
-         tmp.path().string(), sample("head_phantom.nii.gz"));
+  python(
+      "v = nib.load(sys.argv[2]); np.save(os.path.join(d, 'want.npy'), "
+      "np.ascontiguousarray(np.asanyarray(v.dataobj).transpose(2, 1, 0)))",
+      tmp.path().string(), sample("head_phantom.nii.gz"));
   Image img = gradmap::read_image(sample("head_phantom.nii.gz"));
   EXPECT_EQ(img.format, "nifti");
   EXPECT_EQ(img.pixels.shape(), (Shape{32, 64, 64}));
@@ -368,12 +383,13 @@ TEST(Io, NrrdAndNiftiOfTheSameVolumeAgree) {
 TEST(Io, AxisReversalHoldsOnAVolumeWithDifferentSpacingOnEveryAxis) {
   TempDir tmp;
   // value = 100 i + 10 j + k at NIfTI index (i, j, k) = (x, y, z).
-  python("i, j, k = np.meshgrid(np.arange(5), np.arange(6), np.arange(7), indexing='ij')\n"
-         "a = np.diag([-0.5, -1.5, 3.0, 1.0]); a[:3, 3] = [-4.0, -5.0, 6.0]\n"  // RAS of LPS (4, 5, 6)
-         "img = nib.Nifti1Image((100 * i + 10 * j + k).astype(np.float32), a)\n"
-         "img.set_qform(a, code=1); img.set_sform(a, code=1)\n"
-         "nib.save(img, os.path.join(d, 'v.nii'))",
-         tmp.path().string());
+  python(
+      "i, j, k = np.meshgrid(np.arange(5), np.arange(6), np.arange(7), indexing='ij')\n"
+      "a = np.diag([-0.5, -1.5, 3.0, 1.0]); a[:3, 3] = [-4.0, -5.0, 6.0]\n"  // RAS of LPS (4, 5, 6)
+      "img = nib.Nifti1Image((100 * i + 10 * j + k).astype(np.float32), a)\n"
+      "img.set_qform(a, code=1); img.set_sform(a, code=1)\n"
+      "nib.save(img, os.path.join(d, 'v.nii'))",
+      tmp.path().string());
   Image img = gradmap::read_image(tmp / "v.nii");
   ASSERT_EQ(img.pixels.shape(), (Shape{7, 6, 5}));
   expect_vector_near(img.geometry.spacing, {3.0, 1.5, 0.5}, 1e-6, "spacing");
@@ -390,28 +406,31 @@ TEST(Io, NiftiSpacingRoundTrips) {
   img.pixels = gradmap::astype(img.pixels, DType::float32);
   gradmap::write_image(tmp / "out.nii.gz", img);
   gradmap::write_image(tmp / "out.nii", img);
-  python("src = nib.load(sys.argv[2])\n"
-         "for name in ['out.nii.gz', 'out.nii']:\n"
-         "    out = nib.load(os.path.join(d, name))\n"
-         "    h = out.header\n"
-         "    assert h['qform_code'] > 0 and h['sform_code'] > 0, (h['qform_code'], h['sform_code'])\n"
-         "    np.testing.assert_allclose(out.affine, src.affine, rtol=0, atol=1e-5)\n"
-         "    np.testing.assert_allclose(h.get_qform(), src.affine, rtol=0, atol=1e-5)\n"
-         "    np.testing.assert_allclose(h.get_sform(), src.affine, rtol=0, atol=1e-5)\n"
-         "    np.testing.assert_allclose(h.get_zooms(), src.header.get_zooms(), rtol=1e-6)\n"
-         "    assert out.get_data_dtype() == np.float32\n"
-         "    np.testing.assert_array_equal(np.asanyarray(out.dataobj), np.asanyarray(src.dataobj).astype(np.float32))",
-         tmp.path().string(), sample("head_phantom.nii.gz"));
+  python(
+      "src = nib.load(sys.argv[2])\n"
+      "for name in ['out.nii.gz', 'out.nii']:\n"
+      "    out = nib.load(os.path.join(d, name))\n"
+      "    h = out.header\n"
+      "    assert h['qform_code'] > 0 and h['sform_code'] > 0, (h['qform_code'], h['sform_code'])\n"
+      "    np.testing.assert_allclose(out.affine, src.affine, rtol=0, atol=1e-5)\n"
+      "    np.testing.assert_allclose(h.get_qform(), src.affine, rtol=0, atol=1e-5)\n"
+      "    np.testing.assert_allclose(h.get_sform(), src.affine, rtol=0, atol=1e-5)\n"
+      "    np.testing.assert_allclose(h.get_zooms(), src.header.get_zooms(), rtol=1e-6)\n"
+      "    assert out.get_data_dtype() == np.float32\n"
+      "    np.testing.assert_array_equal(np.asanyarray(out.dataobj), "
+      "np.asanyarray(src.dataobj).astype(np.float32))",
+      tmp.path().string(), sample("head_phantom.nii.gz"));
 }
 
 TEST(Io, FourDNiftiBecomesASeriesOfVolumes) {
   TempDir tmp;
-  python("i, j, k, t = np.meshgrid(np.arange(4), np.arange(5), np.arange(6), np.arange(3), indexing='ij')\n"
-         "a = np.diag([-1.0, -2.0, 3.0, 1.0])\n"
-         "img = nib.Nifti1Image((1000 * t + 100 * i + 10 * j + k).astype(np.int32), a)\n"
-         "img.header.set_zooms((1.0, 2.0, 3.0, 0.5))\n"
-         "nib.save(img, os.path.join(d, 'v4.nii.gz'))",
-         tmp.path().string());
+  python(
+      "i, j, k, t = np.meshgrid(np.arange(4), np.arange(5), np.arange(6), np.arange(3), indexing='ij')\n"
+      "a = np.diag([-1.0, -2.0, 3.0, 1.0])\n"
+      "img = nib.Nifti1Image((1000 * t + 100 * i + 10 * j + k).astype(np.int32), a)\n"
+      "img.header.set_zooms((1.0, 2.0, 3.0, 0.5))\n"
+      "nib.save(img, os.path.join(d, 'v4.nii.gz'))",
+      tmp.path().string());
   Image img = gradmap::read_image(tmp / "v4.nii.gz");
   ASSERT_EQ(img.pixels.shape(), (Shape{3, 6, 5, 4}));
   EXPECT_EQ(img.pixels.dtype(), DType::int32);
@@ -421,7 +440,8 @@ TEST(Io, FourDNiftiBecomesASeriesOfVolumes) {
   for (int t = 0; t < 3; ++t)
     for (int z = 0; z < 6; ++z)
       for (int y = 0; y < 5; ++y)
-        for (int x = 0; x < 4; ++x) ASSERT_EQ(at<std::int32_t>(img.pixels, {t, z, y, x}), 1000 * t + 100 * x + 10 * y + z);
+        for (int x = 0; x < 4; ++x)
+          ASSERT_EQ(at<std::int32_t>(img.pixels, {t, z, y, x}), 1000 * t + 100 * x + 10 * y + z);
 }
 
 TEST(Io, MetaImageAndNrrdWritesKeepPixelsAndGeometry) {
@@ -466,7 +486,8 @@ TEST(Io, SingleDicomFileReadsAsA2dImage) {
 
 TEST(Io, NpyReadsWithPixelGeometry) {
   TempDir tmp;
-  python("np.save(os.path.join(d, 'a.npy'), np.arange(24, dtype=np.int16).reshape(2, 3, 4))", tmp.path().string());
+  python("np.save(os.path.join(d, 'a.npy'), np.arange(24, dtype=np.int16).reshape(2, 3, 4))",
+         tmp.path().string());
   Image img = gradmap::read_image(tmp / "a.npy");
   EXPECT_EQ(img.format, "npy");
   EXPECT_EQ(img.pixels.shape(), (Shape{2, 3, 4}));

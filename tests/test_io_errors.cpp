@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Every bad input gets one IoError whose message names the file and says what is wrong with it.
 // The broken files are made from the committed samples by cutting, overwriting or forging headers.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,8 +12,6 @@
 #include <iterator>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gradmap/error.hpp"
 #include "gradmap/io.hpp"
@@ -48,9 +47,11 @@ std::string truncated_copy(const std::string& from, const std::string& to, std::
 }
 
 /// A copy of `from` with `count` bytes from `offset` on replaced by a deterministic junk pattern.
-std::string corrupted_copy(const std::string& from, const std::string& to, std::size_t offset, std::size_t count) {
+std::string corrupted_copy(const std::string& from, const std::string& to, std::size_t offset,
+                           std::size_t count) {
   auto b = slurp(from);
-  for (std::size_t i = offset; i < offset + count && i < b.size(); ++i) b[i] = static_cast<char>((i * 131 + 7) & 0xFF);
+  for (std::size_t i = offset; i < offset + count && i < b.size(); ++i)
+    b[i] = static_cast<char>((i * 131 + 7) & 0xFF);
   spit(to, b);
   return to;
 }
@@ -63,12 +64,14 @@ std::string junk_file(const std::string& to, std::size_t n) {
 }
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
 /// read_image(path) throws IoError naming `path` and containing every word of `reasons` (any case).
-void expect_io_error(const std::string& path, const std::vector<std::string>& reasons, const ReadOptions& options = {}) {
+void expect_io_error(const std::string& path, const std::vector<std::string>& reasons,
+                     const ReadOptions& options = {}) {
   SCOPED_TRACE(path);
   try {
     gradmap::read_image(path, options);
@@ -76,7 +79,8 @@ void expect_io_error(const std::string& path, const std::vector<std::string>& re
   } catch (const gradmap::IoError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find(path), std::string::npos) << "message does not name the file: " << msg;
-    for (const auto& r : reasons) EXPECT_NE(lower(msg).find(r), std::string::npos) << "no '" << r << "' in: " << msg;
+    for (const auto& r : reasons)
+      EXPECT_NE(lower(msg).find(r), std::string::npos) << "no '" << r << "' in: " << msg;
   } catch (const std::exception& e) {
     ADD_FAILURE() << "not an IoError: " << e.what();
   }
@@ -91,7 +95,8 @@ TEST(IoErrors, MissingFileIsNamed) {
 
 TEST(IoErrors, UnreadableFileIsNamed) {
   if (geteuid() == 0)
-    GTEST_SKIP() << "running as root, which reads files whatever their permissions; the check is access(R_OK)";
+    GTEST_SKIP()
+        << "running as root, which reads files whatever their permissions; the check is access(R_OK)";
   TempDir tmp;
   fs::copy_file(sample("ascent_gray.png"), tmp / "locked.png");
   fs::permissions(tmp / "locked.png", fs::perms::none);
@@ -148,9 +153,11 @@ std::string forged_png(const std::string& path, std::uint32_t w, std::uint32_t h
   auto r = run_python(
       "import struct, sys, zlib\n"
       "def chunk(t, data):\n"
-      "    return struct.pack('>I', len(data)) + t + data + struct.pack('>I', zlib.crc32(t + data) & 0xffffffff)\n"
+      "    return struct.pack('>I', len(data)) + t + data + struct.pack('>I', zlib.crc32(t + data) & "
+      "0xffffffff)\n"
       "w, h = int(sys.argv[2]), int(sys.argv[3])\n"
-      "open(sys.argv[1], 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 16, 6, 0, 0, 0))"
+      "open(sys.argv[1], 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, "
+      "h, 16, 6, 0, 0, 0))"
       " + chunk(b'IEND', b''))\n",
       shell_quote(path) + " " + std::to_string(w) + " " + std::to_string(h));
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -165,8 +172,10 @@ TEST(IoErrors, HeaderDimensionsBeyondMaxMemoryAreRefusedBeforeDecoding) {
   // The default limit (half of RAM) refuses 2^31 × 2^31 pixels on any machine.
   expect_io_error(forged_png(tmp / "absurd.png", 0x7FFFFFFF, 0x7FFFFFFF), {"memory"});
   // A JPEG frame header claiming 65000 × 65000 pixels.
-  std::vector<char> jpg = {char(0xFF), char(0xD8), char(0xFF), char(0xC0), 0, 17, 8, char(0xFD), char(0xE8),
-                           char(0xFD), char(0xE8), 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, char(0xFF), char(0xD9)};
+  std::vector<char> jpg = {char(0xFF), char(0xD8), char(0xFF), char(0xC0), 0,          17,
+                           8,          char(0xFD), char(0xE8), char(0xFD), char(0xE8), 3,
+                           1,          0x22,       0,          2,          0x11,       1,
+                           3,          0x11,       1,          char(0xFF), char(0xD9)};
   spit(tmp / "huge.jpg", jpg);
   expect_io_error(tmp / "huge.jpg", {"memory", "65000 × 65000"}, small);
   // A real image with a limit smaller than its pixels.
@@ -211,11 +220,12 @@ TEST(IoErrors, TruncatedAndCorruptDicomAreRefused) {
 TEST(IoErrors, NiftiHeaderBeyondMaxMemoryIsRefusedBeforeReading) {
   TempDir tmp;
   // A header claiming 4000^3 float64 voxels, followed by no data.
-  auto r = run_python("import nibabel as nib, numpy as np, sys\n"
-                      "h = nib.Nifti1Header(); h.set_data_dtype(np.float64); h.set_data_shape((4000, 4000, 4000))\n"
-                      "h['vox_offset'] = 352\n"
-                      "open(sys.argv[1], 'wb').write(h.binaryblock + b'\\0' * 4)\n",
-                      shell_quote(tmp / "huge.nii"));
+  auto r = run_python(
+      "import nibabel as nib, numpy as np, sys\n"
+      "h = nib.Nifti1Header(); h.set_data_dtype(np.float64); h.set_data_shape((4000, 4000, 4000))\n"
+      "h['vox_offset'] = 352\n"
+      "open(sys.argv[1], 'wb').write(h.binaryblock + b'\\0' * 4)\n",
+      shell_quote(tmp / "huge.nii"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ReadOptions small;
   small.max_memory = std::size_t(1) << 30;
@@ -235,7 +245,8 @@ TEST(IoErrors, InconsistentSliceSpacingNamesTheGap) {
   TempDir tmp;
   fs::create_directory(tmp / "gap");
   for (const auto& e : fs::directory_iterator(sample("head_phantom_dicom")))
-    if (e.path().filename() != "IM0006.dcm") fs::copy_file(e.path(), tmp.path() / "gap" / e.path().filename());
+    if (e.path().filename() != "IM0006.dcm")
+      fs::copy_file(e.path(), tmp.path() / "gap" / e.path().filename());
   // IM0006 was the 7th slice from the bottom: the gap is between IM0007 and IM0005, twice 2.5 mm.
   expect_io_error(tmp / "gap", {"inconsistent slice spacing", "im0007.dcm", "im0005.dcm", "is 5 mm"});
 }

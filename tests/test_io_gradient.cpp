@@ -2,11 +2,11 @@
 // The IO edge and the core together: gradients of a real anisotropic volume, read with its header
 // geometry, equal numpy.gradient of the same voxels (read by nibabel) with the header spacing, after
 // the documented axis mapping (numpy axis 0 = z, the last one = x).
+#include <gtest/gtest.h>
+
 #include <cstring>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gradmap/gradient.hpp"
 #include "gradmap/io.hpp"
@@ -32,7 +32,8 @@ TEST(IoGradient, AnisotropicVolumeGradientEqualsNumpyWithHeaderSpacing) {
       "vol = np.ascontiguousarray(np.asanyarray(img.dataobj).transpose(2, 1, 0))\n"
       "zooms = [float(z) for z in img.header.get_zooms()[::-1]]\n"
       "gz, gy, gx = np.gradient(vol, *zooms)\n"
-      "for name, g in (('gz', gz), ('gy', gy), ('gx', gx)): np.save(os.path.join(sys.argv[2], name + '.npy'), g)\n"
+      "for name, g in (('gz', gz), ('gy', gy), ('gx', gx)): np.save(os.path.join(sys.argv[2], name + "
+      "'.npy'), g)\n"
       "print(zooms)\n",
       shell_quote(nii) + " " + shell_quote(tmp.path().string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;

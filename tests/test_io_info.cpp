@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // `gradmap info` end to end on the committed samples.
-#include <string>
-
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "test_util.hpp"
 
@@ -16,8 +16,9 @@ using gradmap_test::TempDir;
 #if defined(GRADMAP_CLI) && defined(GRADMAP_HAVE_ITK) && defined(GRADMAP_HAVE_OPENCV)
 
 TEST(InfoCli, JsonDescribesVolumeAndRasterInNumpyOrder) {
-  auto r = gradmap_test::run_cli("info --json " + shell_quote(source_path("sample_images/head_phantom.nrrd")) + " " +
-                                 shell_quote(source_path("sample_images/raccoon_color.jpg")));
+  auto r =
+      gradmap_test::run_cli("info --json " + shell_quote(source_path("sample_images/head_phantom.nrrd")) +
+                            " " + shell_quote(source_path("sample_images/raccoon_color.jpg")));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 2u);

@@ -4,14 +4,14 @@
 // written samples exactly, for gray and RGB, 8 and 16 bits, every compression level, and shapes
 // down to one pixel. The filter bytes of the zlib stream are inspected as well, so that each of
 // the writer's three filters (None, Sub, Up) is known to have been exercised.
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gradmap/io.hpp"
 #include "test_util.hpp"
@@ -38,9 +38,12 @@ Array content(gradmap::Shape shape, std::mt19937& rng) {
     const unsigned kind = r % 3;
     for (std::size_t i = 0; i < row; ++i) {
       T v;
-      if (kind == 0 || r == 0) v = static_cast<T>(any(rng));
-      else if (kind == 1) v = static_cast<T>(i * 3 + r);
-      else v = p[(r - 1) * row + i];
+      if (kind == 0 || r == 0)
+        v = static_cast<T>(any(rng));
+      else if (kind == 1)
+        v = static_cast<T>(i * 3 + r);
+      else
+        v = p[(r - 1) * row + i];
       p[r * row + i] = v;
     }
   }
@@ -88,7 +91,8 @@ TEST(PngEncode, EveryDepthLayoutLevelAndShapeDecodesExactlyWithLibpng) {
       "    if got.ndim == 3: got = got[..., ::-1]\n"
       "    if want.ndim == 2 and got.ndim == 2 and got.shape != want.shape: got = got.reshape(want.shape)\n"
       "    if got.dtype != want.dtype or got.shape != want.shape or not np.array_equal(got, want):\n"
-      "        bad.append('%s: %s %s vs %s %s' % (n, got.dtype, got.shape, want.dtype, want.shape)); continue\n"
+      "        bad.append('%s: %s %s vs %s %s' % (n, got.dtype, got.shape, want.dtype, want.shape)); "
+      "continue\n"
       "    b = open(os.path.join(d, n + '.png'), 'rb').read(); i = 8; idat = b''\n"
       "    while i < len(b):\n"
       "        ln, = struct.unpack('>I', b[i:i+4]); t = b[i+4:i+8]\n"
@@ -144,7 +148,9 @@ TEST(PngEncode, DefaultCoderHandlesSkewedConstantAndIncompressibleImages) {
     img.pixels = Array(DType::uint8, shape);
     auto* p = static_cast<std::uint8_t*>(img.pixels.data());
     for (std::size_t i = 0; i < img.pixels.nbytes(); ++i)
-      p[i] = static_cast<std::uint8_t>(kind[0] == 's' ? std::min(geometric(rng), 255) : kind[0] == 'c' ? 200 : byte(rng));
+      p[i] = static_cast<std::uint8_t>(kind[0] == 's'   ? std::min(geometric(rng), 255)
+                                       : kind[0] == 'c' ? 200
+                                                        : byte(rng));
     img.geometry = gradmap::default_geometry(2);
     gradmap::write_image(tmp / (std::string(kind) + ".png"), img);
     gradmap::write_npy(tmp / (std::string(kind) + ".npy"), img.pixels);
@@ -161,7 +167,9 @@ TEST(PngEncode, DefaultCoderHandlesSkewedConstantAndIncompressibleImages) {
   // Sizes against the entropy: skewed bytes carry 2 bits each (within 15 %: runs of zeros are coded
   // as runs, not as the ideal code), a constant image almost nothing (runs of 258 bytes), noise 8
   // bits (stored: the raw rows plus a few bytes per 64 KiB block and the PNG chunks).
-  const auto size = [&](const char* n) { return std::filesystem::file_size(tmp / (std::string(n) + ".png")); };
+  const auto size = [&](const char* n) {
+    return std::filesystem::file_size(tmp / (std::string(n) + ".png"));
+  };
   EXPECT_LT(size("skewed"), 1024u * 1025u / 4 * 115 / 100) << r.out;
   EXPECT_LT(size("constant"), 8192u) << r.out;
   EXPECT_LT(size("noise"), 1024u * 1025u + 1024u * 1025u / 65535 * 5 + 256) << r.out;

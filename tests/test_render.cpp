@@ -4,6 +4,8 @@
 // Expected levels are worked out by hand from the documented formula
 //   level = floor((v - lo) / (hi - lo) * top + 1/2), clipped to [0, top],
 // or, for percentiles, from numpy's own np.percentile.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -13,8 +15,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gradmap/edges.hpp"
 #include "gradmap/io.hpp"
@@ -129,10 +129,26 @@ TEST(Normalization, ToStringParsesBackToTheSameValue) {
 }
 
 TEST(Normalization, RejectsMalformedTextNamingIt) {
-  for (const char* bad : {"", "max", "MinMax", "minmax:1", "percentile", "percentile:", "percentile:0",
-                          "percentile:-5", "percentile:100.5", "percentile:abc", "percentile:99.5x",
-                          "percentile:nan", "fixed", "fixed:", "fixed:0", "fixed:-1", "fixed:inf", "fixed:nan",
-                          "fixed: 3", "none:1"})
+  for (const char* bad : {"",
+                          "max",
+                          "MinMax",
+                          "minmax:1",
+                          "percentile",
+                          "percentile:",
+                          "percentile:0",
+                          "percentile:-5",
+                          "percentile:100.5",
+                          "percentile:abc",
+                          "percentile:99.5x",
+                          "percentile:nan",
+                          "fixed",
+                          "fixed:",
+                          "fixed:0",
+                          "fixed:-1",
+                          "fixed:inf",
+                          "fixed:nan",
+                          "fixed: 3",
+                          "none:1"})
     expect_invalid_normalization(bad);
 }
 
@@ -145,7 +161,8 @@ TEST(DisplayMap, MinmaxMapsMinToZeroAndMaxToFullScale) {
   EXPECT_EQ(levels(display_map(a, opts("minmax"))), (std::vector<int>{0, 128, 255}));
   EXPECT_EQ(levels(display_map(a, opts("minmax", 16))), (std::vector<int>{0, 32768, 65535}));
   // Integer input, an offset range: 10 → 0, 30 → 255.
-  EXPECT_EQ(levels(display_map(make<std::uint8_t>({10, 20, 30}), opts("minmax"))), (std::vector<int>{0, 128, 255}));
+  EXPECT_EQ(levels(display_map(make<std::uint8_t>({10, 20, 30}), opts("minmax"))),
+            (std::vector<int>{0, 128, 255}));
   EXPECT_EQ(levels(display_map(make<std::int16_t>({-1000, 0, 3000}), opts("minmax"))),
             (std::vector<int>{0, 64, 255}));  // 1000/4000*255 = 63.75
 }
@@ -208,7 +225,8 @@ TEST(DisplayMap, NoneUsesValuesAsLevelsClipped) {
 
 TEST(DisplayMap, SignedDataIsSymmetricAroundMidGray) {
   // Range [-m, m] with m = max |v| = 4: 0 → 127.5 → 128; -1 → 127.5 - 31.875 = 95.625 → 96.
-  EXPECT_EQ(levels(display_map(make<double>({-1, 0, 4}), opts("minmax"), true)), (std::vector<int>{96, 128, 255}));
+  EXPECT_EQ(levels(display_map(make<double>({-1, 0, 4}), opts("minmax"), true)),
+            (std::vector<int>{96, 128, 255}));
   EXPECT_EQ(levels(display_map(make<double>({-2, 0, 1, 2}), opts("minmax"), true)),
             (std::vector<int>{0, 128, 191, 255}));  // 1 → 191.25
   EXPECT_EQ(levels(display_map(make<double>({-2, 0, 2}), opts("minmax", 16), true)),
@@ -217,12 +235,14 @@ TEST(DisplayMap, SignedDataIsSymmetricAroundMidGray) {
   EXPECT_EQ(levels(display_map(make<float>({-30.f, -10.f, 0.f, 5.f, 30.f}), opts("fixed:10"), true)),
             (std::vector<int>{0, 0, 128, 191, 255}));
   // All zero (a flat image's gradient): mid-gray, not black and not NaN garbage.
-  EXPECT_EQ(levels(display_map(make<double>({0, 0, 0}), opts("minmax"), true)), (std::vector<int>{128, 128, 128}));
+  EXPECT_EQ(levels(display_map(make<double>({0, 0, 0}), opts("minmax"), true)),
+            (std::vector<int>{128, 128, 128}));
 }
 
 TEST(DisplayMap, NanIsZero) {
   EXPECT_EQ(levels(display_map(make<double>({kNaN, 1, 2}), opts("minmax"))), (std::vector<int>{0, 0, 255}));
-  EXPECT_EQ(levels(display_map(make<double>({kNaN, -2, 2}), opts("minmax"), true)), (std::vector<int>{0, 0, 255}));
+  EXPECT_EQ(levels(display_map(make<double>({kNaN, -2, 2}), opts("minmax"), true)),
+            (std::vector<int>{0, 0, 255}));
   EXPECT_EQ(levels(display_map(make<float>({std::nanf(""), 5.f}), opts("fixed:10", 16))),
             (std::vector<int>{0, 32768}));
   EXPECT_EQ(levels(display_map(make<double>({kNaN, kNaN}), opts("percentile:99"))), (std::vector<int>{0, 0}));
@@ -381,7 +401,8 @@ TEST(DirectionHsv, RejectsMismatchedShapesAndBadPeriods) {
   EXPECT_THROW(direction_hsv(make<double>({0, 1}), make<double>({1}), opts("minmax"), 2 * kPi), ShapeError);
   EXPECT_THROW(direction_hsv(make<double>({0}), make<double>({1}), opts("minmax"), 0), InvalidArgument);
   EXPECT_THROW(direction_hsv(make<double>({0}), make<double>({1}), opts("minmax"), kNaN), InvalidArgument);
-  EXPECT_THROW(direction_hsv(make<double>({0}), make<double>({1}), opts("minmax", 10), 2 * kPi), InvalidArgument);
+  EXPECT_THROW(direction_hsv(make<double>({0}), make<double>({1}), opts("minmax", 10), 2 * kPi),
+               InvalidArgument);
 }
 
 TEST(DirectionGray, MapsTheAngleRangeLinearlyOntoTheLevels) {
@@ -445,7 +466,8 @@ TEST(DisplayMap, MagnitudeOfABrightSquarePeaksOnItsBorder) {
   for (index_t y = 0; y < n; ++y)
     for (index_t x = 0; x < n; ++x)
       if (!on_border(y, x, lo, hi)) {
-        for (int c = 0; c < 3; ++c) ASSERT_EQ(l[static_cast<std::size_t>(3 * (y * n + x) + c)], 0) << y << "," << x;
+        for (int c = 0; c < 3; ++c)
+          ASSERT_EQ(l[static_cast<std::size_t>(3 * (y * n + x) + c)], 0) << y << "," << x;
       }
   // The right edge's gradient points left (-x): angle π, cyan.
   const auto right = rgb_at(rgb, (n / 2) * n + hi);
@@ -515,7 +537,8 @@ TEST(Overview, WritesOnePngFor2dImageWithNonBlankPanels) {
   info.units = "intensity/px";
   info.angle_period = 2 * kPi;
   write_overview(tmp / "overview.png", img, maps, info);
-  EXPECT_EQ(dir_entries(tmp.path()), (std::vector<std::string>{"overview.png"})) << "temporary files left behind";
+  EXPECT_EQ(dir_entries(tmp.path()), (std::vector<std::string>{"overview.png"}))
+      << "temporary files left behind";
   const cv::Mat pic = cv::imread(tmp / "overview.png", cv::IMREAD_COLOR);
   ASSERT_FALSE(pic.empty());
   // Three panels side by side of 256-384 px each, plus the legend.

@@ -21,8 +21,8 @@
 
 #include "gradmap/edges.hpp"
 #include "gradmap/gradient.hpp"
-#include "test_files.hpp"
 #include "test_arrays.hpp"
+#include "test_files.hpp"
 #include "test_util.hpp"
 
 using namespace gradmap;

@@ -2,13 +2,13 @@
 // Helpers shared by the tests: scratch directories, running the numpy oracle and the CLI.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace gradmap_test {
 

@@ -27,12 +27,18 @@ namespace gradmap::cli {
 
 const char* status_name(JobStatus s) {
   switch (s) {
-    case JobStatus::pending: return "pending";
-    case JobStatus::ok: return "ok";
-    case JobStatus::failed: return "failed";
-    case JobStatus::skipped: return "skipped";
-    case JobStatus::interrupted: return "interrupted";
-    case JobStatus::not_processed: return "not_processed";
+    case JobStatus::pending:
+      return "pending";
+    case JobStatus::ok:
+      return "ok";
+    case JobStatus::failed:
+      return "failed";
+    case JobStatus::skipped:
+      return "skipped";
+    case JobStatus::interrupted:
+      return "interrupted";
+    case JobStatus::not_processed:
+      return "not_processed";
   }
   return "?";
 }
@@ -70,8 +76,9 @@ std::vector<Job> plan_jobs(const BatchSettings& c, const Computation& command, c
   // Two inputs of one folder whose outputs share names (a.png and a.jpg both give a_mag.png).
   std::vector<InputPlan> plans;
   for (const auto& in : found.inputs)
-    plans.push_back({in.path, (fs::path(c.outdir) / fs::path(in.rel).parent_path()).lexically_normal().string(),
-                     "", compute.format});
+    plans.push_back({in.path,
+                     (fs::path(c.outdir) / fs::path(in.rel).parent_path()).lexically_normal().string(), "",
+                     compute.format});
   check_collisions(plans);
 
   std::vector<Job> jobs;
@@ -138,7 +145,8 @@ void print_plan(const BatchSettings& c, const std::vector<Job>& jobs, const Disc
       // Without a predicted layout, completeness is known only once the file is read.
       action = j.existing.empty() ? "process" : c.skip_existing ? "check" : "replace";
       outputs = j.predicted.empty()
-                    ? (fs::path(j.outdir) / (stem_of(j.in.path) + "_*." + output_extension(j.in.path, c.edges.compute.format)))
+                    ? (fs::path(j.outdir) /
+                       (stem_of(j.in.path) + "_*." + output_extension(j.in.path, c.edges.compute.format)))
                           .string()
                     : join(j.predicted, ", ");
     }
@@ -146,7 +154,8 @@ void print_plan(const BatchSettings& c, const std::vector<Job>& jobs, const Disc
   }
   console.out("plan: " + std::to_string(jobs.size()) + " input(s) in shard " + shard_text + " of " +
               std::to_string(found.inputs.size()) + " found; " + std::to_string(run) + " to process, " +
-              std::to_string(skip) + " to skip; " + std::to_string(found.ignored) + " other file(s) ignored; " +
+              std::to_string(skip) + " to skip; " + std::to_string(found.ignored) +
+              " other file(s) ignored; " +
               std::to_string(std::min<int>(jobs_wanted, static_cast<int>(std::max<std::size_t>(run, 1)))) +
               " at a time; memory budget " + std::to_string(budget_bytes >> 20) + " MiB");
 }
@@ -160,8 +169,8 @@ struct RunResult {
 };
 
 /// Phase 5: the files, `jobs_wanted` at a time, in one oneTBB arena with their kernels.
-RunResult run_jobs(const BatchSettings& c, const Computation& command, std::vector<Job>& jobs, int jobs_wanted,
-                   std::size_t budget_bytes) {
+RunResult run_jobs(const BatchSettings& c, const Computation& command, std::vector<Job>& jobs,
+                   int jobs_wanted, std::size_t budget_bytes) {
   RunResult result;
   std::set<std::string> out_dirs;
   for (const auto& j : jobs) out_dirs.insert(j.outdir);
@@ -239,9 +248,10 @@ RunResult run_jobs(const BatchSettings& c, const Computation& command, std::vect
         std::lock_guard<std::mutex> lock(out_of_space_mutex);
         if (!out_of_space.exchange(true)) {
           result.out_of_space_reason = j.outcome.reason;
-          progress.error("the output disk is full (or a file size limit was reached): no new files are "
-                         "started; free space, then rerun with --skip-existing (--keep-going tries every "
-                         "file regardless)");
+          progress.error(
+              "the output disk is full (or a file size limit was reached): no new files are "
+              "started; free space, then rerun with --skip-existing (--keep-going tries every "
+              "file regardless)");
         }
       }
     }
@@ -292,22 +302,25 @@ ExitCode run_batch(BatchSettings& c) {
   const Discovery found = discover(c.indir, dopt);
   for (const auto& p : found.problems) console.warning(p.path + ": " + p.reason);
   if (found.inputs.empty())
-    throw IoError("'" + c.indir + "': no supported inputs found" +
-                  (c.recursive ? std::string() : std::string(" (subfolders are searched only with --recursive)")));
+    throw IoError(
+        "'" + c.indir + "': no supported inputs found" +
+        (c.recursive ? std::string() : std::string(" (subfolders are searched only with --recursive)")));
 
   const std::unique_ptr<Computation> command =
-      c.mode == BatchMode::gradient ? make_gradient_computation(GradientSettings{c.edges.compute, c.edges.display})
-                                    : make_edges_computation(c.edges);
+      c.mode == BatchMode::gradient
+          ? make_gradient_computation(GradientSettings{c.edges.compute, c.edges.display})
+          : make_edges_computation(c.edges);
 
   // Phase 3: plan.
   std::vector<Job> jobs = plan_jobs(c, *command, found, shard_index, shard_count);
   const std::string shard_text = std::to_string(shard_index) + "/" + std::to_string(shard_count);
-  const std::size_t with_existing =
-      static_cast<std::size_t>(std::count_if(jobs.begin(), jobs.end(), [](const Job& j) { return !j.existing.empty(); }));
+  const std::size_t with_existing = static_cast<std::size_t>(
+      std::count_if(jobs.begin(), jobs.end(), [](const Job& j) { return !j.existing.empty(); }));
   if (with_existing > 0 && !c.skip_existing && !c.overwrite && !c.dry_run) {
     std::size_t shown = 0;
     for (const auto& j : jobs)
-      if (!j.existing.empty() && shown++ < 20) console.error(j.in.rel + ": outputs exist: " + join(j.existing, ", "));
+      if (!j.existing.empty() && shown++ < 20)
+        console.error(j.in.rel + ": outputs exist: " + join(j.existing, ", "));
     console.error(std::to_string(with_existing) + " input(s) already have outputs in " + c.outdir +
                   "; pass --skip-existing to resume or --overwrite to replace them");
     return ExitCode::output;
@@ -331,7 +344,8 @@ ExitCode run_batch(BatchSettings& c) {
   for (const auto& p : found.problems) failed += p.missed_inputs;
   double t_read = 0, t_compute = 0, t_write = 0;
   for (auto& j : jobs) {
-    if (j.status == JobStatus::pending) j.status = run.out_of_space ? JobStatus::not_processed : JobStatus::interrupted;
+    if (j.status == JobStatus::pending)
+      j.status = run.out_of_space ? JobStatus::not_processed : JobStatus::interrupted;
     ok += j.status == JobStatus::ok;
     failed += j.status == JobStatus::failed;
     skipped += j.status == JobStatus::skipped;
@@ -348,18 +362,19 @@ ExitCode run_batch(BatchSettings& c) {
   }
   const double rate = run.wall > 0 ? static_cast<double>(ok) / run.wall : 0;
   const double busy = t_read + t_compute + t_write;
-  json summary = {{"inputs", jobs.size()},
-                  {"ok", ok},
-                  {"failed", failed},
-                  {"skipped", skipped},
-                  {"interrupted", interrupted},
-                  {"not_processed", not_processed},
-                  {"stopped", run.out_of_space ? json("disk full: " + run.out_of_space_reason) : json(nullptr)},
-                  {"ignored", found.ignored},
-                  {"wall_seconds", run.wall},
-                  {"images_per_second", rate},
-                  {"jobs", run.workers},
-                  {"seconds_by_step", {{"decode", t_read}, {"compute", t_compute}, {"encode_write", t_write}}}};
+  json summary = {
+      {"inputs", jobs.size()},
+      {"ok", ok},
+      {"failed", failed},
+      {"skipped", skipped},
+      {"interrupted", interrupted},
+      {"not_processed", not_processed},
+      {"stopped", run.out_of_space ? json("disk full: " + run.out_of_space_reason) : json(nullptr)},
+      {"ignored", found.ignored},
+      {"wall_seconds", run.wall},
+      {"images_per_second", rate},
+      {"jobs", run.workers},
+      {"seconds_by_step", {{"decode", t_read}, {"compute", t_compute}, {"encode_write", t_write}}}};
   if (!c.report.empty()) {
     try {
       const fs::path report_dir = fs::path(c.report).parent_path();
@@ -376,22 +391,23 @@ ExitCode run_batch(BatchSettings& c) {
   if (interrupted) s << ", " << interrupted << " not finished";
   if (not_processed) s << ", " << not_processed << " not processed (stopped: disk full)";
   s << " of " << jobs.size() << (shard_count > 1 ? " (shard " + shard_text + ")" : "") << " in "
-    << fmt_seconds(run.wall) << " (" << std::fixed << std::setprecision(1) << rate << " images/s, " << run.workers
-    << " at a time)";
+    << fmt_seconds(run.wall) << " (" << std::fixed << std::setprecision(1) << rate << " images/s, "
+    << run.workers << " at a time)";
   console.out(s.str());
   if (c.timing && ok > 0) {
     auto part = [&](const char* name, double t) {
       std::ostringstream o;
       o << name << " " << std::fixed << std::setprecision(2) << t << " s (" << std::setprecision(0)
-        << (busy > 0 ? 100 * t / busy : 0) << "%, " << std::setprecision(1) << 1000 * t / static_cast<double>(ok)
-        << " ms/image)";
+        << (busy > 0 ? 100 * t / busy : 0) << "%, " << std::setprecision(1)
+        << 1000 * t / static_cast<double>(ok) << " ms/image)";
       return o.str();
     };
-    console.out("time by step, summed over files: " + part("decode", t_read) + ", " + part("compute", t_compute) +
-                ", " + part("encode+write", t_write));
+    console.out("time by step, summed over files: " + part("decode", t_read) + ", " +
+                part("compute", t_compute) + ", " + part("encode+write", t_write));
   }
   if (run.signo != 0) {
-    console.notice("batch interrupted: every output present is complete; rerun with --skip-existing to finish");
+    console.notice(
+        "batch interrupted: every output present is complete; rerun with --skip-existing to finish");
     return run.signo == SIGINT ? ExitCode::interrupted_int : ExitCode::interrupted_term;
   }
   if (run.out_of_space) return ExitCode::output;
@@ -410,9 +426,9 @@ Runner setup_batch(CLI::App& app) {
       ->required();
   sub->add_option("--mode", c->mode,
                   "What to compute: edges (as `gradmap edges`) or gradient (as `gradmap gradient`)")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, BatchMode>{{"edges", BatchMode::edges},
-                                                                          {"gradient", BatchMode::gradient}},
-                                          CLI::ignore_case))
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, BatchMode>{{"edges", BatchMode::edges}, {"gradient", BatchMode::gradient}},
+          CLI::ignore_case))
       ->default_str("edges");
   add_compute_options(sub, c->edges.compute);
   add_display_options(sub, c->edges.display);

@@ -34,10 +34,8 @@ inline std::string fmt_duration(double s) {
   return buf;
 }
 
-
 class Console {
   using Clock = std::chrono::steady_clock;
-
 
  public:
   Console(bool quiet, std::size_t total) : quiet_(quiet), tty_(::isatty(STDERR_FILENO) == 1), total_(total) {}
@@ -52,12 +50,13 @@ class Console {
     if (j.status == JobStatus::ok) ++processed_;
     clear_bar();
     if (!quiet_ && !tty_) {
-      std::cout << "[" << done_ << "/" << total_ << "] " << std::left << std::setw(7) << status_name(j.status) << " "
-                << j.in.rel;
+      std::cout << "[" << done_ << "/" << total_ << "] " << std::left << std::setw(7) << status_name(j.status)
+                << " " << j.in.rel;
       if (j.status == JobStatus::ok) std::cout << " (" << fmt_seconds(j.seconds) << ")";
       std::cout << "\n" << std::flush;
     }
-    if (j.status == JobStatus::failed) std::cerr << "gradmap: error: " << j.outcome.reason << "\n" << std::flush;
+    if (j.status == JobStatus::failed)
+      std::cerr << "gradmap: error: " << j.outcome.reason << "\n" << std::flush;
     draw_bar();
   }
 

@@ -39,7 +39,6 @@ std::string spacing_text(const std::vector<double>& s) {
 
 }  // namespace
 
-
 json run_identity(std::time_t started) {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
@@ -64,9 +63,9 @@ void write_report(const BatchSettings& c, const std::vector<Job>& jobs, const Di
     o << "input,status,reason,shape,spacing,unit,outputs,seconds,read_seconds,compute_seconds,write_"
          "seconds\n";
     for (const auto& j : jobs)
-      o << q(j.in.rel) << "," << status_name(j.status) << "," << q(j.outcome.reason) << "," << shape_text(j.outcome.shape)
-        << "," << spacing_text(j.outcome.spacing) << "," << j.outcome.unit << ","
-        << q(join(j.outcome.outputs, ";")) << "," << j.seconds << "," << j.outcome.read_seconds << ","
+      o << q(j.in.rel) << "," << status_name(j.status) << "," << q(j.outcome.reason) << ","
+        << shape_text(j.outcome.shape) << "," << spacing_text(j.outcome.spacing) << "," << j.outcome.unit
+        << "," << q(join(j.outcome.outputs, ";")) << "," << j.seconds << "," << j.outcome.read_seconds << ","
         << j.outcome.compute_seconds << "," << j.outcome.write_seconds << "\n";
     for (const auto& p : found.problems)
       o << q(p.path) << "," << (p.missed_inputs ? "failed" : "warning") << "," << q(p.reason)

@@ -37,37 +37,84 @@ GRADMAP_CORE_EXPORT DType dtype_from_name(const std::string& name);
 GRADMAP_CORE_EXPORT bool is_integer(DType t);
 GRADMAP_CORE_EXPORT bool is_floating(DType t);
 
-template <class T> struct dtype_of;
-template <> struct dtype_of<std::int8_t> { static constexpr DType value = DType::int8; };
-template <> struct dtype_of<std::int16_t> { static constexpr DType value = DType::int16; };
-template <> struct dtype_of<std::int32_t> { static constexpr DType value = DType::int32; };
-template <> struct dtype_of<std::int64_t> { static constexpr DType value = DType::int64; };
-template <> struct dtype_of<std::uint8_t> { static constexpr DType value = DType::uint8; };
-template <> struct dtype_of<std::uint16_t> { static constexpr DType value = DType::uint16; };
-template <> struct dtype_of<std::uint32_t> { static constexpr DType value = DType::uint32; };
-template <> struct dtype_of<std::uint64_t> { static constexpr DType value = DType::uint64; };
-template <> struct dtype_of<float16_t> { static constexpr DType value = DType::float16; };
-template <> struct dtype_of<float> { static constexpr DType value = DType::float32; };
-template <> struct dtype_of<double> { static constexpr DType value = DType::float64; };
-template <class T> struct dtype_of<const T> : dtype_of<T> {};
-template <class T> inline constexpr DType dtype_of_v = dtype_of<T>::value;
+template <class T>
+struct dtype_of;
+template <>
+struct dtype_of<std::int8_t> {
+  static constexpr DType value = DType::int8;
+};
+template <>
+struct dtype_of<std::int16_t> {
+  static constexpr DType value = DType::int16;
+};
+template <>
+struct dtype_of<std::int32_t> {
+  static constexpr DType value = DType::int32;
+};
+template <>
+struct dtype_of<std::int64_t> {
+  static constexpr DType value = DType::int64;
+};
+template <>
+struct dtype_of<std::uint8_t> {
+  static constexpr DType value = DType::uint8;
+};
+template <>
+struct dtype_of<std::uint16_t> {
+  static constexpr DType value = DType::uint16;
+};
+template <>
+struct dtype_of<std::uint32_t> {
+  static constexpr DType value = DType::uint32;
+};
+template <>
+struct dtype_of<std::uint64_t> {
+  static constexpr DType value = DType::uint64;
+};
+template <>
+struct dtype_of<float16_t> {
+  static constexpr DType value = DType::float16;
+};
+template <>
+struct dtype_of<float> {
+  static constexpr DType value = DType::float32;
+};
+template <>
+struct dtype_of<double> {
+  static constexpr DType value = DType::float64;
+};
+template <class T>
+struct dtype_of<const T> : dtype_of<T> {};
+template <class T>
+inline constexpr DType dtype_of_v = dtype_of<T>::value;
 
 /// Calls `fn(T{})` with the C++ type T of `t` (a value-initialized tag), e.g.
 /// `visit_dtype(a.dtype(), [&](auto tag) { using T = decltype(tag); ... })`.
 template <class Fn>
 decltype(auto) visit_dtype(DType t, Fn&& fn) {
   switch (t) {
-    case DType::int8: return fn(std::int8_t{});
-    case DType::int16: return fn(std::int16_t{});
-    case DType::int32: return fn(std::int32_t{});
-    case DType::int64: return fn(std::int64_t{});
-    case DType::uint8: return fn(std::uint8_t{});
-    case DType::uint16: return fn(std::uint16_t{});
-    case DType::uint32: return fn(std::uint32_t{});
-    case DType::uint64: return fn(std::uint64_t{});
-    case DType::float16: return fn(float16_t{});
-    case DType::float32: return fn(float{});
-    case DType::float64: return fn(double{});
+    case DType::int8:
+      return fn(std::int8_t{});
+    case DType::int16:
+      return fn(std::int16_t{});
+    case DType::int32:
+      return fn(std::int32_t{});
+    case DType::int64:
+      return fn(std::int64_t{});
+    case DType::uint8:
+      return fn(std::uint8_t{});
+    case DType::uint16:
+      return fn(std::uint16_t{});
+    case DType::uint32:
+      return fn(std::uint32_t{});
+    case DType::uint64:
+      return fn(std::uint64_t{});
+    case DType::float16:
+      return fn(float16_t{});
+    case DType::float32:
+      return fn(float{});
+    case DType::float64:
+      return fn(double{});
   }
   throw InvalidArgument("unknown dtype");
 }
@@ -95,7 +142,8 @@ class ArrayView {
                             std::to_string(strides_.size()) + " strides");
   }
   /// A C-contiguous view.
-  ArrayView(T* data, Shape extents) : data_(data), extents_(std::move(extents)), strides_(c_strides(extents_)) {}
+  ArrayView(T* data, Shape extents)
+      : data_(data), extents_(std::move(extents)), strides_(c_strides(extents_)) {}
   /// Mutable → const conversion.
   template <class U, class = std::enable_if_t<std::is_same_v<const U, T> && !std::is_same_v<U, T>>>
   ArrayView(const ArrayView<U>& other)  // NOLINT(google-explicit-constructor)

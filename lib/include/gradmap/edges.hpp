@@ -48,8 +48,8 @@ struct EdgeOptions {
 /// Outputs of edges(); members not requested are empty arrays.
 struct EdgeMaps {
   Array magnitude;
-  Array direction;   ///< 2-D direction, or 3-D azimuth
-  Array elevation;   ///< 3-D only
+  Array direction;                ///< 2-D direction, or 3-D azimuth
+  Array elevation;                ///< 3-D only
   std::vector<Array> components;  ///< in the order of the selected axes
   std::vector<Array> normals;     ///< in the order of the selected axes
 };
@@ -65,7 +65,8 @@ GRADMAP_CORE_EXPORT EdgeMaps edges(const Array& f, const EdgeOptions& options = 
 /// The maps of edges() from components computed elsewhere (e.g. rotated by to_physical_frame):
 /// `components[k]` is the derivative along numpy axis `axes[k]`, all of one float dtype and shape.
 /// options.gradient is ignored but for its dtype (the output type; default: the components').
-GRADMAP_CORE_EXPORT EdgeMaps edges_from_components(const std::vector<Array>& components, const std::vector<int>& axes,
+GRADMAP_CORE_EXPORT EdgeMaps edges_from_components(const std::vector<Array>& components,
+                                                   const std::vector<int>& axes,
                                                    const EdgeOptions& options = {});
 
 /// Gradient components along the index axes → along the world axes, as ITK's GradientImageFilter

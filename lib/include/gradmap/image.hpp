@@ -84,7 +84,6 @@ struct VolumeMetadata {
   Geometry plane;
 };
 
-
 /// Geometry with unit spacing, zero origin and identity direction for `n` spatial axes.
 GRADMAP_CORE_EXPORT Geometry default_geometry(int n, const std::string& unit = "px");
 

@@ -28,8 +28,8 @@ struct GRADMAP_CORE_EXPORT Normalization {
   /// pixels) 2-3× brighter and clips 1 % of the pixels, whose level then says "at least hi"
   /// (DisplayScale). bench/display_defaults.py measures it on photos.
   Kind kind = Kind::percentile;
-  double percentile = 99;    ///< for Kind::percentile, in (0, 100]
-  double max = 1.0;          ///< for Kind::fixed, > 0
+  double percentile = 99;  ///< for Kind::percentile, in (0, 100]
+  double max = 1.0;        ///< for Kind::fixed, > 0
 
   /// Parses "minmax", "percentile:P", "fixed:MAX", "none"; throws InvalidArgument otherwise.
   static Normalization parse(const std::string& text);

@@ -2,14 +2,14 @@
 // cv::Mat adapters: a Mat becomes an ArrayView over its own memory (rows with the Mat's step,
 // channels as a trailing axis), and the library runs on that view. The channel axis is never
 // differentiated, so the user's axes are rewritten to spatial axes before the library sees them.
+#include "gradmap/opencv.hpp"
+
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <opencv2/core.hpp>
 #include <string>
 #include <type_traits>
-
-#include "gradmap/opencv.hpp"
 
 namespace gradmap {
 namespace {

@@ -30,8 +30,8 @@
 namespace gradmap::detail {
 namespace {
 
-constexpr int kMaxBits = 15;     // literal/length codes
-constexpr int kMaxClBits = 7;    // code-length codes
+constexpr int kMaxBits = 15;   // literal/length codes
+constexpr int kMaxClBits = 7;  // code-length codes
 constexpr std::size_t kBlock = std::size_t{128} << 10;
 
 /// Packs bits least significant first, as deflate does, into a byte vector the caller has grown
@@ -147,7 +147,8 @@ std::array<std::uint8_t, N> code_lengths(const std::array<std::uint32_t, N>& fre
   });
   std::size_t k = 0;
   for (int bits = 1; bits <= limit; ++bits)
-    for (int c = 0; c < count[static_cast<std::size_t>(bits)]; ++c) len[static_cast<std::size_t>(used[k++])] = static_cast<std::uint8_t>(bits);
+    for (int c = 0; c < count[static_cast<std::size_t>(bits)]; ++c)
+      len[static_cast<std::size_t>(used[k++])] = static_cast<std::uint8_t>(bits);
   return len;
 }
 
@@ -225,12 +226,14 @@ const std::array<LengthCode, 259>& length_codes() {
   static const std::array<LengthCode, 259> table = [] {
     static constexpr int kBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
                                       31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-    static constexpr int kExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+    static constexpr int kExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                       2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
     std::array<LengthCode, 259> t{};
     for (int len = 3; len <= 258; ++len) {
       int c = 28;
       while (kBase[c] > len) --c;
-      t[static_cast<std::size_t>(len)] = {static_cast<std::uint16_t>(257 + c), static_cast<std::uint8_t>(kExtra[c]),
+      t[static_cast<std::size_t>(len)] = {static_cast<std::uint16_t>(257 + c),
+                                          static_cast<std::uint8_t>(kExtra[c]),
                                           static_cast<std::uint8_t>(len - kBase[c])};
     }
     return t;
@@ -281,9 +284,11 @@ void block(BitWriter& w, const unsigned char* p, std::size_t n, bool last) {
   if (std::count_if(cl_freq.begin(), cl_freq.end(), [](std::uint32_t f) { return f > 0; }) < 2)
     ++cl_freq[cl_freq[0] ? 1 : 0];
   const auto cl_len = code_lengths(cl_freq, kMaxClBits);
-  static constexpr std::array<int, 19> kOrder = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+  static constexpr std::array<int, 19> kOrder = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
+                                                 11, 4,  12, 3, 13, 2, 14, 1, 15};
   int hclen = 19;
-  while (hclen > 4 && cl_len[static_cast<std::size_t>(kOrder[static_cast<std::size_t>(hclen - 1)])] == 0) --hclen;
+  while (hclen > 4 && cl_len[static_cast<std::size_t>(kOrder[static_cast<std::size_t>(hclen - 1)])] == 0)
+    --hclen;
 
   std::uint64_t bits = 3 + 5 + 5 + 4 + 3 * std::uint64_t(hclen) + runs + run_extra_bits;
   for (const auto& c : cl) bits += cl_len[c.symbol] + c.extra_bits;
@@ -300,7 +305,8 @@ void block(BitWriter& w, const unsigned char* p, std::size_t n, bool last) {
   w.put(static_cast<std::uint32_t>(hlit - 257), 5);
   w.put(2 - 1, 5);  // HDIST: 2 distance codes
   w.put(static_cast<std::uint32_t>(hclen - 4), 4);
-  for (int k = 0; k < hclen; ++k) w.put(cl_len[static_cast<std::size_t>(kOrder[static_cast<std::size_t>(k)])], 3);
+  for (int k = 0; k < hclen; ++k)
+    w.put(cl_len[static_cast<std::size_t>(kOrder[static_cast<std::size_t>(k)])], 3);
   const auto cl_code = canonical_codes(cl_len);
   for (const auto& c : cl) {
     w.put(cl_code[c.symbol], cl_len[c.symbol]);
@@ -331,7 +337,8 @@ std::vector<unsigned char> zlib_rle_huffman(const unsigned char* data, std::size
   if (n == 0) {
     stored_blocks(w, data, 0, true);
   } else {
-    for (std::size_t at = 0; at < n; at += kBlock) block(w, data + at, std::min(kBlock, n - at), at + kBlock >= n);
+    for (std::size_t at = 0; at < n; at += kBlock)
+      block(w, data + at, std::min(kBlock, n - at), at + kBlock >= n);
   }
   w.finish();
   const std::uint32_t adler = libdeflate_adler32(1, data, n);

@@ -38,7 +38,8 @@ void put_be32(std::vector<unsigned char>& out, std::uint32_t v) {
   out.insert(out.end(), b, b + 4);
 }
 
-void put_chunk(std::vector<unsigned char>& out, const char type[4], const unsigned char* data, std::size_t n) {
+void put_chunk(std::vector<unsigned char>& out, const char type[4], const unsigned char* data,
+               std::size_t n) {
   put_be32(out, static_cast<std::uint32_t>(n));
   const std::size_t at = out.size();
   out.insert(out.end(), type, type + 4);
@@ -127,10 +128,12 @@ std::vector<unsigned char> encode_png(const void* pixels, std::size_t rows, std:
   if (level < 0) {
     stream = zlib_rle_huffman(filtered.data(), filtered.size());
   } else {
-    std::unique_ptr<libdeflate_compressor, CompressorDeleter> z(libdeflate_alloc_compressor(std::min(level, 12)));
+    std::unique_ptr<libdeflate_compressor, CompressorDeleter> z(
+        libdeflate_alloc_compressor(std::min(level, 12)));
     if (!z) throw std::bad_alloc();
     stream.resize(libdeflate_zlib_compress_bound(z.get(), filtered.size()));
-    stream.resize(libdeflate_zlib_compress(z.get(), filtered.data(), filtered.size(), stream.data(), stream.size()));
+    stream.resize(
+        libdeflate_zlib_compress(z.get(), filtered.data(), filtered.size(), stream.data(), stream.size()));
     if (stream.empty()) throw std::runtime_error("PNG encoder: compressed data larger than its bound");
   }
   filtered = {};
@@ -141,8 +144,9 @@ std::vector<unsigned char> encode_png(const void* pixels, std::size_t rows, std:
   std::vector<unsigned char> ihdr;
   put_be32(ihdr, static_cast<std::uint32_t>(cols));
   put_be32(ihdr, static_cast<std::uint32_t>(rows));
-  ihdr.insert(ihdr.end(), {static_cast<unsigned char>(8 * bytes_per_sample), static_cast<unsigned char>(channels == 3 ? 2 : 0),
-                           0, 0, 0});  // deflate, adaptive filtering, no interlace
+  ihdr.insert(ihdr.end(), {static_cast<unsigned char>(8 * bytes_per_sample),
+                           static_cast<unsigned char>(channels == 3 ? 2 : 0), 0, 0,
+                           0});  // deflate, adaptive filtering, no interlace
   put_chunk(png, "IHDR", ihdr.data(), ihdr.size());
   // tEXt before IDAT, so that a reader that stops at the first IDAT (PIL's open) still sees it:
   // keyword, a NUL separator, then the text (Latin-1, no terminator).
@@ -156,7 +160,8 @@ std::vector<unsigned char> encode_png(const void* pixels, std::size_t rows, std:
     put_chunk(png, "tEXt", chunk.data(), chunk.size());
   }
   const std::size_t max_chunk = std::size_t{1} << 30;  // chunk lengths stop at 2^31 - 1
-  for (std::size_t at = 0; at < n; at += max_chunk) put_chunk(png, "IDAT", stream.data() + at, std::min(max_chunk, n - at));
+  for (std::size_t at = 0; at < n; at += max_chunk)
+    put_chunk(png, "IDAT", stream.data() + at, std::min(max_chunk, n - at));
   put_chunk(png, "IEND", nullptr, 0);
   return png;
 }

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include "gradmap/array.hpp"
+
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -6,43 +10,63 @@
 #include <new>
 #include <utility>
 #include <vector>
-#include <sys/mman.h>
 
-#include "gradmap/array.hpp"
 #include "core/numeric.hpp"
 
 namespace gradmap {
 
 std::size_t dtype_size(DType t) {
   switch (t) {
-    case DType::int8: case DType::uint8: return 1;
-    case DType::int16: case DType::uint16: case DType::float16: return 2;
-    case DType::int32: case DType::uint32: case DType::float32: return 4;
-    case DType::int64: case DType::uint64: case DType::float64: return 8;
+    case DType::int8:
+    case DType::uint8:
+      return 1;
+    case DType::int16:
+    case DType::uint16:
+    case DType::float16:
+      return 2;
+    case DType::int32:
+    case DType::uint32:
+    case DType::float32:
+      return 4;
+    case DType::int64:
+    case DType::uint64:
+    case DType::float64:
+      return 8;
   }
   return 0;
 }
 
 const char* dtype_name(DType t) {
   switch (t) {
-    case DType::int8: return "int8";
-    case DType::int16: return "int16";
-    case DType::int32: return "int32";
-    case DType::int64: return "int64";
-    case DType::uint8: return "uint8";
-    case DType::uint16: return "uint16";
-    case DType::uint32: return "uint32";
-    case DType::uint64: return "uint64";
-    case DType::float16: return "float16";
-    case DType::float32: return "float32";
-    case DType::float64: return "float64";
+    case DType::int8:
+      return "int8";
+    case DType::int16:
+      return "int16";
+    case DType::int32:
+      return "int32";
+    case DType::int64:
+      return "int64";
+    case DType::uint8:
+      return "uint8";
+    case DType::uint16:
+      return "uint16";
+    case DType::uint32:
+      return "uint32";
+    case DType::uint64:
+      return "uint64";
+    case DType::float16:
+      return "float16";
+    case DType::float32:
+      return "float32";
+    case DType::float64:
+      return "float64";
   }
   return "?";
 }
 
 DType dtype_from_name(const std::string& name) {
-  for (DType t : {DType::int8, DType::int16, DType::int32, DType::int64, DType::uint8, DType::uint16, DType::uint32,
-                  DType::uint64, DType::float16, DType::float32, DType::float64})
+  for (DType t : {DType::int8, DType::int16, DType::int32, DType::int64, DType::uint8, DType::uint16,
+                  DType::uint32, DType::uint64, DType::float16, DType::float32, DType::float64})
     if (name == dtype_name(t)) return t;
   throw InvalidArgument("unknown dtype '" + name +
                         "' (expected int8..int64, uint8..uint64, float16, float32 or float64)");
@@ -182,7 +206,8 @@ Array Array::clone() const {
 
 Array Array::reshaped(Shape extents) const {
   if (shape_size(extents) != size())
-    throw ShapeError("cannot reshape array of shape " + shape_string(extents_) + " into " + shape_string(extents));
+    throw ShapeError("cannot reshape array of shape " + shape_string(extents_) + " into " +
+                     shape_string(extents));
   Array a = *this;
   a.extents_ = std::move(extents);
   return a;

@@ -3,12 +3,13 @@
 // target and are renamed over it only once complete, so an error, a crash or an interrupt never
 // leaves a half-written file under the target's name. rename(2) replaces a symlink at the target
 // instead of following it, so an existing link never redirects the write to another file.
+#include <unistd.h>
+
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <random>
-#include <unistd.h>
 
 #include "gradmap/io.hpp"
 

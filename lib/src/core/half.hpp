@@ -60,8 +60,8 @@ inline std::uint16_t double_to_half(double d) {
     return static_cast<std::uint16_t>(sign | h);
   }
   if (abs >= 0x40effe0000000000ull) return static_cast<std::uint16_t>(sign | 0x7c00u);  // >= 65520
-  if (abs < 0x3f10000000000000ull) {                                                  // < 2^-14
-    if (abs < 0x3e60000000000000ull) return sign;                                     // < 2^-25
+  if (abs < 0x3f10000000000000ull) {                                                    // < 2^-14
+    if (abs < 0x3e60000000000000ull) return sign;                                       // < 2^-25
     auto e = static_cast<int>(abs >> 52);
     std::uint64_t m = (abs & 0x000fffffffffffffull) | 0x0010000000000000ull;
     int shift = 1051 - e;

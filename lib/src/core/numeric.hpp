@@ -8,9 +8,12 @@
 #include "core/half.hpp"
 
 /// Applies M to every element type gradmap supports, for explicit template instantiations.
-#define GRADMAP_FOR_EACH_DTYPE(M)                                                                        \
-  M(std::int8_t) M(std::int16_t) M(std::int32_t) M(std::int64_t) M(std::uint8_t) M(std::uint16_t)   \
+// clang-format 14 reflows this macro differently on every run.
+// clang-format off
+#define GRADMAP_FOR_EACH_DTYPE(M) \
+  M(std::int8_t) M(std::int16_t) M(std::int32_t) M(std::int64_t) M(std::uint8_t) M(std::uint16_t) \
   M(std::uint32_t) M(std::uint64_t) M(float16_t) M(float) M(double)
+// clang-format on
 
 namespace gradmap::detail {
 
@@ -27,8 +30,10 @@ inline To cvt(From x) {
   if constexpr (std::is_same_v<To, From>) {
     return x;
   } else if constexpr (std::is_same_v<From, float16_t>) {
-    if constexpr (std::is_same_v<To, Half>) return Half(x);
-    else return cvt<To>(half_to_float(x.bits));
+    if constexpr (std::is_same_v<To, Half>)
+      return Half(x);
+    else
+      return cvt<To>(half_to_float(x.bits));
   } else if constexpr (std::is_same_v<From, Half>) {
     return cvt<To>(x.v);
   } else if constexpr (std::is_same_v<To, float16_t>) {
@@ -45,9 +50,12 @@ enum class Prec { half = 0, single = 1, dbl = 2 };
 
 template <class C>
 constexpr Prec prec_of() {
-  if constexpr (std::is_same_v<C, Half>) return Prec::half;
-  else if constexpr (std::is_same_v<C, float>) return Prec::single;
-  else return Prec::dbl;
+  if constexpr (std::is_same_v<C, Half>)
+    return Prec::half;
+  else if constexpr (std::is_same_v<C, float>)
+    return Prec::single;
+  else
+    return Prec::dbl;
 }
 
 inline Prec promote(Prec a, Prec b) { return a > b ? a : b; }
@@ -65,9 +73,12 @@ inline Prec scalar_prec(double v) {
 /// bits for both (double rounding is innocuous for + - * /).
 inline double round_to(Prec p, double v) {
   switch (p) {
-    case Prec::half: return half_to_float(double_to_half(v));
-    case Prec::single: return static_cast<double>(static_cast<float>(v));
-    case Prec::dbl: return v;
+    case Prec::half:
+      return half_to_float(double_to_half(v));
+    case Prec::single:
+      return static_cast<double>(static_cast<float>(v));
+    case Prec::dbl:
+      return v;
   }
   return v;
 }

@@ -7,18 +7,19 @@
 // plus one tile per thread. With components requested they are computed in full first and the
 // maps derived from them; both paths call the same per-sample code, hence give the same bits,
 // whatever the tile size or thread count.
-#include <algorithm>
-#include <cmath>
-#include <limits>
+#include "gradmap/edges.hpp"
 
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
-#include "gradient/gradient_plan.hpp"
-#include "gradmap/edges.hpp"
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "edges/polar_kernels.hpp"
 #include "edges/polar_simd.hpp"
+#include "gradient/gradient_plan.hpp"
 
 namespace gradmap {
 namespace {
@@ -75,7 +76,8 @@ void polar_scalar(const std::vector<const S*>& comps, const std::vector<int>& or
     const C mag = detail::hypot_n(g, n);
     if (m.mag) m.mag[j] = cvt<Out>(mag);
     if (nd >= 2) {
-      const C gx = g[order[static_cast<std::size_t>(nd - 1)]], gy = g[order[static_cast<std::size_t>(nd - 2)]];
+      const C gx = g[order[static_cast<std::size_t>(nd - 1)]],
+              gy = g[order[static_cast<std::size_t>(nd - 2)]];
       if (m.dir) m.dir[j] = cvt<Out>(convert_angle(gy, gx, o.angle));
       if (m.elev) {
         const C gz = g[order[0]];
@@ -203,8 +205,10 @@ void polar_vec(const std::vector<const S*>& comps, const std::vector<int>& order
         const AngleOptions& a = o.angle;
         if (a.compass || a.y_up) {
           for (index_t j = 0; j < len; ++j) tmp[j] = -gy[j];
-          if (a.compass) atan2_vec<S, Out>(gx, tmp, ang, len);  // clockwise from up (-y on screen)
-          else atan2_vec<S, Out>(tmp, gx, ang, len);
+          if (a.compass)
+            atan2_vec<S, Out>(gx, tmp, ang, len);  // clockwise from up (-y on screen)
+          else
+            atan2_vec<S, Out>(tmp, gx, ang, len);
         } else {
           atan2_vec<S, Out>(gy, gx, ang, len);
         }
@@ -241,21 +245,24 @@ using result_t = std::conditional_t<std::is_same_v<In, float16_t>, float16_t,
 
 /// The per-sample maps over whole component arrays, in parallel blocks.
 template <class S, class Out, class PtrsAt>
-void maps_from_components(const std::vector<Array>& comps, const std::vector<int>& order, const EdgeOptions& o,
-                          const PtrsAt& ptrs_at) {
+void maps_from_components(const std::vector<Array>& comps, const std::vector<int>& order,
+                          const EdgeOptions& o, const PtrsAt& ptrs_at) {
   const index_t total = comps.front().size();
-  tbb::parallel_for(tbb::blocked_range<index_t>(0, total, 1 << 14), [&](const tbb::blocked_range<index_t>& r) {
-    std::vector<const S*> c;
-    for (const auto& a : comps) c.push_back(static_cast<const S*>(a.data()) + r.begin());
-    polar_block<S, Out>(c, order, r.end() - r.begin(), o, ptrs_at(r.begin()));
-  });
+  tbb::parallel_for(tbb::blocked_range<index_t>(0, total, 1 << 14),
+                    [&](const tbb::blocked_range<index_t>& r) {
+                      std::vector<const S*> c;
+                      for (const auto& a : comps) c.push_back(static_cast<const S*>(a.data()) + r.begin());
+                      polar_block<S, Out>(c, order, r.end() - r.begin(), o, ptrs_at(r.begin()));
+                    });
 }
 
 /// Component indices sorted by axis number: order.back() is gx, then gy, gz.
 std::vector<int> axis_order(const std::vector<int>& axes) {
   std::vector<int> order(axes.size());
   for (std::size_t k = 0; k < axes.size(); ++k) order[k] = static_cast<int>(k);
-  std::sort(order.begin(), order.end(), [&](int a, int b) { return axes[static_cast<std::size_t>(a)] < axes[static_cast<std::size_t>(b)]; });
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return axes[static_cast<std::size_t>(a)] < axes[static_cast<std::size_t>(b)];
+  });
   return order;
 }
 
@@ -334,8 +341,8 @@ EdgeMaps edges_typed(ConstArrayView<In> f, const EdgeOptions& o, DType out_type)
       std::vector<const S*> c;
       for (int k = 0; k < n; ++k) {
         S* dst = buf.data() + k * count;
-        detail::diff_axis_range<In, S>(in, shape, strides, dst, tile_strides, plans[static_cast<std::size_t>(k)],
-                                       t0, t1);
+        detail::diff_axis_range<In, S>(in, shape, strides, dst, tile_strides,
+                                       plans[static_cast<std::size_t>(k)], t0, t1);
         c.push_back(dst);
       }
       polar_block<S, Out>(c, order, count, o, ptrs_at(t0 * per_row));
@@ -345,10 +352,11 @@ EdgeMaps edges_typed(ConstArrayView<In> f, const EdgeOptions& o, DType out_type)
 }
 
 template <class S, class Out>
-EdgeMaps from_components_typed(const std::vector<Array>& comps, const std::vector<int>& axes, const EdgeOptions& o,
-                               DType out_type) {
+EdgeMaps from_components_typed(const std::vector<Array>& comps, const std::vector<int>& axes,
+                               const EdgeOptions& o, DType out_type) {
   EdgeMaps maps;
-  const auto ptrs_at = allocate_maps<Out>(maps, o, static_cast<int>(comps.size()), out_type, comps.front().shape());
+  const auto ptrs_at =
+      allocate_maps<Out>(maps, o, static_cast<int>(comps.size()), out_type, comps.front().shape());
   if (comps.front().size() == 0) return maps;
   maps_from_components<S, Out>(comps, axis_order(axes), o, ptrs_at);
   return maps;
@@ -371,7 +379,8 @@ EdgeMaps edges_from_components(const std::vector<Array>& components, const std::
     return visit_dtype(out_type, [&](auto out_tag) -> EdgeMaps {
       using Out = decltype(out_tag);
       if constexpr (std::is_same_v<S, float16_t> || std::is_same_v<S, float> || std::is_same_v<S, double>) {
-        if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> || std::is_same_v<Out, double>)
+        if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> ||
+                      std::is_same_v<Out, double>)
           return from_components_typed<S, Out>(components, axes, options, out_type);
       }
       throw InvalidArgument("edges_from_components: float dtypes only");
@@ -379,12 +388,13 @@ EdgeMaps edges_from_components(const std::vector<Array>& components, const std::
   });
 }
 
-std::vector<Array> to_physical_frame(const std::vector<Array>& components, const std::vector<double>& direction) {
+std::vector<Array> to_physical_frame(const std::vector<Array>& components,
+                                     const std::vector<double>& direction) {
   const std::size_t n = components.size();
   if (n == 0 || direction.size() != n * n)
-    throw InvalidArgument("to_physical_frame: " + std::to_string(n) + " components need a " + std::to_string(n) +
-                          "x" + std::to_string(n) + " direction matrix, got " + std::to_string(direction.size()) +
-                          " values");
+    throw InvalidArgument("to_physical_frame: " + std::to_string(n) + " components need a " +
+                          std::to_string(n) + "x" + std::to_string(n) + " direction matrix, got " +
+                          std::to_string(direction.size()) + " values");
   // M = D^-T by Gauss-Jordan on [D^T | I]; n is at most 3 or 4.
   std::vector<double> a(n * n), m(n * n, 0.0);
   for (std::size_t i = 0; i < n; ++i)
@@ -394,14 +404,17 @@ std::vector<Array> to_physical_frame(const std::vector<Array>& components, const
     std::size_t piv = c;
     for (std::size_t r = c + 1; r < n; ++r)
       if (std::fabs(a[r * n + c]) > std::fabs(a[piv * n + c])) piv = r;
-    if (std::fabs(a[piv * n + c]) < 1e-12) throw InvalidArgument("to_physical_frame: the direction matrix is singular");
-    for (std::size_t j = 0; j < n; ++j) std::swap(a[c * n + j], a[piv * n + j]), std::swap(m[c * n + j], m[piv * n + j]);
+    if (std::fabs(a[piv * n + c]) < 1e-12)
+      throw InvalidArgument("to_physical_frame: the direction matrix is singular");
+    for (std::size_t j = 0; j < n; ++j)
+      std::swap(a[c * n + j], a[piv * n + j]), std::swap(m[c * n + j], m[piv * n + j]);
     const double d = a[c * n + c];
     for (std::size_t j = 0; j < n; ++j) a[c * n + j] /= d, m[c * n + j] /= d;
     for (std::size_t r = 0; r < n; ++r) {
       if (r == c) continue;
       const double fct = a[r * n + c];
-      for (std::size_t j = 0; j < n; ++j) a[r * n + j] -= fct * a[c * n + j], m[r * n + j] -= fct * m[c * n + j];
+      for (std::size_t j = 0; j < n; ++j)
+        a[r * n + j] -= fct * a[c * n + j], m[r * n + j] -= fct * m[c * n + j];
     }
   }
   std::vector<Array> world;

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Compiled with -mavx2 -mfma (only this file): called only after polar_simd.cpp has checked the CPU.
 #include <immintrin.h>
+#include <sleef.h>
 
 #include <algorithm>
-
-#include <sleef.h>
 
 #include "edges/polar_simd.hpp"
 

@@ -3,10 +3,9 @@
 // Sixteen float (eight double) lanes per SLEEF call halve the time of the direction maps on CPUs
 // that have AVX-512, where atan2 is most of an edge map's work.
 #include <immintrin.h>
+#include <sleef.h>
 
 #include <algorithm>
-
-#include <sleef.h>
 
 #include "edges/polar_simd.hpp"
 
@@ -30,21 +29,24 @@ void blocks(const T* y, const T* x, T* out, index_t n, Load load, Store store, F
 }  // namespace
 
 void atan2_f32_avx512(const float* y, const float* x, float* out, index_t n) {
-  blocks<16>(y, x, out, n, [](const float* p) { return _mm512_loadu_ps(p); },
-             [](float* p, __m512 v) { _mm512_storeu_ps(p, v); },
-             [](__m512 a, __m512 b) { return Sleef_atan2f16_u10avx512f(a, b); });
+  blocks<16>(
+      y, x, out, n, [](const float* p) { return _mm512_loadu_ps(p); },
+      [](float* p, __m512 v) { _mm512_storeu_ps(p, v); },
+      [](__m512 a, __m512 b) { return Sleef_atan2f16_u10avx512f(a, b); });
 }
 
 void atan2_f64_avx512(const double* y, const double* x, double* out, index_t n) {
-  blocks<8>(y, x, out, n, [](const double* p) { return _mm512_loadu_pd(p); },
-            [](double* p, __m512d v) { _mm512_storeu_pd(p, v); },
-            [](__m512d a, __m512d b) { return Sleef_atan2d8_u10avx512f(a, b); });
+  blocks<8>(
+      y, x, out, n, [](const double* p) { return _mm512_loadu_pd(p); },
+      [](double* p, __m512d v) { _mm512_storeu_pd(p, v); },
+      [](__m512d a, __m512d b) { return Sleef_atan2d8_u10avx512f(a, b); });
 }
 
 void atan2_f64_for_float_avx512(const double* y, const double* x, double* out, index_t n) {
-  blocks<8>(y, x, out, n, [](const double* p) { return _mm512_loadu_pd(p); },
-            [](double* p, __m512d v) { _mm512_storeu_pd(p, v); },
-            [](__m512d a, __m512d b) { return Sleef_atan2d8_u35avx512f(a, b); });
+  blocks<8>(
+      y, x, out, n, [](const double* p) { return _mm512_loadu_pd(p); },
+      [](double* p, __m512d v) { _mm512_storeu_pd(p, v); },
+      [](__m512d a, __m512d b) { return Sleef_atan2d8_u35avx512f(a, b); });
 }
 
 namespace {
@@ -61,11 +63,13 @@ inline __m512 hypot16(const __m512* v) {
     const __m512d h = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v[k]), 1)));
     lo = _mm512_add_pd(lo, _mm512_mul_pd(l, l));
     hi = _mm512_add_pd(hi, _mm512_mul_pd(h, h));
-    const __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v[k]), _mm512_set1_epi32(0x7fffffff)));
+    const __m512 a =
+        _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v[k]), _mm512_set1_epi32(0x7fffffff)));
     is_inf = static_cast<__mmask16>(is_inf | _mm512_cmp_ps_mask(a, inf, _CMP_EQ_OQ));
   }
   const __m256 rl = _mm512_cvtpd_ps(_mm512_sqrt_pd(lo)), rh = _mm512_cvtpd_ps(_mm512_sqrt_pd(hi));
-  const __m512 r = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(rl)), _mm256_castps_pd(rh), 1));
+  const __m512 r = _mm512_castpd_ps(
+      _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(rl)), _mm256_castps_pd(rh), 1));
   return _mm512_mask_blend_ps(is_inf, r, inf);
 }
 

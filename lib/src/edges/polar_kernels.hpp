@@ -40,8 +40,10 @@ inline C hypot_n(const C* g, int n) {
 /// within 1 ulp of the correctly rounded value; for double it is libm's atan2 (numpy's).
 template <class C>
 inline C atan2_c(C y, C x) {
-  if constexpr (std::is_same_v<C, double>) return std::atan2(y, x);
-  else return cvt<C>(std::atan2(cvt<double>(y), cvt<double>(x)));
+  if constexpr (std::is_same_v<C, double>)
+    return std::atan2(y, x);
+  else
+    return cvt<C>(std::atan2(cvt<double>(y), cvt<double>(x)));
 }
 
 }  // namespace gradmap::detail

@@ -2,10 +2,9 @@
 #include "edges/polar_simd.hpp"
 
 #include <emmintrin.h>
+#include <sleef.h>
 
 #include <algorithm>
-
-#include <sleef.h>
 
 namespace gradmap::detail {
 namespace {

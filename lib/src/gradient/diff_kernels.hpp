@@ -14,8 +14,8 @@
 
 #include <algorithm>
 
-#include "gradmap/array.hpp"
 #include "core/numeric.hpp"
+#include "gradmap/array.hpp"
 
 namespace gradmap::detail {
 
@@ -55,8 +55,8 @@ void central_coords(const In* p0, const In* p1, const In* p2, index_t in_step, O
     for (index_t j = 0; j < count; ++j) out[j] = one(wa, wb, wc, p0[j], p1[j], p2[j]);
   } else {
     for (index_t j = 0; j < count; ++j)
-      out[j * out_step] = one(a[j * w_step], b[j * w_step], c[j * w_step], p0[j * in_step], p1[j * in_step],
-                              p2[j * in_step]);
+      out[j * out_step] =
+          one(a[j * w_step], b[j * w_step], c[j * w_step], p0[j * in_step], p1[j * in_step], p2[j * in_step]);
   }
 }
 

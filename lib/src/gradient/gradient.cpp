@@ -59,7 +59,8 @@ Prec spacing_prec(DType t) {
 
 void check_step(double step, int axis, const char* what) {
   if (step == 0.0 || !std::isfinite(step))
-    throw InvalidArgument(std::string(what) + " along axis " + std::to_string(axis) + " is " + fmt_double(step) +
+    throw InvalidArgument(std::string(what) + " along axis " + std::to_string(axis) + " is " +
+                          fmt_double(step) +
                           "; spacing must be finite and non-zero (numpy would silently return inf/nan here)");
 }
 
@@ -243,11 +244,13 @@ void central_coords_dispatch(const AxisPlan& p, const In* p0, const In* p1, cons
 /// One-sided differences at sample 0 and n-1 of the axis (stride `s`); `x` points at that sample.
 /// Order 1 reads samples (0, 1) / (n-2, n-1), order 2 reads (0, 1, 2) / (n-3, n-2, n-1).
 template <class In, class Out>
-void first_edge(const AxisPlan& p, const In* x, index_t s, index_t step, Out* out, index_t ostep, index_t len) {
+void first_edge(const AxisPlan& p, const In* x, index_t s, index_t step, Out* out, index_t ostep,
+                index_t len) {
   one_sided(p.first, x, x + s, p.first.order == 2 ? x + 2 * s : x, step, out, ostep, len);
 }
 template <class In, class Out>
-void last_edge(const AxisPlan& p, const In* x, index_t s, index_t step, Out* out, index_t ostep, index_t len) {
+void last_edge(const AxisPlan& p, const In* x, index_t s, index_t step, Out* out, index_t ostep,
+               index_t len) {
   if (p.last.order == 1)
     one_sided(p.last, x - s, x, x, step, out, ostep, len);
   else
@@ -320,10 +323,10 @@ void diff_walk(const In* in, const index_t* ext, const index_t* sin, Out* out, c
 }  // namespace
 
 template <class In, class Out>
-void diff_axis_range(const In* in, const Shape& shape, const Shape& in_strides, Out* out, const Shape& out_strides,
-                     const AxisPlan& plan, index_t r0, index_t r1) {
-  diff_walk(in, shape.data(), in_strides.data(), out, out_strides.data(), static_cast<int>(shape.size()), plan.axis,
-            plan, r0, r1);
+void diff_axis_range(const In* in, const Shape& shape, const Shape& in_strides, Out* out,
+                     const Shape& out_strides, const AxisPlan& plan, index_t r0, index_t r1) {
+  diff_walk(in, shape.data(), in_strides.data(), out, out_strides.data(), static_cast<int>(shape.size()),
+            plan.axis, plan, r0, r1);
 }
 
 }  // namespace detail
@@ -337,8 +340,8 @@ namespace {
 constexpr index_t kTileBytes = 256 * 1024;
 
 template <class In, class Out>
-void run_components(const In* in, const Shape& shape, const Shape& in_strides, const std::vector<ArrayView<Out>>& out,
-                    const std::vector<detail::AxisPlan>& plans) {
+void run_components(const In* in, const Shape& shape, const Shape& in_strides,
+                    const std::vector<ArrayView<Out>>& out, const std::vector<detail::AxisPlan>& plans) {
   const index_t n0 = shape[0];
   const index_t per_row = std::max<index_t>(1, shape_size(shape) / std::max<index_t>(n0, 1));
   const index_t tile = std::max<index_t>(1, kTileBytes / (per_row * static_cast<index_t>(sizeof(In))));
@@ -376,7 +379,8 @@ ResolvedAxes resolve_axes(const Shape& shape, const GradientOptions& options) {
     r.spacing = options.spacing;
   } else {
     throw InvalidArgument("invalid number of arguments: " + std::to_string(n) + " spacings for " +
-                          std::to_string(len_axes) + " selected axes (give none, one for all, or one per axis)");
+                          std::to_string(len_axes) +
+                          " selected axes (give none, one for all, or one per axis)");
   }
   for (std::size_t k = 0; k < len_axes; ++k) {
     AxisSpacing& s = r.spacing[k];
@@ -445,7 +449,8 @@ DType gradient_dtype(DType in, const GradientOptions& options) {
 }
 
 template <class T, class Out>
-void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out, const GradientOptions& options) {
+void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out,
+                   const GradientOptions& options) {
   using In = std::remove_const_t<T>;
   const auto plans = detail::plan_gradient(dtype_of_v<In>, f.extents(), options);
   if (out.size() != plans.size())
@@ -453,8 +458,8 @@ void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out, 
                      std::to_string(plans.size()) + " selected axes");
   for (const auto& o : out)
     if (o.extents() != f.extents())
-      throw ShapeError("gradient_into: output shape " + shape_string(o.extents()) + " differs from input shape " +
-                       shape_string(f.extents()));
+      throw ShapeError("gradient_into: output shape " + shape_string(o.extents()) +
+                       " differs from input shape " + shape_string(f.extents()));
   if (f.size() == 0) return;
   run_components(f.data(), f.extents(), f.strides(), out, plans);
 }
@@ -464,10 +469,12 @@ std::vector<Array> gradient(ConstArrayView<T> f, const GradientOptions& options)
   const DType out_type = gradient_dtype(dtype_of_v<T>, options);
   const auto r = resolve_axes(f.extents(), options);  // validate before allocating
   std::vector<Array> result;
-  for (std::size_t k = 0; k < r.axes.size(); ++k) result.push_back(Array::uninitialized(out_type, f.extents()));
+  for (std::size_t k = 0; k < r.axes.size(); ++k)
+    result.push_back(Array::uninitialized(out_type, f.extents()));
   visit_dtype(out_type, [&](auto tag) {
     using Out = decltype(tag);
-    if constexpr (std::is_same_v<Out, float> || std::is_same_v<Out, double> || std::is_same_v<Out, float16_t>) {
+    if constexpr (std::is_same_v<Out, float> || std::is_same_v<Out, double> ||
+                  std::is_same_v<Out, float16_t>) {
       std::vector<ArrayView<Out>> views;
       for (auto& a : result) views.push_back(a.view<Out>());
       gradient_into<T, Out>(f, views, options);

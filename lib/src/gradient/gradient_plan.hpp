@@ -28,7 +28,7 @@ std::vector<AxisPlan> plan_gradient(DType in, const Shape& shape, const Gradient
 /// Computes one component for the samples whose axis-0 index lies in [r0, r1). `out` points at the
 /// output element of axis-0 index r0 and has strides `out_strides`. Runs on the calling thread.
 template <class In, class Out>
-void diff_axis_range(const In* in, const Shape& shape, const Shape& in_strides, Out* out, const Shape& out_strides,
-                     const AxisPlan& plan, index_t r0, index_t r1);
+void diff_axis_range(const In* in, const Shape& shape, const Shape& in_strides, Out* out,
+                     const Shape& out_strides, const AxisPlan& plan, index_t r0, index_t r1);
 
 }  // namespace gradmap::detail

@@ -31,8 +31,8 @@ struct Backend {
                 const WriteOptions& options);
 };
 
-/// Defined in backend_opencv.cpp and backend_itk.cpp; io.cpp calls only those that are built. Exported because
-/// io.cpp lives in another library (libgradmap) than the backends in a shared build.
+/// Defined in backend_opencv.cpp and backend_itk.cpp; io.cpp calls only those that are built. Exported
+/// because io.cpp lives in another library (libgradmap) than the backends in a shared build.
 GRADMAP_OPENCV_EXPORT const Backend& opencv_backend();
 GRADMAP_ITK_EXPORT const Backend& itk_backend();
 
@@ -75,14 +75,15 @@ inline std::size_t effective_max_memory(std::size_t max_memory) {
 /// need more than the limit. `bytes_per_sample_total` counts every buffer alive at the peak (the
 /// decoder's and gradmap's copy), so the check is about memory, not file size. Doubles avoid
 /// overflow on hostile headers (e.g. 2^32 × 2^32).
-inline void check_memory(const std::string& path, const std::vector<double>& dims, double bytes_per_sample_total,
-                         std::size_t max_memory, const std::string& what) {
+inline void check_memory(const std::string& path, const std::vector<double>& dims,
+                         double bytes_per_sample_total, std::size_t max_memory, const std::string& what) {
   double n = 1;
   for (double d : dims) n *= d;
   double need = n * bytes_per_sample_total;
   std::size_t limit = effective_max_memory(max_memory);
   if (need > static_cast<double>(limit)) {
-    throw io_error(path, what + " would need " + human_bytes(need) + " of memory to decode, more than the limit of " +
+    throw io_error(path, what + " would need " + human_bytes(need) +
+                             " of memory to decode, more than the limit of " +
                              human_bytes(static_cast<double>(limit)) +
                              " (raise --max-memory if the machine has enough RAM)");
   }

@@ -50,7 +50,8 @@ std::string lower_extension(const std::string& path) {
 
 const FileFormat* format_named(std::string_view text) {
   std::string t(text);
-  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(t.begin(), t.end(), t.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (!t.empty() && t[0] == '.') t.erase(0, 1);
   for (const auto& f : formats()) {
     if (f.name == t) return &f;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // read_image / write_image: checks that apply to every format (missing, empty, directory), then
 // dispatch to the backend the format table (gradmap/formats.hpp) names for the file.
+#include "gradmap/io.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,7 +14,6 @@
 #include <vector>
 
 #include "gradmap/formats.hpp"
-#include "gradmap/io.hpp"
 #include "io/backend.hpp"
 
 namespace gradmap {
@@ -36,12 +37,15 @@ std::vector<FormatBackend> built_backends() {
 const Backend* backend(FormatBackend which) {
   switch (which) {
 #ifdef GRADMAP_HAVE_OPENCV
-    case FormatBackend::opencv: return &detail::opencv_backend();
+    case FormatBackend::opencv:
+      return &detail::opencv_backend();
 #endif
 #ifdef GRADMAP_HAVE_ITK
-    case FormatBackend::itk: return &detail::itk_backend();
+    case FormatBackend::itk:
+      return &detail::itk_backend();
 #endif
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
@@ -119,8 +123,9 @@ bool is_float_format(const std::string& path) {
 Image read_image(const std::string& path, const ReadOptions& options) {
   const bool is_dir = check_readable(path);
   const FileFormat* f = format_of(path);
-  if (!f) throw io_error(path, "unsupported " + extension_for_message(path) + "; gradmap reads " +
-                                   extension_list(built_backends(), false));
+  if (!f)
+    throw io_error(path, "unsupported " + extension_for_message(path) + "; gradmap reads " +
+                             extension_list(built_backends(), false));
   if (f->backend == FormatBackend::core) {
     if (is_dir) throw io_error(path, "is a directory, not a .npy file");
     Image img;
@@ -131,7 +136,9 @@ Image read_image(const std::string& path, const ReadOptions& options) {
   }
   const Backend* b = backend(f->backend);
   if (!b) {
-    if (is_dir) throw io_error(path, "is a directory; only a directory holding one DICOM series can be read (" + not_built(*f) + ")");
+    if (is_dir)
+      throw io_error(path, "is a directory; only a directory holding one DICOM series can be read (" +
+                               not_built(*f) + ")");
     throw io_error(path, not_built(*f));
   }
   try {

@@ -2,15 +2,17 @@
 // The NPY format (numpy/lib/format.py): magic, version, a Python-literal header dict, raw data.
 // The header is checked against the file size before anything data-sized is allocated, so a
 // hostile header claiming a huge shape costs nothing.
+#include "gradmap/npy.hpp"
+
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <limits>
-#include <sys/stat.h>
 
 #include "gradmap/io.hpp"  // write_atomically
-#include "gradmap/npy.hpp"
 
 namespace gradmap {
 namespace {
@@ -91,9 +93,12 @@ Header parse_header(const std::string& path, const std::string& h) {
   hd.dtype = parse_descr(path, h, hd.big_endian);
   std::size_t p = find_key(path, h, "fortran_order");
   skip_ws(h, p);
-  if (h.compare(p, 4, "True") == 0) hd.fortran = true;
-  else if (h.compare(p, 5, "False") == 0) hd.fortran = false;
-  else fail(path, "corrupt NPY header: bad 'fortran_order' in " + h);
+  if (h.compare(p, 4, "True") == 0)
+    hd.fortran = true;
+  else if (h.compare(p, 5, "False") == 0)
+    hd.fortran = false;
+  else
+    fail(path, "corrupt NPY header: bad 'fortran_order' in " + h);
   p = find_key(path, h, "shape");
   skip_ws(h, p);
   if (p >= h.size() || h[p] != '(') fail(path, "corrupt NPY header: bad 'shape' in " + h);
@@ -107,9 +112,12 @@ Header parse_header(const std::string& path, const std::string& h) {
     hd.shape.push_back(static_cast<index_t>(std::stoll(h.substr(p, q - p))));
     p = q;
     skip_ws(h, p);
-    if (p < h.size() && h[p] == ',') ++p;
-    else if (p < h.size() && h[p] == ')') break;
-    else fail(path, "corrupt NPY header: bad 'shape' in " + h);
+    if (p < h.size() && h[p] == ',')
+      ++p;
+    else if (p < h.size() && h[p] == ')')
+      break;
+    else
+      fail(path, "corrupt NPY header: bad 'shape' in " + h);
   }
   return hd;
 }
@@ -120,17 +128,28 @@ void byteswap(unsigned char* data, std::size_t count, std::size_t width) {
 
 std::string descr_of(DType t) {
   switch (t) {
-    case DType::int8: return "|i1";
-    case DType::uint8: return "|u1";
-    case DType::int16: return "<i2";
-    case DType::uint16: return "<u2";
-    case DType::int32: return "<i4";
-    case DType::uint32: return "<u4";
-    case DType::int64: return "<i8";
-    case DType::uint64: return "<u8";
-    case DType::float16: return "<f2";
-    case DType::float32: return "<f4";
-    case DType::float64: return "<f8";
+    case DType::int8:
+      return "|i1";
+    case DType::uint8:
+      return "|u1";
+    case DType::int16:
+      return "<i2";
+    case DType::uint16:
+      return "<u2";
+    case DType::int32:
+      return "<i4";
+    case DType::uint32:
+      return "<u4";
+    case DType::int64:
+      return "<i8";
+    case DType::uint64:
+      return "<u8";
+    case DType::float16:
+      return "<f2";
+    case DType::float32:
+      return "<f4";
+    case DType::float64:
+      return "<f8";
   }
   return "";
 }
@@ -158,8 +177,8 @@ Array read_npy(const std::string& path) {
   } else {
     unsigned char more[2];
     if (!in.read(reinterpret_cast<char*>(more), 2)) fail(path, "truncated NPY header");
-    header_len = pre[8] | (static_cast<std::uint64_t>(pre[9]) << 8) | (static_cast<std::uint64_t>(more[0]) << 16) |
-                 (static_cast<std::uint64_t>(more[1]) << 24);
+    header_len = pre[8] | (static_cast<std::uint64_t>(pre[9]) << 8) |
+                 (static_cast<std::uint64_t>(more[0]) << 16) | (static_cast<std::uint64_t>(more[1]) << 24);
     prefix = 12;
   }
   if (prefix + header_len > file_size)
@@ -209,8 +228,8 @@ Array read_npy(const std::string& path) {
 }
 
 void write_npy(const std::string& path, const Array& a) {
-  std::string dict = "{'descr': '" + descr_of(a.dtype()) + "', 'fortran_order': False, 'shape': " +
-                     shape_string(a.shape()) + ", }";
+  std::string dict = "{'descr': '" + descr_of(a.dtype()) +
+                     "', 'fortran_order': False, 'shape': " + shape_string(a.shape()) + ", }";
   // Pad so that magic + length + header is a multiple of 64 bytes and ends with '\n' (format.py).
   std::size_t prefix = 10;
   std::size_t total = prefix + dict.size() + 1;
@@ -224,11 +243,16 @@ void write_npy(const std::string& path, const Array& a) {
     const auto len = static_cast<std::uint32_t>(dict.size());
     out.write("\x93NUMPY", 6);
     if (prefix == 10) {
-      const unsigned char v[4] = {1, 0, static_cast<unsigned char>(len & 0xff), static_cast<unsigned char>(len >> 8)};
+      const unsigned char v[4] = {1, 0, static_cast<unsigned char>(len & 0xff),
+                                  static_cast<unsigned char>(len >> 8)};
       out.write(reinterpret_cast<const char*>(v), 4);
     } else {
-      const unsigned char v[6] = {2, 0, static_cast<unsigned char>(len & 0xff), static_cast<unsigned char>(len >> 8),
-                                  static_cast<unsigned char>(len >> 16), static_cast<unsigned char>(len >> 24)};
+      const unsigned char v[6] = {2,
+                                  0,
+                                  static_cast<unsigned char>(len & 0xff),
+                                  static_cast<unsigned char>(len >> 8),
+                                  static_cast<unsigned char>(len >> 16),
+                                  static_cast<unsigned char>(len >> 24)};
       out.write(reinterpret_cast<const char*>(v), 6);
     }
     out.write(dict.data(), static_cast<std::streamsize>(dict.size()));

@@ -3,6 +3,8 @@
 // OpenCV (the only reason this file is in gradmap_opencv). All value → color mapping is done by
 // render.cpp's display_map and direction_hsv, also for the legends, so the legend cannot disagree
 // with the panels.
+#include "gradmap/overview.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -10,17 +12,15 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <string>
-#include <vector>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <string>
+#include <vector>
 
-#include "gradmap/io.hpp"  // write_atomically
-#include "gradmap/overview.hpp"
-#include "gradmap/render.hpp"
 #include "core/numeric.hpp"
+#include "gradmap/io.hpp"  // write_atomically
+#include "gradmap/render.hpp"
 
 namespace gradmap {
 namespace {
@@ -29,12 +29,12 @@ constexpr double kPi = 3.141592653589793238462643383279502884;
 
 // Layout, in pixels of the output picture.
 constexpr int kMargin = 14;
-constexpr int kGap = 12;              // between panels
-constexpr int kCaption = 22;          // caption band above each panel
-constexpr int kRowLabel = 24;         // 3-D: band naming the slice above each row of panels
-constexpr int kMinPitch = 100;        // panels narrower than their caption still get this much room
-constexpr int kPanel2d = 360;         // longest side of a 2-D panel
-constexpr int kPanel3d = 256;         // longest side of the largest 3-D slice panel
+constexpr int kGap = 12;        // between panels
+constexpr int kCaption = 22;    // caption band above each panel
+constexpr int kRowLabel = 24;   // 3-D: band naming the slice above each row of panels
+constexpr int kMinPitch = 100;  // panels narrower than their caption still get this much room
+constexpr int kPanel2d = 360;   // longest side of a 2-D panel
+constexpr int kPanel3d = 256;   // longest side of the largest 3-D slice panel
 constexpr int kLegendWidth = 220;
 constexpr int kBarHeight = 200;
 constexpr int kBarWidth = 20;
@@ -139,9 +139,11 @@ Array slice_3d(const Array& a, int axis, index_t index) {
   index_t k = 0;
   for (index_t i = 0; i < a.extent(d0); ++i)
     for (index_t j = 0; j < a.extent(d1); ++j, ++k) {
-      const index_t off = index * strides[static_cast<std::size_t>(axis)] + i * strides[static_cast<std::size_t>(d0)] +
+      const index_t off = index * strides[static_cast<std::size_t>(axis)] +
+                          i * strides[static_cast<std::size_t>(d0)] +
                           j * strides[static_cast<std::size_t>(d1)];
-      std::memcpy(dst + static_cast<std::size_t>(k) * esize, src + static_cast<std::size_t>(off) * esize, esize);
+      std::memcpy(dst + static_cast<std::size_t>(k) * esize, src + static_cast<std::size_t>(off) * esize,
+                  esize);
     }
   return out;
 }
@@ -255,13 +257,13 @@ cv::Mat color_wheel(int radius, const AngleOptions& angle, double period, Direct
 
 /// One view of the data: a 2-D image, or one mid-slice of a volume.
 struct View {
-  std::string label;   // e.g. "axial: z = 40 of 0..79"; empty for 2-D
-  Array input;         // uint8 levels
-  Array magnitude;     // raw values (may be empty)
-  Array direction;     // raw values (may be empty)
+  std::string label;  // e.g. "axial: z = 40 of 0..79"; empty for 2-D
+  Array input;        // uint8 levels
+  Array magnitude;    // raw values (may be empty)
+  Array direction;    // raw values (may be empty)
   double row_spacing = 1, col_spacing = 1;
-  bool flip = false;   // draw row 0 at the bottom (z up)
-  cv::Size size;       // panel size on the picture
+  bool flip = false;  // draw row 0 at the bottom (z up)
+  cv::Size size;      // panel size on the picture
 };
 
 cv::Mat render_panel(const cv::Mat& src, cv::Size size, bool flip) {
@@ -286,16 +288,19 @@ double spacing_or_one(const std::vector<double>& s, std::size_t i, std::size_t n
 
 }  // namespace
 
-void write_overview(const std::string& path, const Image& input, const EdgeMaps& maps, const OverviewInfo& info) {
+void write_overview(const std::string& path, const Image& input, const EdgeMaps& maps,
+                    const OverviewInfo& info) {
   {
     std::string ext = path.size() >= 4 ? path.substr(path.size() - 4) : "";
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (ext != ".png") throw IoError(path + ": an overview is a PNG picture; name it *.png");
   }
   const int spatial = input.spatial_rank();
   if (spatial != 2 && spatial != 3)
     throw InvalidArgument("write_overview: the input must be a 2-D image or a 3-D volume, got " +
-                          std::to_string(spatial) + " spatial axes in shape " + shape_string(input.pixels.shape()));
+                          std::to_string(spatial) + " spatial axes in shape " +
+                          shape_string(input.pixels.shape()));
   const Array gray = gray_input(input);
 
   // The maps carry the input's series axes in front (one map per channel or time point); the
@@ -303,8 +308,8 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
   auto spatial_part = [&](const Array& a, const char* what) {
     if (a.empty()) return a;
     if (a.rank() < spatial)
-      throw ShapeError(std::string("write_overview: ") + what + " map " + shape_string(a.shape()) + " has fewer than " +
-                       std::to_string(spatial) + " axes");
+      throw ShapeError(std::string("write_overview: ") + what + " map " + shape_string(a.shape()) +
+                       " has fewer than " + std::to_string(spatial) + " axes");
     Array s = first_block(a, a.rank() - spatial);
     if (s.shape() != gray.shape())
       throw ShapeError(std::string("write_overview: ") + what + " map " + shape_string(s.shape()) +
@@ -313,7 +318,8 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
   };
   const Array magnitude = spatial_part(maps.magnitude, "magnitude");
   const Array direction = spatial_part(maps.direction, "direction");
-  if (gray.size() == 0) throw ShapeError("write_overview: the input " + shape_string(gray.shape()) + " is empty");
+  if (gray.size() == 0)
+    throw ShapeError("write_overview: the input " + shape_string(gray.shape()) + " is empty");
 
   // One scale for the whole picture: input levels from the whole image or volume (min-max), the
   // magnitude's as info.display chooses it from the whole map (the same display_map the written
@@ -382,7 +388,8 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
   for (View& v : views) {
     const double h = static_cast<double>(v.input.extent(0)) * v.row_spacing;
     const double w = static_cast<double>(v.input.extent(1)) * v.col_spacing;
-    v.size = cv::Size(std::max(1, static_cast<int>(std::lround(w * scale))), std::max(1, static_cast<int>(std::lround(h * scale))));
+    v.size = cv::Size(std::max(1, static_cast<int>(std::lround(w * scale))),
+                      std::max(1, static_cast<int>(std::lround(h * scale))));
   }
 
   // The input panel is min-max scaled; its caption says what black and white are.
@@ -490,11 +497,13 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
       const std::string label = angle_label(q, info.angle, orientation);
       const double rr = kWheelRadius + 10 + 6 * std::fabs(std::sin(phi));  // clear of the rim above and below
       const int tw = text_width(label, 0.4);
-      const cv::Point at(static_cast<int>(std::lround(center.x + rr * std::cos(phi) - tw / 2.0 + (std::cos(phi) * tw / 2.0))),
+      const cv::Point at(static_cast<int>(std::lround(center.x + rr * std::cos(phi) - tw / 2.0 +
+                                                      (std::cos(phi) * tw / 2.0))),
                          static_cast<int>(std::lround(center.y + rr * std::sin(phi) + 5)));
       put_text(canvas, label, at, 0.4, kText);
     }
-    const char* convention = info.angle.compass ? "clockwise from up" : (info.angle.y_up ? "y up (math)" : "y down (image)");
+    const char* convention =
+        info.angle.compass ? "clockwise from up" : (info.angle.y_up ? "y up (math)" : "y down (image)");
     put_text(canvas, convention, {lx, origin.y + 2 * kWheelRadius + 44}, 0.4, kDimText, kLegendWidth);
     if (info.direction_style == DirectionStyle::gray) {
       put_text(canvas, "gray = angle, not strength", {lx, origin.y + 2 * kWheelRadius + 62}, 0.4, kDimText,

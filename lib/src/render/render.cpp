@@ -4,6 +4,10 @@
 // so the levels do not depend on the input's float type beyond its own rounding.
 #include "gradmap/render.hpp"
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -13,10 +17,6 @@
 #include <system_error>
 #include <type_traits>
 #include <vector>
-
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/parallel_reduce.h>
 
 #include "core/numeric.hpp"
 
@@ -172,13 +172,15 @@ double abs_percentile(const T* p, index_t n, double percent) {
   const std::size_t count = a.size();
   const double q = percent / 100.0;
   const double virtual_index = static_cast<double>(count - 1) * q;
-  if (virtual_index >= static_cast<double>(count - 1)) return static_cast<double>(*std::max_element(a.begin(), a.end()));
+  if (virtual_index >= static_cast<double>(count - 1))
+    return static_cast<double>(*std::max_element(a.begin(), a.end()));
   const auto below = static_cast<std::size_t>(std::floor(virtual_index));
   const double gamma = virtual_index - static_cast<double>(below);
   std::nth_element(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(below), a.end());
   const double lower = static_cast<double>(a[below]);
   // After nth_element everything past `below` is ≥ a[below]; its minimum is the next order statistic.
-  const double upper = static_cast<double>(*std::min_element(a.begin() + static_cast<std::ptrdiff_t>(below) + 1, a.end()));
+  const double upper =
+      static_cast<double>(*std::min_element(a.begin() + static_cast<std::ptrdiff_t>(below) + 1, a.end()));
   const double diff = upper - lower;
   return gamma >= 0.5 ? upper - diff * (1 - gamma) : lower + diff * gamma;
 }
@@ -186,7 +188,8 @@ double abs_percentile(const T* p, index_t n, double percent) {
 template <class T>
 constexpr bool fits_float() {
   return std::is_same_v<T, float> || std::is_same_v<T, float16_t> || std::is_same_v<T, std::int8_t> ||
-         std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::int16_t> || std::is_same_v<T, std::uint16_t>;
+         std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::int16_t> ||
+         std::is_same_v<T, std::uint16_t>;
 }
 
 /// The level map `norm` asks for on `values`.
@@ -243,9 +246,11 @@ inline double fraction(double x) {
 
 void check_normalization(const Normalization& n, const char* who) {
   if (n.kind == Normalization::Kind::percentile && !(n.percentile > 0 && n.percentile <= 100))
-    throw InvalidArgument(std::string(who) + ": percentile must be in (0, 100], got " + shortest(n.percentile));
+    throw InvalidArgument(std::string(who) + ": percentile must be in (0, 100], got " +
+                          shortest(n.percentile));
   if (n.kind == Normalization::Kind::fixed && !(n.max > 0 && std::isfinite(n.max)))
-    throw InvalidArgument(std::string(who) + ": fixed maximum must be finite and > 0, got " + shortest(n.max));
+    throw InvalidArgument(std::string(who) + ": fixed maximum must be finite and > 0, got " +
+                          shortest(n.max));
 }
 
 double level_top(int bits) { return bits == 8 ? 255.0 : 65535.0; }
@@ -382,10 +387,14 @@ Normalization Normalization::parse(const std::string& text) {
 
 std::string Normalization::to_string() const {
   switch (kind) {
-    case Kind::minmax: return "minmax";
-    case Kind::percentile: return "percentile:" + shortest(percentile);
-    case Kind::fixed: return "fixed:" + shortest(max);
-    case Kind::none: return "none";
+    case Kind::minmax:
+      return "minmax";
+    case Kind::percentile:
+      return "percentile:" + shortest(percentile);
+    case Kind::fixed:
+      return "fixed:" + shortest(max);
+    case Kind::none:
+      return "none";
   }
   return "minmax";
 }
@@ -474,31 +483,44 @@ Array hsv_levels(const Array& direction, const Array& magnitude, const LevelMap&
       auto run = [&](auto out_tag) {
         using Out = decltype(out_tag);
         Out* o = static_cast<Out*>(out.data());
-        tbb::parallel_for(tbb::blocked_range<index_t>(0, n, kGrain), [&](const tbb::blocked_range<index_t>& r) {
-          for (index_t i = r.begin(); i < r.end(); ++i) {
-            // HSV with S = 1: the brightest channel is V, the darkest 0, the third ramps between
-            // them across each 60° sector. V is the level the magnitude gets in display_map, so
-            // the V channel equals the gray magnitude map and flat regions are black.
-            double value = value_map.level(load(mag[i]));
-            double h = fraction(load(dir[i]) / period);  // negative angles continue around the wheel
-            if (!std::isfinite(h)) value = 0;  // NaN or infinite angle: no direction to show
-            if (!(h < 1)) h = 0;               // -tiny / period - floor(...) rounds up to 1.0
-            const double h6 = std::isfinite(h) ? h * 6 : 0;
-            const int sector = std::min(5, static_cast<int>(h6));
-            const double f = h6 - sector;
-            const double rise = value * f, fall = value * (1 - f);
-            double rgb[3];
-            switch (sector) {
-              case 0: rgb[0] = value, rgb[1] = rise, rgb[2] = 0; break;
-              case 1: rgb[0] = fall, rgb[1] = value, rgb[2] = 0; break;
-              case 2: rgb[0] = 0, rgb[1] = value, rgb[2] = rise; break;
-              case 3: rgb[0] = 0, rgb[1] = fall, rgb[2] = value; break;
-              case 4: rgb[0] = rise, rgb[1] = 0, rgb[2] = value; break;
-              default: rgb[0] = value, rgb[1] = 0, rgb[2] = fall; break;
-            }
-            for (int c = 0; c < 3; ++c) o[3 * i + c] = quantize<Out>(rgb[c]);
-          }
-        });
+        tbb::parallel_for(
+            tbb::blocked_range<index_t>(0, n, kGrain), [&](const tbb::blocked_range<index_t>& r) {
+              for (index_t i = r.begin(); i < r.end(); ++i) {
+                // HSV with S = 1: the brightest channel is V, the darkest 0, the third ramps between
+                // them across each 60° sector. V is the level the magnitude gets in display_map, so
+                // the V channel equals the gray magnitude map and flat regions are black.
+                double value = value_map.level(load(mag[i]));
+                double h = fraction(load(dir[i]) / period);  // negative angles continue around the wheel
+                if (!std::isfinite(h)) value = 0;            // NaN or infinite angle: no direction to show
+                if (!(h < 1)) h = 0;                         // -tiny / period - floor(...) rounds up to 1.0
+                const double h6 = std::isfinite(h) ? h * 6 : 0;
+                const int sector = std::min(5, static_cast<int>(h6));
+                const double f = h6 - sector;
+                const double rise = value * f, fall = value * (1 - f);
+                double rgb[3];
+                switch (sector) {
+                  case 0:
+                    rgb[0] = value, rgb[1] = rise, rgb[2] = 0;
+                    break;
+                  case 1:
+                    rgb[0] = fall, rgb[1] = value, rgb[2] = 0;
+                    break;
+                  case 2:
+                    rgb[0] = 0, rgb[1] = value, rgb[2] = rise;
+                    break;
+                  case 3:
+                    rgb[0] = 0, rgb[1] = fall, rgb[2] = value;
+                    break;
+                  case 4:
+                    rgb[0] = rise, rgb[1] = 0, rgb[2] = value;
+                    break;
+                  default:
+                    rgb[0] = value, rgb[1] = 0, rgb[2] = fall;
+                    break;
+                }
+                for (int c = 0; c < 3; ++c) o[3 * i + c] = quantize<Out>(rgb[c]);
+              }
+            });
       };
       if (bits == 8)
         run(std::uint8_t{});
