@@ -508,7 +508,14 @@ std::vector<unsigned char> png_pixel_chunks(const std::string& path, int& exif) 
   exif = 0;
   while (pos + 12 <= b.size()) {
     const std::size_t len = be32(&b[pos]);
-    if (len > b.size() - pos - 12) break;  // broken chunk structure: libpng reads the rest as is
+    // A chunk longer than what is left: the file is truncated or corrupt. Handing the rest to
+    // libpng as is let it allocate whatever the length claims (a fuzzer input: 1 GiB for an
+    // ancillary chunk), so it is refused here.
+    if (len > b.size() - pos - 12)
+      throw io_error(path, "truncated or corrupt PNG: the chunk at byte " +
+                               count_text(static_cast<double>(pos)) + " claims " +
+                               count_text(static_cast<double>(len)) + " bytes, " +
+                               count_text(static_cast<double>(b.size() - pos - 12)) + " remain in the file");
     const std::string type(reinterpret_cast<const char*>(&b[pos + 4]), 4);
     const bool critical = std::isupper(static_cast<unsigned char>(type[0])) != 0;
     if (type == "eXIf") exif = exif_orientation(&b[pos + 8], len);
