@@ -74,7 +74,8 @@ best() {
 }
 
 echo "batch_bench: $images PNGs of ${size}x$size in $in; $cores cores; best of $reps" >&2
-read -r t_gm c_gm < <(best "$gm" batch "$in" -o "$work/out" --dir-style gray -q --timing)
+# --normalize minmax: the same scaling as the script it is compared with (the default is percentile:99).
+read -r t_gm c_gm < <(best "$gm" batch "$in" -o "$work/out" --dir-style gray --normalize minmax -q --timing)
 timing=$(grep '^time by step' "$work/best.log" || true)
 read -r t_py1 c_py1 < <(best "$py" "$root/bench/batch_python.py" "$in" "$work/out")
 read -r t_pyn c_pyn < <(best "$py" "$root/bench/batch_python.py" "$in" "$work/out" --jobs "$cores")
