@@ -21,32 +21,21 @@
 #include <vector>
 
 #include "codec/png_encode.hpp"
+#include "gradmap/opencv.hpp"
 #include "io/backend.hpp"
 #include "io/probes/raster_probe.hpp"
 
 namespace gradmap::detail {
 namespace {
 
-DType dtype_of_depth(const std::string& path, int depth) {
-  switch (depth) {
-    case CV_8U:
-      return DType::uint8;
-    case CV_8S:
-      return DType::int8;
-    case CV_16U:
-      return DType::uint16;
-    case CV_16S:
-      return DType::int16;
-    case CV_32S:
-      return DType::int32;
-    case CV_16F:
-      return DType::float16;
-    case CV_32F:
-      return DType::float32;
-    case CV_64F:
-      return DType::float64;
+/// The element type of a decoded Mat: the adapters' mapping (gradmap/opencv.hpp), as an IoError
+/// naming the file when a decoder returns a depth gradmap has no type for.
+DType dtype_of_depth(const std::string& path, const cv::Mat& m) {
+  try {
+    return mat_dtype(m);
+  } catch (const InvalidArgument&) {
+    throw io_error(path, "unsupported pixel depth " + std::to_string(m.depth()));
   }
-  throw io_error(path, "unsupported pixel depth " + std::to_string(depth));
 }
 
 /// Silences OpenCV's own logging (cv::utils::logging, e.g. imread_'s "can't open/read file")
@@ -134,7 +123,7 @@ Array luminance(const cv::Mat& m) {
 /// One decoded page as gradmap's pixels: gray stays 2-D in its type; color becomes float
 /// luminance (ColorMode::gray) or an R, G, B series axis (ColorMode::channels); alpha is dropped.
 Array page_pixels(const std::string& path, const cv::Mat& m, bool gray_with_alpha, ColorMode color) {
-  DType t = dtype_of_depth(path, m.depth());
+  DType t = dtype_of_depth(path, m);
   const int c = m.channels();
   if (c == 1 || c == 2 || gray_with_alpha) {  // 2: gray + alpha, when a decoder keeps it so
     cv::Mat gray;
