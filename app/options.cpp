@@ -367,10 +367,10 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
   g.edge_order = o.edge_order;
   // Series axes (channels, frames, pages) and, with --slices, the slice axis are not space: the
   // smoothing operators must not blur across them.
-  std::vector<int> spatial;
+  std::vector<int> space;
   for (int d = o.slices ? std::max(first_spatial, rank - 2) : first_spatial; d < rank; ++d)
-    spatial.push_back(d);
-  g.spatial_axes = spatial;
+    space.push_back(d);
+  g.spatial_axes = space;
   if (o.dtype == OutputDType::float32)
     g.dtype = DType::float32;
   else if (o.dtype == OutputDType::float64)

@@ -376,20 +376,22 @@ int symmetry(const std::vector<double>& w) {
 
 /// out[t] = sum over taps of w · rows[tap][t], in scipy's order: rows[tap] is the input at offset
 /// tap - r from the output sample.
-void combine(double* out, const double* const* rows, const double* w, index_t r, index_t len, int sym) {
+void combine(double* __restrict out, const double* const* rows, const double* w, index_t r, index_t len,
+             int sym) {
   if (sym == 0) {
-    const double* last = rows[2 * r];
+    const double* __restrict last = rows[2 * r];
     for (index_t t = 0; t < len; ++t) out[t] = last[t] * w[2 * r];
     for (index_t j = 0; j < 2 * r; ++j) {
-      const double* a = rows[j];
+      const double* __restrict a = rows[j];
       for (index_t t = 0; t < len; ++t) out[t] += a[t] * w[j];
     }
     return;
   }
-  const double* mid = rows[r];
+  const double* __restrict mid = rows[r];
   for (index_t t = 0; t < len; ++t) out[t] = mid[t] * w[r];
   for (index_t j = 0; j < r; ++j) {  // scipy's jj = -r .. -1: the pair (i + jj, i - jj)
-    const double *a = rows[j], *b = rows[2 * r - j];
+    const double* __restrict a = rows[j];
+    const double* __restrict b = rows[2 * r - j];
     const double wj = w[j];
     if (sym > 0)
       for (index_t t = 0; t < len; ++t) out[t] += (a[t] + b[t]) * wj;
@@ -481,6 +483,19 @@ void for_each_offset(const Shape& extents, const Shape& strides, Fn&& fn) {
   }
 }
 
+/// for_each_offset split along axis 0 across threads (each element is still visited once).
+template <class Fn>
+void parallel_for_each_offset(const Shape& extents, const Shape& strides, Fn&& fn) {
+  if (extents.empty()) return for_each_offset(extents, strides, fn);
+  const index_t per_row = shape_size(extents) / std::max<index_t>(extents[0], 1);
+  tbb::parallel_for(tbb::blocked_range<index_t>(0, extents[0]), [&](const tbb::blocked_range<index_t>& rows) {
+    Shape sub = extents;
+    sub[0] = static_cast<index_t>(rows.size());
+    const index_t flat0 = rows.begin() * per_row, off0 = rows.begin() * strides[0];
+    for_each_offset(sub, strides, [&](index_t i, index_t off) { fn(flat0 + i, off0 + off); });
+  });
+}
+
 }  // namespace
 
 std::vector<int> filtered_axes(const Shape& shape, const GradientOptions& options) {
@@ -501,8 +516,9 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
   if (count == 0) return;
   std::vector<double> x(static_cast<std::size_t>(count)), a(x.size()), b(x.size());
   const In* base = f.data();
-  for_each_offset(shape, f.strides(),
-                  [&](index_t i, index_t off) { x[static_cast<std::size_t>(i)] = as_double(base[off]); });
+  parallel_for_each_offset(shape, f.strides(), [&](index_t i, index_t off) {
+    x[static_cast<std::size_t>(i)] = as_double(base[off]);
+  });
   for (std::size_t k = 0; k < plan.components.size(); ++k) {
     const ComponentPlan& c = plan.components[k];
     const double* cur = x.data();
@@ -513,7 +529,7 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
     }
     Out* o = out[k].data();
     const double d = c.denominator;
-    for_each_offset(shape, out[k].strides(), [&](index_t i, index_t off) {
+    parallel_for_each_offset(shape, out[k].strides(), [&](index_t i, index_t off) {
       o[off] = from_double<Out>(cur[static_cast<std::size_t>(i)] / d);
     });
   }
