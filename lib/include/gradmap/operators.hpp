@@ -17,8 +17,9 @@
 //             mode, truncate) / h_k
 //
 // `central` with Boundary::numpy is numpy.gradient (bit-identical, gradient.cpp). Every other
-// combination is a separable filter (operators.cpp): float64 1-D passes, the derivative first and
-// then the other spatial axes in increasing order, rounded once to the output type. The gaussian is
+// combination is a separable filter (operators.cpp): float64 1-D passes in scipy's order and
+// summation order (the derivative first, then the smoothing in increasing axis order), computed in
+// tiles along axis 0 and rounded once to the output type. The gaussian is
 // scipy's sampled kernel, radius int(truncate·sigma + 0.5) samples, so its cost grows linearly with
 // sigma (no recursive approximation). Below one sample of sigma the sampled kernel is a poor
 // Gaussian and its derivative of a ramp drifts from the slope: operator_warnings() says so.

@@ -2,12 +2,12 @@
 // The padded derivative operators of gradmap/operators.hpp: central, central4, sobel, prewitt,
 // scharr and gaussian with scipy.ndimage's boundary modes, as separable float64 1-D passes.
 //
-// Schedule: the input is converted once to a contiguous float64 array; each component is a chain of
-// 1-D correlations (the derivative along its axis, then the smoothing along the other spatial axes)
-// between two float64 scratch arrays, divided by its denominator and rounded once to the output
-// type. A pass along an outer axis adds whole contiguous rows (the inner loop vectorizes); a pass
-// along the last axis pads one line at a time. Every sample is computed by the same expression on
-// whichever thread, so results do not depend on the number of threads.
+// Schedule: tiles of rows along axis 0, in parallel, the passes in scipy's order (the derivative
+// first, then the smoothing in increasing axis order). A tile converts the input rows it needs (its
+// rows plus the halo of the axis-0 pass) to float64, runs the passes that precede the axis-0 pass on
+// them, then the axis-0 pass and the passes after it on its own rows, divides by the component's
+// denominator and rounds once to the output type. Nothing full-size is allocated besides the
+// outputs, and every sample is computed by the same operations whatever the tiling or thread.
 #include "gradmap/operators.hpp"
 
 #include <tbb/blocked_range.h>
@@ -400,7 +400,8 @@ void combine(double* __restrict out, const double* const* rows, const double* w,
   }
 }
 
-/// dst = correlate1d(src, w, axis) for C-contiguous float64 arrays of `shape`.
+/// dst = correlate1d(src, w, axis) for C-contiguous float64 arrays of `shape`, on the calling
+/// thread (the tiles of filtered_gradient_into are the parallel work).
 void correlate_axis(const double* src, double* dst, const Shape& shape, const Pass& pass, Boundary mode,
                     double cval) {
   const auto a = static_cast<std::size_t>(pass.axis);
@@ -411,39 +412,33 @@ void correlate_axis(const double* src, double* dst, const Shape& shape, const Pa
   const auto r = static_cast<index_t>(pass.w.size() / 2);
   const double* w = pass.w.data();
   const int sym = symmetry(pass.w);
+  std::vector<const double*> taps(static_cast<std::size_t>(2 * r + 1));
   if (inner > 1) {
     // Whole rows: output row i combines input rows i-r .. i+r (padding picks which), so the inner
     // loop runs over contiguous memory.
     const std::vector<double> constant_row(static_cast<std::size_t>(inner), cval);
-    tbb::parallel_for(
-        tbb::blocked_range<index_t>(0, outer * n), [&](const tbb::blocked_range<index_t>& rows) {
-          std::vector<const double*> taps(static_cast<std::size_t>(2 * r + 1));
-          for (index_t row = rows.begin(); row < rows.end(); ++row) {
-            const index_t o = row / n, i = row % n;
-            for (index_t m = -r; m <= r; ++m) {
-              const index_t j = i + m;
-              taps[static_cast<std::size_t>(m + r)] = mode == Boundary::constant && (j < 0 || j >= n)
-                                                          ? constant_row.data()
-                                                          : src + (o * n + extend(j, n, mode)) * inner;
-            }
-            combine(dst + row * inner, taps.data(), w, r, inner, sym);
-          }
-        });
+    for (index_t row = 0; row < outer * n; ++row) {
+      const index_t o = row / n, i = row % n;
+      for (index_t m = -r; m <= r; ++m) {
+        const index_t j = i + m;
+        taps[static_cast<std::size_t>(m + r)] = mode == Boundary::constant && (j < 0 || j >= n)
+                                                    ? constant_row.data()
+                                                    : src + (o * n + extend(j, n, mode)) * inner;
+      }
+      combine(dst + row * inner, taps.data(), w, r, inner, sym);
+    }
     return;
   }
   // The last axis: pad each line once; tap m is the padded line shifted by m.
-  tbb::parallel_for(tbb::blocked_range<index_t>(0, outer), [&](const tbb::blocked_range<index_t>& lines) {
-    std::vector<double> padded(static_cast<std::size_t>(n + 2 * r));
-    std::vector<const double*> taps(static_cast<std::size_t>(2 * r + 1));
-    for (index_t m = 0; m <= 2 * r; ++m) taps[static_cast<std::size_t>(m)] = padded.data() + m;
-    for (index_t line = lines.begin(); line < lines.end(); ++line) {
-      const double* in = src + line * n;
-      for (index_t j = -r; j < n + r; ++j)
-        padded[static_cast<std::size_t>(j + r)] =
-            mode == Boundary::constant && (j < 0 || j >= n) ? cval : in[extend(j, n, mode)];
-      combine(dst + line * n, taps.data(), w, r, n, sym);
-    }
-  });
+  std::vector<double> padded(static_cast<std::size_t>(n + 2 * r));
+  for (index_t m = 0; m <= 2 * r; ++m) taps[static_cast<std::size_t>(m)] = padded.data() + m;
+  for (index_t line = 0; line < outer; ++line) {
+    const double* in = src + line * n;
+    for (index_t j = -r; j < n + r; ++j)
+      padded[static_cast<std::size_t>(j + r)] =
+          mode == Boundary::constant && (j < 0 || j >= n) ? cval : in[extend(j, n, mode)];
+    combine(dst + line * n, taps.data(), w, r, n, sym);
+  }
 }
 
 template <class T>
@@ -483,19 +478,6 @@ void for_each_offset(const Shape& extents, const Shape& strides, Fn&& fn) {
   }
 }
 
-/// for_each_offset split along axis 0 across threads (each element is still visited once).
-template <class Fn>
-void parallel_for_each_offset(const Shape& extents, const Shape& strides, Fn&& fn) {
-  if (extents.empty()) return for_each_offset(extents, strides, fn);
-  const index_t per_row = shape_size(extents) / std::max<index_t>(extents[0], 1);
-  tbb::parallel_for(tbb::blocked_range<index_t>(0, extents[0]), [&](const tbb::blocked_range<index_t>& rows) {
-    Shape sub = extents;
-    sub[0] = static_cast<index_t>(rows.size());
-    const index_t flat0 = rows.begin() * per_row, off0 = rows.begin() * strides[0];
-    for_each_offset(sub, strides, [&](index_t i, index_t off) { fn(flat0 + i, off0 + off); });
-  });
-}
-
 }  // namespace
 
 std::vector<int> filtered_axes(const Shape& shape, const GradientOptions& options) {
@@ -504,6 +486,11 @@ std::vector<int> filtered_axes(const Shape& shape, const GradientOptions& option
   return axes;
 }
 
+/// Tiles along axis 0. Passes along the other axes never mix samples of different axis-0 indices,
+/// so a tile of output rows [t0, t1) needs only the input rows [t0 - R, t1 + R), R being the radius
+/// of the component's pass along axis 0: those rows are converted, filtered along the other axes,
+/// and then combined along axis 0 — all in a slab that stays in cache, with no full-size temporary.
+/// Each output sample is computed by the same operations whatever the tiling and the thread.
 template <class In, class Out>
 void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Out>>& out,
                             const GradientOptions& options) {
@@ -512,26 +499,97 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
     throw ShapeError("gradient_into: " + std::to_string(out.size()) + " output views for " +
                      std::to_string(plan.components.size()) + " selected axes");
   const Shape& shape = f.extents();
-  const index_t count = shape_size(shape);
-  if (count == 0) return;
-  std::vector<double> x(static_cast<std::size_t>(count)), a(x.size()), b(x.size());
+  if (shape.empty() || shape_size(shape) == 0) return;
+  // A 1-D array is one row of one sample each: view it as (n, 1) so that axis 0 is the only axis.
+  const Shape rows_shape = shape.size() == 1 ? Shape{shape[0], 1} : shape;
+  const Shape in_strides = shape.size() == 1 ? Shape{f.strides()[0], 1} : f.strides();
+  const index_t n0 = rows_shape[0];
+  const Shape row_shape(rows_shape.begin() + 1, rows_shape.end());
+  const Shape row_in_strides(in_strides.begin() + 1, in_strides.end());
+  const index_t row_len = shape_size(row_shape);
   const In* base = f.data();
-  parallel_for_each_offset(shape, f.strides(), [&](index_t i, index_t off) {
-    x[static_cast<std::size_t>(i)] = as_double(base[off]);
-  });
+
   for (std::size_t k = 0; k < plan.components.size(); ++k) {
     const ComponentPlan& c = plan.components[k];
-    const double* cur = x.data();
+    // scipy's order of passes is kept: those before the axis-0 pass run on the slab (halo rows
+    // included), those after it on the tile's rows (with constant padding the order matters).
+    const Pass* along0 = nullptr;
+    std::vector<Pass> before, after;
     for (const Pass& p : c.passes) {
-      double* next = cur == a.data() ? b.data() : a.data();
-      correlate_axis(cur, next, shape, p, plan.mode, plan.cval);
-      cur = next;
+      if (p.axis == 0)
+        along0 = &p;
+      else
+        (along0 ? after : before).push_back(p);
     }
-    Out* o = out[k].data();
+    const index_t R = along0 ? static_cast<index_t>(along0->w.size() / 2) : 0;
+    // About 1 MiB of rows per slab buffer, and at least 2R rows so the halo stays a minority.
+    const index_t tile =
+        std::min(n0, std::max<index_t>({1, 2 * R, (index_t{1} << 17) / std::max<index_t>(row_len, 1)}));
+    const Shape out_strides = shape.size() == 1 ? Shape{out[k].strides()[0], 1} : out[k].strides();
+    const Shape row_out_strides(out_strides.begin() + 1, out_strides.end());
+    Out* obase = out[k].data();
     const double d = c.denominator;
-    parallel_for_each_offset(shape, out[k].strides(), [&](index_t i, index_t off) {
-      o[off] = from_double<Out>(cur[static_cast<std::size_t>(i)] / d);
-    });
+    const int sym = along0 ? symmetry(along0->w) : 0;
+
+    tbb::parallel_for(
+        tbb::blocked_range<index_t>(0, (n0 + tile - 1) / tile),
+        [&](const tbb::blocked_range<index_t>& tiles) {
+          std::vector<double> slab, scratch, result(static_cast<std::size_t>(tile * row_len));
+          std::vector<const double*> taps(static_cast<std::size_t>(2 * R + 1));
+          const std::vector<double> constant_row(static_cast<std::size_t>(row_len), plan.cval);
+          for (index_t t = tiles.begin(); t < tiles.end(); ++t) {
+            const index_t t0 = t * tile, t1 = std::min(n0, t0 + tile);
+            const index_t lo = t0 - R, rows = t1 - t0 + 2 * R;
+            slab.resize(static_cast<std::size_t>(rows * row_len));
+            scratch.resize(slab.size());
+            // Rows lo .. lo + rows - 1 of the input, padded along axis 0 (constant rows are filled
+            // in after the other passes: scipy pads the intermediate result, not the input).
+            for (index_t j = 0; j < rows; ++j) {
+              const index_t src = lo + j;
+              if (plan.mode == Boundary::constant && (src < 0 || src >= n0)) continue;
+              double* dst = slab.data() + j * row_len;
+              const In* row = base + extend(src, n0, plan.mode) * in_strides[0];
+              for_each_offset(row_shape, row_in_strides,
+                              [&](index_t i, index_t off) { dst[i] = as_double(row[off]); });
+            }
+            double* cur = slab.data();
+            Shape slab_shape = rows_shape;
+            slab_shape[0] = rows;
+            for (const Pass& p : before) {
+              double* next = cur == slab.data() ? scratch.data() : slab.data();
+              correlate_axis(cur, next, slab_shape, p, plan.mode, plan.cval);
+              cur = next;
+            }
+            const double* filtered = cur;
+            if (along0) {
+              for (index_t i = t0; i < t1; ++i) {
+                for (index_t m = -R; m <= R; ++m) {
+                  const index_t j = i + m;
+                  taps[static_cast<std::size_t>(m + R)] =
+                      plan.mode == Boundary::constant && (j < 0 || j >= n0) ? constant_row.data()
+                                                                            : filtered + (j - lo) * row_len;
+                }
+                combine(result.data() + (i - t0) * row_len, taps.data(), along0->w.data(), R, row_len, sym);
+              }
+              // The passes after it: the tile's rows only, in result and the slab's free buffer.
+              double* now = result.data();
+              double* spare = cur == slab.data() ? scratch.data() : slab.data();
+              Shape tile_shape = rows_shape;
+              tile_shape[0] = t1 - t0;
+              for (const Pass& p : after) {
+                correlate_axis(now, spare, tile_shape, p, plan.mode, plan.cval);
+                std::swap(now, spare);
+              }
+              filtered = now;
+            }
+            for (index_t i = t0; i < t1; ++i) {
+              const double* src = filtered + (i - t0) * row_len;
+              Out* row = obase + i * out_strides[0];
+              for_each_offset(row_shape, row_out_strides,
+                              [&](index_t e, index_t off) { row[off] = from_double<Out>(src[e] / d); });
+            }
+          }
+        });
   }
 }
 
