@@ -11,12 +11,14 @@
 #include "gradmap/operators.hpp"
 
 #include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -486,6 +488,17 @@ std::vector<int> filtered_axes(const Shape& shape, const GradientOptions& option
   return axes;
 }
 
+/// Per-thread slab buffers, kept between tiles and calls: fresh pages for every tile would cost
+/// more than the filtering (page faults and zeroing).
+struct Scratch {
+  std::unique_ptr<double[]> buf[3];
+  std::size_t size[3] = {0, 0, 0};
+  double* get(int i, std::size_t n) {
+    if (size[i] < n) buf[i].reset(new double[n]), size[i] = n;  // uninitialized: every use writes first
+    return buf[i].get();
+  }
+};
+
 /// Tiles along axis 0. Passes along the other axes never mix samples of different axis-0 indices,
 /// so a tile of output rows [t0, t1) needs only the input rows [t0 - R, t1 + R), R being the radius
 /// of the component's pass along axis 0: those rows are converted, filtered along the other axes,
@@ -508,6 +521,7 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
   const Shape row_in_strides(in_strides.begin() + 1, in_strides.end());
   const index_t row_len = shape_size(row_shape);
   const In* base = f.data();
+  tbb::enumerable_thread_specific<Scratch> scratch_of_thread;
 
   for (std::size_t k = 0; k < plan.components.size(); ++k) {
     const ComponentPlan& c = plan.components[k];
@@ -534,29 +548,31 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
     tbb::parallel_for(
         tbb::blocked_range<index_t>(0, (n0 + tile - 1) / tile),
         [&](const tbb::blocked_range<index_t>& tiles) {
-          std::vector<double> slab, scratch, result(static_cast<std::size_t>(tile * row_len));
+          Scratch& buffers = scratch_of_thread.local();
+          const auto slab_size = static_cast<std::size_t>((tile + 2 * R) * row_len);
+          double* slab = buffers.get(0, slab_size);
+          double* scratch = buffers.get(1, slab_size);
+          double* result = buffers.get(2, static_cast<std::size_t>(tile * row_len));
           std::vector<const double*> taps(static_cast<std::size_t>(2 * R + 1));
           const std::vector<double> constant_row(static_cast<std::size_t>(row_len), plan.cval);
           for (index_t t = tiles.begin(); t < tiles.end(); ++t) {
             const index_t t0 = t * tile, t1 = std::min(n0, t0 + tile);
             const index_t lo = t0 - R, rows = t1 - t0 + 2 * R;
-            slab.resize(static_cast<std::size_t>(rows * row_len));
-            scratch.resize(slab.size());
             // Rows lo .. lo + rows - 1 of the input, padded along axis 0 (constant rows are filled
             // in after the other passes: scipy pads the intermediate result, not the input).
             for (index_t j = 0; j < rows; ++j) {
               const index_t src = lo + j;
               if (plan.mode == Boundary::constant && (src < 0 || src >= n0)) continue;
-              double* dst = slab.data() + j * row_len;
+              double* dst = slab + j * row_len;
               const In* row = base + extend(src, n0, plan.mode) * in_strides[0];
               for_each_offset(row_shape, row_in_strides,
                               [&](index_t i, index_t off) { dst[i] = as_double(row[off]); });
             }
-            double* cur = slab.data();
+            double* cur = slab;
             Shape slab_shape = rows_shape;
             slab_shape[0] = rows;
             for (const Pass& p : before) {
-              double* next = cur == slab.data() ? scratch.data() : slab.data();
+              double* next = cur == slab ? scratch : slab;
               correlate_axis(cur, next, slab_shape, p, plan.mode, plan.cval);
               cur = next;
             }
@@ -569,11 +585,11 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
                       plan.mode == Boundary::constant && (j < 0 || j >= n0) ? constant_row.data()
                                                                             : filtered + (j - lo) * row_len;
                 }
-                combine(result.data() + (i - t0) * row_len, taps.data(), along0->w.data(), R, row_len, sym);
+                combine(result + (i - t0) * row_len, taps.data(), along0->w.data(), R, row_len, sym);
               }
               // The passes after it: the tile's rows only, in result and the slab's free buffer.
-              double* now = result.data();
-              double* spare = cur == slab.data() ? scratch.data() : slab.data();
+              double* now = result;
+              double* spare = cur == slab ? scratch : slab;
               Shape tile_shape = rows_shape;
               tile_shape[0] = t1 - t0;
               for (const Pass& p : after) {
