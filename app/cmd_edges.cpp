@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "gradmap/operators.hpp"
 #include "gradmap/overview.hpp"
 
 namespace gradmap::cli {
@@ -14,6 +15,11 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr double kPi = 3.141592653589793238462643383279502884;
+
+std::string boundary_text_of(const GradientOptions& g) {
+  const Boundary b = effective_boundary(g);
+  return b == Boundary::constant ? "constant:" + std::to_string(g.cval) : std::string(boundary_name(b));
+}
 
 std::string spacing_text(const GradientOptions& g, const Image& img) {
   std::ostringstream s;
@@ -76,6 +82,8 @@ class EdgesComputation final : public Computation {
       info.title = fs::path(input).filename().string();
       info.spacing = spacing_text(opts.gradient, img);
       info.units = "intensity/" + img.geometry.unit;
+      if (opts.gradient.op != Operator::central || opts.gradient.boundary)
+        info.derivative = s_.compute.operator_text + ", boundary " + boundary_text_of(opts.gradient);
       info.angle = opts.angle;
       info.display = s_.display.options;
       // HSV shows flat regions black, which a gray azimuth of noise cannot; --dir-style gray asks for gray.

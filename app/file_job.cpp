@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "gradmap/operators.hpp"
+
 namespace gradmap::cli {
 namespace {
 
@@ -121,6 +123,8 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
   Results results;
   t0 = Clock::now();
   out.code = attempt(Stage::compute, input, out.reason, [&] {
+    const auto notes = operator_warnings(img.pixels.shape(), make_gradient_options(img, c.compute_options()));
+    if (!notes.empty()) out.warnings.push_back(warning_line(input, notes));
     planned = plan_file(c, img, input, control);
     if (control.skip_existing && all_exist(planned)) {
       out.skipped = true;

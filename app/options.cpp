@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "exit_codes.hpp"
+#include "gradmap/operators.hpp"
 #include "outputs.hpp"
 
 namespace gradmap::cli {
@@ -178,6 +179,28 @@ void ComputeOptions::finish() {
           extension_list({FormatBackend::core, FormatBackend::opencv, FormatBackend::itk}, true));
   }
   max_memory = parse_bytes(max_memory_text);
+  derivative = GradientOptions{};
+  try {
+    parse_operator(trim(operator_text), derivative);
+  } catch (const InvalidArgument& e) {
+    throw UsageError(std::string("--operator: ") + e.what());
+  }
+  try {
+    if (!trim(boundary_text).empty()) parse_boundary(trim(boundary_text), derivative);
+  } catch (const InvalidArgument& e) {
+    throw UsageError(std::string("--boundary: ") + e.what());
+  }
+  derivative.truncate = truncate;
+  derivative.raw_kernel = raw_kernel;
+  // What needs no file (numpy boundary with sobel, raw kernel with gaussian, ...) fails before any
+  // file is read.
+  try {
+    GradientOptions probe = derivative;
+    probe.edge_order = edge_order;
+    check_operator(probe);
+  } catch (const InvalidArgument& e) {
+    throw UsageError(std::string("--operator/--boundary: ") + e.what());
+  }
 }
 
 void DisplayFlags::finish() {
@@ -242,6 +265,19 @@ void add_compute_options(CLI::App* sub, ComputeOptions& o) {
          "Default: gradmap's fast coder (Huffman-coded bytes and runs: about the size of level 1, "
          "several times faster on edge maps)")
       ->check(CLI::Range(0, 9));
+  std::string ops, modes;
+  for (const auto& op : operators()) ops += std::string("\n    ") + op.name + ": " + op.summary;
+  for (const auto& b : boundaries()) modes += std::string("\n    ") + b.name + ": " + b.summary;
+  sub->add_option("--operator", o.operator_text,
+                  "Derivative operator, in value units per spacing unit:" + ops)
+      ->capture_default_str();
+  sub->add_option("--boundary", o.boundary_text,
+                  "Samples beyond the ends (default: numpy for central, reflect for the others):" + modes);
+  sub->add_option("--truncate", o.truncate, "gaussian: kernel radius in sigmas (scipy's truncate)")
+      ->capture_default_str();
+  sub->add_flag("--raw-kernel", o.raw_kernel,
+                "sobel, prewitt, scharr: scipy.ndimage's unnormalized values (no division by the kernel "
+                "weights or the spacing)");
   sub->add_option(
       "--max-memory", o.max_memory_text,
       "Refuse inputs whose pixels need more memory than this (e.g. 4G, 512M). Default: half of RAM");
@@ -326,8 +362,15 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
   if (o.slices && rank - first_spatial != 3)
     throw InvalidArgument("--slices needs a 3-D stack; this image has " +
                           std::to_string(rank - first_spatial) + " spatial axes");
+  g = o.derivative;  // operator, boundary, sigma, truncate, raw kernel
   g.axes = axes;
   g.edge_order = o.edge_order;
+  // Series axes (channels, frames, pages) and, with --slices, the slice axis are not space: the
+  // smoothing operators must not blur across them.
+  std::vector<int> space;
+  for (int d = o.slices ? std::max(first_spatial, rank - 2) : first_spatial; d < rank; ++d)
+    space.push_back(d);
+  g.spatial_axes = space;
   if (o.dtype == OutputDType::float32)
     g.dtype = DType::float32;
   else if (o.dtype == OutputDType::float64)

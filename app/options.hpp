@@ -52,17 +52,22 @@ struct ComputeOptions {
   ColorMode color = ColorMode::gray;
   bool pixel_units = false;
   bool slices = false;
-  bool physical_frame = false;  ///< --physical-frame: components along the world axes
-  World world = World::lps;     ///< --world lps|ras (with --physical-frame)
-  int png_compression = -1;     ///< --png-compression 0-9; -1: gradmap's fast coder
-  std::string format_text;      ///< --format as typed; empty: the input's family decides
-  std::string max_memory_text;  ///< e.g. 4G; empty: half of RAM
+  bool physical_frame = false;            ///< --physical-frame: components along the world axes
+  World world = World::lps;               ///< --world lps|ras (with --physical-frame)
+  int png_compression = -1;               ///< --png-compression 0-9; -1: gradmap's fast coder
+  std::string format_text;                ///< --format as typed; empty: the input's family decides
+  std::string max_memory_text;            ///< e.g. 4G; empty: half of RAM
+  std::string operator_text = "central";  ///< --operator as typed
+  std::string boundary_text;              ///< --boundary as typed; empty: the operator's default
+  double truncate = 4.0;                  ///< --truncate (gaussian)
+  bool raw_kernel = false;                ///< --raw-kernel
 
   // Parsed by finish():
   SpacingFlag spacing;
   std::vector<CoordsFlag> coords;
   const FileFormat* format = nullptr;  ///< --format; null: the input's family decides
   std::size_t max_memory = 0;
+  GradientOptions derivative;  ///< op, boundary, cval, sigma, truncate, raw_kernel from the flags above
 
   /// Parses every value; throws UsageError (exit 2) naming the flag, or IoError (exit 3) when a
   /// --coords file cannot be read.

@@ -50,6 +50,16 @@ struct AxisSpacing {
   GRADMAP_CORE_EXPORT static AxisSpacing coordinates(const Array& x);
 };
 
+/// The derivative operator (see gradmap/operators.hpp for the formulas, names and scipy equivalents).
+/// `central` is numpy.gradient; the others are separable filters computed in float64.
+enum class Operator { central, central4, sobel, prewitt, scharr, gaussian };
+
+/// How samples beyond the ends of an axis are made up. `numpy`: no padding, one-sided differences per
+/// edge_order (central only). The others pad as scipy.ndimage does (for an input `a b c d`):
+/// reflect `d c b a | a b c d | d c b a`, mirror `d c b | a b c d | c b a`, nearest `a a a | a b c d |
+/// d d d`, wrap `b c d | a b c d | a b c` (periodic), constant `v v v | a b c d | v v v`.
+enum class Boundary { numpy, reflect, mirror, nearest, wrap, constant };
+
 /// Options of gradient(); the fields mirror numpy.gradient's arguments.
 struct GradientOptions {
   /// numpy's `*varargs`: empty → 1.0 on every axis; one uniform step → that step on every selected
@@ -64,6 +74,26 @@ struct GradientOptions {
   /// Output element type. nullopt → numpy's: float64 for integer input, the input's float type
   /// otherwise. An explicit float32/float64 rounds numpy's result (`.astype(dtype)`).
   std::optional<DType> dtype;
+
+  // Beyond numpy (gradmap/operators.hpp). With the defaults, gradient() is numpy.gradient.
+  Operator op = Operator::central;
+  /// nullopt → numpy for `central`, reflect (scipy's and scikit-image's default) for the others.
+  std::optional<Boundary> boundary;
+  /// The padding value of Boundary::constant.
+  double cval = 0.0;
+  /// Axes that are space. The smoothing operators (sobel, prewitt, scharr, gaussian) smooth along
+  /// every spatial axis that is not the one differentiated; series axes (colour channels, frames,
+  /// pages) are left alone. nullopt → every axis, as scipy.ndimage does.
+  std::optional<std::vector<int>> spatial_axes;
+  /// gaussian: the standard deviation in spacing units (mm on a volume), one value for every
+  /// spatial axis or one per spatial axis in axis order. A spatial axis that is not selected has no
+  /// spacing here, so its sigma is in samples.
+  std::vector<double> sigma;
+  /// gaussian: the kernel reaches truncate·sigma samples each side (scipy's `truncate`).
+  double truncate = 4.0;
+  /// sobel, prewitt, scharr: scipy's unnormalized values (no division by the kernel weights nor the
+  /// spacing), e.g. `scipy.ndimage.sobel(f, axis=k)`.
+  bool raw_kernel = false;
 };
 
 /// The element type gradient() returns for input type `in` under `options`.

@@ -15,9 +15,11 @@ namespace gradmap {
 
 /// What an overview picture shows and how it is titled.
 struct OverviewInfo {
-  std::string title;        ///< e.g. the input file name
-  std::string spacing;      ///< e.g. "0.7 x 0.7 x 5 mm"
-  std::string units;        ///< magnitude units, e.g. "intensity/mm"
+  std::string title;    ///< e.g. the input file name
+  std::string spacing;  ///< e.g. "0.7 x 0.7 x 5 mm"
+  std::string units;    ///< magnitude units, e.g. "intensity/mm"
+  /// The derivative operator when it is not numpy's, e.g. "gaussian:1.5, boundary reflect".
+  std::string derivative;
   double angle_period = 0;  ///< period of the direction values (2π or π, or 360/180 in degrees)
   /// The convention the direction was computed with, so that the color wheel points where the
   /// gradient points on screen (image convention, y up, compass) and is labelled in its units.

@@ -452,6 +452,13 @@ template <class T, class Out>
 void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out,
                    const GradientOptions& options) {
   using In = std::remove_const_t<T>;
+  if (detail::is_filtered(options)) {
+    for (const auto& o : out)
+      if (o.extents() != f.extents())
+        throw ShapeError("gradient_into: output shape " + shape_string(o.extents()) +
+                         " differs from input shape " + shape_string(f.extents()));
+    return detail::filtered_gradient_into<In, Out>(ConstArrayView<In>(f), out, options);
+  }
   const auto plans = detail::plan_gradient(dtype_of_v<In>, f.extents(), options);
   if (out.size() != plans.size())
     throw ShapeError("gradient_into: " + std::to_string(out.size()) + " output views for " +
@@ -467,10 +474,11 @@ void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out,
 template <class T>
 std::vector<Array> gradient(ConstArrayView<T> f, const GradientOptions& options) {
   const DType out_type = gradient_dtype(dtype_of_v<T>, options);
-  const auto r = resolve_axes(f.extents(), options);  // validate before allocating
+  // Validate before allocating.
+  const auto axes = detail::is_filtered(options) ? detail::filtered_axes(f.extents(), options)
+                                                 : resolve_axes(f.extents(), options).axes;
   std::vector<Array> result;
-  for (std::size_t k = 0; k < r.axes.size(); ++k)
-    result.push_back(Array::uninitialized(out_type, f.extents()));
+  for (std::size_t k = 0; k < axes.size(); ++k) result.push_back(Array::uninitialized(out_type, f.extents()));
   visit_dtype(out_type, [&](auto tag) {
     using Out = decltype(tag);
     if constexpr (std::is_same_v<Out, float> || std::is_same_v<Out, double> ||

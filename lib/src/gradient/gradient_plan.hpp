@@ -31,4 +31,15 @@ template <class In, class Out>
 void diff_axis_range(const In* in, const Shape& shape, const Shape& in_strides, Out* out,
                      const Shape& out_strides, const AxisPlan& plan, index_t r0, index_t r1);
 
+/// True when `options` ask for another operator or boundary than numpy.gradient's.
+bool is_filtered(const GradientOptions& options);
+
+/// The selected axes of those requests, validated (padded axes may be shorter than numpy allows).
+std::vector<int> filtered_axes(const Shape& shape, const GradientOptions& options);
+
+/// gradient_into for those requests (operators.cpp): separable float64 filters with padding.
+template <class In, class Out>
+void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Out>>& out,
+                            const GradientOptions& options);
+
 }  // namespace gradmap::detail

@@ -417,6 +417,7 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
   // Title: file name, then geometry and units.
   std::string title = info.title.empty() ? std::string("gradmap overview") : info.title;
   if (!info.channel.empty()) title += "  -  " + info.channel;
+  if (!info.derivative.empty()) title += "  -  " + info.derivative;
   put_text(canvas, title, {kMargin, 24}, 0.65, kText, width - 2 * kMargin);
   std::string sub = "shape " + shape_string(gray.shape());
   if (!info.spacing.empty()) sub += "   spacing " + info.spacing;

@@ -1,0 +1,632 @@
+// SPDX-License-Identifier: MIT
+// The padded derivative operators of gradmap/operators.hpp: central, central4, sobel, prewitt,
+// scharr and gaussian with scipy.ndimage's boundary modes, as separable float64 1-D passes.
+//
+// Schedule: tiles of rows along axis 0, in parallel, the passes in scipy's order (the derivative
+// first, then the smoothing in increasing axis order). A tile converts the input rows it needs (its
+// rows plus the halo of the axis-0 pass) to float64, runs the passes that precede the axis-0 pass on
+// them, then the axis-0 pass and the passes after it on its own rows, divides by the component's
+// denominator and rounds once to the output type. Nothing full-size is allocated besides the
+// outputs, and every sample is computed by the same operations whatever the tiling or thread.
+#include "gradmap/operators.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "core/half.hpp"
+#include "gradient/gradient_plan.hpp"
+
+namespace gradmap {
+
+const std::vector<OperatorInfo>& operators() {
+  static const std::vector<OperatorInfo> table = {
+      {Operator::central, "central", "numpy.gradient: (f[i+1] - f[i-1]) / 2h (default)"},
+      {Operator::central4, "central4",
+       "fourth-order central differences (f[i-2] - 8f[i-1] + 8f[i+1] - f[i+2]) / 12h"},
+      {Operator::sobel, "sobel", "[-1,0,1]/2h, smoothed by [1,2,1]/4 along the other spatial axes"},
+      {Operator::prewitt, "prewitt", "[-1,0,1]/2h, smoothed by [1,1,1]/3 along the other spatial axes"},
+      {Operator::scharr, "scharr", "[-1,0,1]/2h, smoothed by [3,10,3]/16 along the other spatial axes"},
+      {Operator::gaussian, "gaussian",
+       "derivative of a Gaussian: gaussian:SIGMA or gaussian:S1,S2,... (one per spatial axis), in spacing "
+       "units"},
+  };
+  return table;
+}
+
+const std::vector<BoundaryInfo>& boundaries() {
+  static const std::vector<BoundaryInfo> table = {
+      {Boundary::numpy, "numpy", "one-sided differences per edge order (central only; its default)"},
+      {Boundary::reflect, "reflect", "d c b a | a b c d | d c b a (default of the other operators)"},
+      {Boundary::mirror, "mirror", "d c b | a b c d | c b a"},
+      {Boundary::nearest, "nearest", "a a a | a b c d | d d d"},
+      {Boundary::wrap, "wrap", "b c d | a b c d | a b c (periodic)"},
+      {Boundary::constant, "constant", "constant:V pads with V (default 0)"},
+  };
+  return table;
+}
+
+const char* operator_name(Operator op) {
+  for (const auto& o : operators())
+    if (o.op == op) return o.name;
+  return "?";
+}
+
+const char* boundary_name(Boundary mode) {
+  for (const auto& b : boundaries())
+    if (b.mode == mode) return b.name;
+  return "?";
+}
+
+namespace {
+
+std::string names_of_operators() {
+  std::string s;
+  for (const auto& o : operators()) s += (s.empty() ? "" : ", ") + std::string(o.name);
+  return s + " (gaussian:SIGMA)";
+}
+
+std::string names_of_boundaries() {
+  std::string s;
+  for (const auto& b : boundaries()) s += (s.empty() ? "" : ", ") + std::string(b.name);
+  return s + " (constant:V)";
+}
+
+double parse_real(const std::string& text, const std::string& what) {
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  const double v = std::strtod(begin, &end);
+  if (text.empty() || end == begin || *end != '\0')
+    throw InvalidArgument(what + ": '" + text + "' is not a number");
+  return v;
+}
+
+std::string fmt(double v) {
+  std::ostringstream s;
+  s.precision(6);
+  s << v;
+  return s.str();
+}
+
+}  // namespace
+
+void parse_operator(const std::string& text, GradientOptions& options) {
+  const auto colon = text.find(':');
+  const std::string name = text.substr(0, colon);
+  for (const auto& o : operators()) {
+    if (name != o.name) continue;
+    options.op = o.op;
+    options.sigma.clear();
+    if (o.op != Operator::gaussian) {
+      if (colon != std::string::npos)
+        throw InvalidArgument("operator '" + text + "': only gaussian takes a parameter");
+      return;
+    }
+    if (colon == std::string::npos || colon + 1 == text.size())
+      throw InvalidArgument(
+          "operator gaussian needs its sigma in spacing units: gaussian:1.5 or gaussian:2,0.7,0.7");
+    std::stringstream parts(text.substr(colon + 1));
+    std::string part;
+    while (std::getline(parts, part, ','))
+      options.sigma.push_back(parse_real(part, "operator " + text + ": sigma"));
+    return;
+  }
+  throw InvalidArgument("unknown operator '" + text + "'; expected one of " + names_of_operators());
+}
+
+void parse_boundary(const std::string& text, GradientOptions& options) {
+  const auto colon = text.find(':');
+  const std::string name = text.substr(0, colon);
+  for (const auto& b : boundaries()) {
+    if (name != b.name) continue;
+    if (colon != std::string::npos && b.mode != Boundary::constant)
+      throw InvalidArgument("boundary '" + text + "': only constant takes a value");
+    options.boundary = b.mode;
+    options.cval = 0.0;
+    if (colon != std::string::npos) options.cval = parse_real(text.substr(colon + 1), "boundary " + text);
+    return;
+  }
+  throw InvalidArgument("unknown boundary '" + text + "'; expected one of " + names_of_boundaries());
+}
+
+Boundary effective_boundary(const GradientOptions& options) {
+  if (options.boundary) return *options.boundary;
+  return options.op == Operator::central ? Boundary::numpy : Boundary::reflect;
+}
+
+namespace detail {
+
+bool is_filtered(const GradientOptions& options) {
+  return options.op != Operator::central || effective_boundary(options) != Boundary::numpy;
+}
+
+namespace {
+
+/// One 1-D correlation: out[i] = sum_m w[m + r] * f[i + m], m = -r..r.
+struct Pass {
+  int axis = 0;
+  std::vector<double> w;
+};
+
+/// The passes of one component and what their sum is divided by.
+struct ComponentPlan {
+  int axis = 0;
+  std::vector<Pass> passes;
+  double denominator = 1.0;
+};
+
+struct FilterPlan {
+  std::vector<ComponentPlan> components;
+  Boundary mode = Boundary::reflect;
+  double cval = 0.0;
+  std::vector<std::string> warnings;
+};
+
+/// scipy.ndimage's _gaussian_kernel1d(sigma, order, radius), as correlation weights (scipy's
+/// gaussian_filter1d reverses the kernel before correlate1d; the derivative is odd, so that flips
+/// its sign).
+std::vector<double> gaussian_weights(double sigma, int order, index_t radius) {
+  std::vector<double> phi(static_cast<std::size_t>(2 * radius + 1));
+  const double sigma2 = sigma * sigma;
+  double sum = 0.0;
+  for (index_t m = -radius; m <= radius; ++m) {
+    const double x = static_cast<double>(m);
+    phi[static_cast<std::size_t>(m + radius)] = std::exp(-0.5 / sigma2 * (x * x));
+  }
+  for (double v : phi) sum += v;
+  for (double& v : phi) v /= sum;
+  if (order == 0) return phi;
+  for (index_t m = -radius; m <= radius; ++m)  // kernel(x) = -x/σ² φ(x), reversed: +m/σ² φ(m)
+    phi[static_cast<std::size_t>(m + radius)] *= static_cast<double>(m) / sigma2;
+  return phi;
+}
+
+std::vector<int> normalized_axes(const std::vector<int>& given, int rank, const char* what) {
+  std::vector<int> axes;
+  std::set<int> seen;
+  for (int a : given) {
+    if (a < -rank || a >= rank)
+      throw InvalidArgument(std::string(what) + ": axis " + std::to_string(a) +
+                            " is out of bounds for array of dimension " + std::to_string(rank));
+    const int n = a < 0 ? a + rank : a;
+    if (!seen.insert(n).second)
+      throw InvalidArgument(std::string(what) + ": repeated axis " + std::to_string(a));
+    axes.push_back(n);
+  }
+  std::sort(axes.begin(), axes.end());
+  return axes;
+}
+
+}  // namespace
+}  // namespace detail
+
+void check_operator(const GradientOptions& o) {
+  const Boundary mode = effective_boundary(o);
+  const char* op = operator_name(o.op);
+  if (o.op != Operator::central && mode == Boundary::numpy)
+    throw InvalidArgument(
+        std::string("boundary numpy (one-sided differences) exists for the central operator "
+                    "only; give ") +
+        op + " a padded boundary: reflect, mirror, nearest, wrap or constant:V");
+  if (o.edge_order != 1 && mode != Boundary::numpy)
+    throw InvalidArgument(std::string("edge_order ") + std::to_string(o.edge_order) +
+                          " applies to boundary numpy only; boundary " + boundary_name(mode) +
+                          " pads instead of taking one-sided differences");
+  if (o.cval != 0.0 && mode != Boundary::constant)
+    throw InvalidArgument(std::string("a padding value is used by boundary constant only, not ") +
+                          boundary_name(mode));
+  if (o.raw_kernel && o.op != Operator::sobel && o.op != Operator::prewitt && o.op != Operator::scharr)
+    throw InvalidArgument(std::string("raw_kernel applies to sobel, prewitt and scharr, not ") + op);
+  if (o.op != Operator::gaussian && !o.sigma.empty())
+    throw InvalidArgument(std::string("sigma is a parameter of the gaussian operator, not of ") + op);
+  if (!(std::isfinite(o.truncate) && o.truncate > 0))
+    throw InvalidArgument("truncate must be finite and positive, got " + fmt(o.truncate));
+  if (o.op == Operator::gaussian && o.sigma.empty())
+    throw InvalidArgument("the gaussian operator needs a sigma (in spacing units), e.g. gaussian:1.5");
+}
+
+namespace detail {
+namespace {
+
+FilterPlan plan_filtered(const Shape& shape, const GradientOptions& o) {
+  check_operator(o);
+  const int rank = static_cast<int>(shape.size());
+  FilterPlan plan;
+  plan.mode = effective_boundary(o);
+  plan.cval = o.cval;
+  const char* op = operator_name(o.op);
+
+  for (const auto& s : o.spacing)
+    if (!s.coords.empty())
+      throw InvalidArgument(std::string("the ") + op + " operator with boundary " + boundary_name(plan.mode) +
+                            " needs uniform steps; coordinate arrays (non-uniform spacing) are accepted by "
+                            "central with boundary numpy only");
+  // numpy's axes and steps rules, but not its minimum length: padding gives every axis enough samples
+  // (scipy pads an axis shorter than the kernel too).
+  Shape padded_shape = shape;
+  for (auto& e : padded_shape) e = std::max<index_t>(e, 2);
+  const ResolvedAxes r = resolve_axes(padded_shape, o);
+
+  std::vector<int> spatial;
+  if (o.spatial_axes)
+    spatial = normalized_axes(*o.spatial_axes, rank, "spatial_axes");
+  else
+    for (int d = 0; d < rank; ++d) spatial.push_back(d);
+  auto step_of = [&](int axis) {  // a spatial axis that is not selected: samples
+    for (std::size_t k = 0; k < r.axes.size(); ++k)
+      if (r.axes[k] == axis) return r.spacing[k].step;
+    return 1.0;
+  };
+
+  std::vector<double> sigma;  // per spatial axis, in samples
+  if (o.op == Operator::gaussian) {
+    if (o.sigma.size() != 1 && o.sigma.size() != spatial.size())
+      throw InvalidArgument("gaussian: " + std::to_string(o.sigma.size()) + " sigma values for " +
+                            std::to_string(spatial.size()) +
+                            " spatial axes; give one, or one per spatial axis");
+    for (std::size_t j = 0; j < spatial.size(); ++j) {
+      const double s = o.sigma.size() == 1 ? o.sigma[0] : o.sigma[j];
+      if (!(std::isfinite(s) && s >= 0))
+        throw InvalidArgument("gaussian: sigma must be finite and not negative, got " + fmt(s));
+      sigma.push_back(s / std::fabs(step_of(spatial[j])));
+    }
+  }
+
+  std::vector<double> smooth;
+  if (o.op == Operator::sobel) smooth = {1, 2, 1};
+  if (o.op == Operator::prewitt) smooth = {1, 1, 1};
+  if (o.op == Operator::scharr) smooth = {3, 10, 3};
+
+  for (std::size_t k = 0; k < r.axes.size(); ++k) {
+    const int axis = r.axes[k];
+    const double h = r.spacing[k].step;
+    ComponentPlan c;
+    c.axis = axis;
+    if (o.op == Operator::gaussian) {
+      // scipy's gaussian_filter: every axis in increasing order, each with its own order; an axis
+      // whose sigma is 0 is skipped, which for the differentiated axis would drop the derivative.
+      bool differentiated = false;
+      for (std::size_t j = 0; j < spatial.size(); ++j) {
+        const int order = spatial[j] == axis ? 1 : 0;
+        if (!(sigma[j] > 1e-15)) {
+          if (order == 1)
+            throw InvalidArgument("gaussian: the sigma along differentiated axis " + std::to_string(axis) +
+                                  " is 0; a derivative needs a positive sigma");
+          continue;
+        }
+        const auto radius = static_cast<index_t>(o.truncate * sigma[j] + 0.5);
+        c.passes.push_back({spatial[j], gaussian_weights(sigma[j], order, radius)});
+        differentiated |= order == 1;
+        if (sigma[j] < 1.0)
+          plan.warnings.push_back(
+              "gaussian: sigma along axis " + std::to_string(spatial[j]) + " is " + fmt(sigma[j]) +
+              " samples; below one sample the sampled kernel is a poor Gaussian (a ramp's "
+              "slope is off by up to several percent)");
+      }
+      if (!differentiated)
+        throw InvalidArgument("gaussian: axis " + std::to_string(axis) +
+                              " is not among the spatial axes, so it cannot be differentiated");
+      c.denominator = h;
+    } else {
+      if (o.op == Operator::central4)
+        c.passes.push_back({axis, {1, -8, 0, 8, -1}});
+      else
+        c.passes.push_back({axis, {-1, 0, 1}});
+      double norm = o.op == Operator::central4 ? 12.0 : 2.0;
+      if (!smooth.empty())
+        for (int j : spatial) {
+          if (j == axis) continue;
+          c.passes.push_back({j, smooth});
+          norm *= smooth[0] + smooth[1] + smooth[2];
+        }
+      c.denominator = o.raw_kernel ? 1.0 : norm * h;
+    }
+    plan.components.push_back(std::move(c));
+  }
+  // Warnings are per spatial axis, not per component.
+  std::sort(plan.warnings.begin(), plan.warnings.end());
+  plan.warnings.erase(std::unique(plan.warnings.begin(), plan.warnings.end()), plan.warnings.end());
+  return plan;
+}
+
+/// Index of the sample that padding mode `m` puts at position j of an axis of n samples (j may lie
+/// anywhere: scipy repeats the pattern when the kernel is longer than the axis). Not for constant.
+index_t extend(index_t j, index_t n, Boundary m) {
+  if (j >= 0 && j < n) return j;
+  switch (m) {
+    case Boundary::nearest:
+      return j < 0 ? 0 : n - 1;
+    case Boundary::wrap: {
+      const index_t q = j % n;
+      return q < 0 ? q + n : q;
+    }
+    case Boundary::mirror: {
+      if (n == 1) return 0;
+      const index_t p = 2 * n - 2;
+      index_t q = j % p;
+      if (q < 0) q += p;
+      return q < n ? q : p - q;
+    }
+    default: {  // reflect
+      const index_t p = 2 * n;
+      index_t q = j % p;
+      if (q < 0) q += p;
+      return q < n ? q : p - 1 - q;
+    }
+  }
+}
+
+/// scipy's correlate1d classifies odd kernels as symmetric (+1), antisymmetric (-1) or neither (0),
+/// with DBL_EPSILON slack, and sums each class in its own order; gradmap sums the same way.
+int symmetry(const std::vector<double>& w) {
+  const std::size_t r = w.size() / 2;
+  bool sym = true, anti = true;
+  for (std::size_t m = 1; m <= r; ++m) {
+    sym = sym && std::fabs(w[r + m] - w[r - m]) <= std::numeric_limits<double>::epsilon();
+    anti = anti && std::fabs(w[r + m] + w[r - m]) <= std::numeric_limits<double>::epsilon();
+  }
+  return sym ? 1 : anti ? -1 : 0;
+}
+
+/// out[t] = sum over taps of w · rows[tap][t], in scipy's order: rows[tap] is the input at offset
+/// tap - r from the output sample.
+void combine(double* __restrict out, const double* const* rows, const double* w, index_t r, index_t len,
+             int sym) {
+  if (sym == 0) {
+    const double* __restrict last = rows[2 * r];
+    for (index_t t = 0; t < len; ++t) out[t] = last[t] * w[2 * r];
+    for (index_t j = 0; j < 2 * r; ++j) {
+      const double* __restrict a = rows[j];
+      for (index_t t = 0; t < len; ++t) out[t] += a[t] * w[j];
+    }
+    return;
+  }
+  const double* __restrict mid = rows[r];
+  for (index_t t = 0; t < len; ++t) out[t] = mid[t] * w[r];
+  for (index_t j = 0; j < r; ++j) {  // scipy's jj = -r .. -1: the pair (i + jj, i - jj)
+    const double* __restrict a = rows[j];
+    const double* __restrict b = rows[2 * r - j];
+    const double wj = w[j];
+    if (sym > 0)
+      for (index_t t = 0; t < len; ++t) out[t] += (a[t] + b[t]) * wj;
+    else
+      for (index_t t = 0; t < len; ++t) out[t] += (a[t] - b[t]) * wj;
+  }
+}
+
+/// dst = correlate1d(src, w, axis) for C-contiguous float64 arrays of `shape`, on the calling
+/// thread (the tiles of filtered_gradient_into are the parallel work).
+void correlate_axis(const double* src, double* dst, const Shape& shape, const Pass& pass, Boundary mode,
+                    double cval) {
+  const auto a = static_cast<std::size_t>(pass.axis);
+  index_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < a; ++d) outer *= shape[d];
+  for (std::size_t d = a + 1; d < shape.size(); ++d) inner *= shape[d];
+  const index_t n = shape[a];
+  const auto r = static_cast<index_t>(pass.w.size() / 2);
+  const double* w = pass.w.data();
+  const int sym = symmetry(pass.w);
+  std::vector<const double*> taps(static_cast<std::size_t>(2 * r + 1));
+  if (inner > 1) {
+    // Whole rows: output row i combines input rows i-r .. i+r (padding picks which), so the inner
+    // loop runs over contiguous memory.
+    const std::vector<double> constant_row(static_cast<std::size_t>(inner), cval);
+    for (index_t row = 0; row < outer * n; ++row) {
+      const index_t o = row / n, i = row % n;
+      for (index_t m = -r; m <= r; ++m) {
+        const index_t j = i + m;
+        taps[static_cast<std::size_t>(m + r)] = mode == Boundary::constant && (j < 0 || j >= n)
+                                                    ? constant_row.data()
+                                                    : src + (o * n + extend(j, n, mode)) * inner;
+      }
+      combine(dst + row * inner, taps.data(), w, r, inner, sym);
+    }
+    return;
+  }
+  // The last axis: pad each line once; tap m is the padded line shifted by m.
+  std::vector<double> padded(static_cast<std::size_t>(n + 2 * r));
+  for (index_t m = 0; m <= 2 * r; ++m) taps[static_cast<std::size_t>(m)] = padded.data() + m;
+  for (index_t line = 0; line < outer; ++line) {
+    const double* in = src + line * n;
+    for (index_t j = -r; j < n + r; ++j)
+      padded[static_cast<std::size_t>(j + r)] =
+          mode == Boundary::constant && (j < 0 || j >= n) ? cval : in[extend(j, n, mode)];
+    combine(dst + line * n, taps.data(), w, r, n, sym);
+  }
+}
+
+template <class T>
+double as_double(T v) {
+  if constexpr (std::is_same_v<T, float16_t>)
+    return static_cast<double>(half_to_float(v.bits));
+  else
+    return static_cast<double>(v);
+}
+
+template <class Out>
+Out from_double(double v) {
+  if constexpr (std::is_same_v<Out, float16_t>)
+    return float16_t{double_to_half(v)};
+  else
+    return static_cast<Out>(v);
+}
+
+/// Calls fn(flat index, element offset) for every element of extents/strides, in C order.
+template <class Fn>
+void for_each_offset(const Shape& extents, const Shape& strides, Fn&& fn) {
+  const std::size_t rank = extents.size();
+  const index_t count = shape_size(extents);
+  if (count == 0) return;
+  if (rank == 0) return fn(index_t{0}, index_t{0});
+  std::vector<index_t> idx(rank, 0);
+  const index_t last = extents[rank - 1], step = strides[rank - 1];
+  index_t offset = 0;
+  for (index_t flat = 0; flat < count; flat += last) {
+    for (index_t i = 0; i < last; ++i) fn(flat + i, offset + i * step);
+    for (std::size_t d = rank - 1; d-- > 0;) {
+      offset += strides[d];
+      if (++idx[d] < extents[d]) break;
+      offset -= strides[d] * extents[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<int> filtered_axes(const Shape& shape, const GradientOptions& options) {
+  std::vector<int> axes;
+  for (const auto& c : plan_filtered(shape, options).components) axes.push_back(c.axis);
+  return axes;
+}
+
+/// Per-thread slab buffers, kept between tiles and calls: fresh pages for every tile would cost
+/// more than the filtering (page faults and zeroing).
+struct Scratch {
+  std::unique_ptr<double[]> buf[3];
+  std::size_t size[3] = {0, 0, 0};
+  double* get(int i, std::size_t n) {
+    if (size[i] < n) buf[i].reset(new double[n]), size[i] = n;  // uninitialized: every use writes first
+    return buf[i].get();
+  }
+};
+
+/// Tiles along axis 0. Passes along the other axes never mix samples of different axis-0 indices,
+/// so a tile of output rows [t0, t1) needs only the input rows [t0 - R, t1 + R), R being the radius
+/// of the component's pass along axis 0: those rows are converted, filtered along the other axes,
+/// and then combined along axis 0 — all in a slab that stays in cache, with no full-size temporary.
+/// Each output sample is computed by the same operations whatever the tiling and the thread.
+template <class In, class Out>
+void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Out>>& out,
+                            const GradientOptions& options) {
+  const FilterPlan plan = plan_filtered(f.extents(), options);
+  if (out.size() != plan.components.size())
+    throw ShapeError("gradient_into: " + std::to_string(out.size()) + " output views for " +
+                     std::to_string(plan.components.size()) + " selected axes");
+  const Shape& shape = f.extents();
+  if (shape.empty() || shape_size(shape) == 0) return;
+  // A 1-D array is one row of one sample each: view it as (n, 1) so that axis 0 is the only axis.
+  const Shape rows_shape = shape.size() == 1 ? Shape{shape[0], 1} : shape;
+  const Shape in_strides = shape.size() == 1 ? Shape{f.strides()[0], 1} : f.strides();
+  const index_t n0 = rows_shape[0];
+  const Shape row_shape(rows_shape.begin() + 1, rows_shape.end());
+  const Shape row_in_strides(in_strides.begin() + 1, in_strides.end());
+  const index_t row_len = shape_size(row_shape);
+  const In* base = f.data();
+  tbb::enumerable_thread_specific<Scratch> scratch_of_thread;
+
+  for (std::size_t k = 0; k < plan.components.size(); ++k) {
+    const ComponentPlan& c = plan.components[k];
+    // scipy's order of passes is kept: those before the axis-0 pass run on the slab (halo rows
+    // included), those after it on the tile's rows (with constant padding the order matters).
+    const Pass* along0 = nullptr;
+    std::vector<Pass> before, after;
+    for (const Pass& p : c.passes) {
+      if (p.axis == 0)
+        along0 = &p;
+      else
+        (along0 ? after : before).push_back(p);
+    }
+    const index_t R = along0 ? static_cast<index_t>(along0->w.size() / 2) : 0;
+    // About 1 MiB of rows per slab buffer, and at least 2R rows so the halo stays a minority.
+    const index_t tile =
+        std::min(n0, std::max<index_t>({1, 2 * R, (index_t{1} << 17) / std::max<index_t>(row_len, 1)}));
+    const Shape out_strides = shape.size() == 1 ? Shape{out[k].strides()[0], 1} : out[k].strides();
+    const Shape row_out_strides(out_strides.begin() + 1, out_strides.end());
+    Out* obase = out[k].data();
+    const double d = c.denominator;
+    const int sym = along0 ? symmetry(along0->w) : 0;
+
+    tbb::parallel_for(
+        tbb::blocked_range<index_t>(0, (n0 + tile - 1) / tile),
+        [&](const tbb::blocked_range<index_t>& tiles) {
+          Scratch& buffers = scratch_of_thread.local();
+          const auto slab_size = static_cast<std::size_t>((tile + 2 * R) * row_len);
+          double* slab = buffers.get(0, slab_size);
+          double* scratch = buffers.get(1, slab_size);
+          double* result = buffers.get(2, static_cast<std::size_t>(tile * row_len));
+          std::vector<const double*> taps(static_cast<std::size_t>(2 * R + 1));
+          const std::vector<double> constant_row(static_cast<std::size_t>(row_len), plan.cval);
+          for (index_t t = tiles.begin(); t < tiles.end(); ++t) {
+            const index_t t0 = t * tile, t1 = std::min(n0, t0 + tile);
+            const index_t lo = t0 - R, rows = t1 - t0 + 2 * R;
+            // Rows lo .. lo + rows - 1 of the input, padded along axis 0 (constant rows are filled
+            // in after the other passes: scipy pads the intermediate result, not the input).
+            for (index_t j = 0; j < rows; ++j) {
+              const index_t src = lo + j;
+              if (plan.mode == Boundary::constant && (src < 0 || src >= n0)) continue;
+              double* dst = slab + j * row_len;
+              const In* row = base + extend(src, n0, plan.mode) * in_strides[0];
+              for_each_offset(row_shape, row_in_strides,
+                              [&](index_t i, index_t off) { dst[i] = as_double(row[off]); });
+            }
+            double* cur = slab;
+            Shape slab_shape = rows_shape;
+            slab_shape[0] = rows;
+            for (const Pass& p : before) {
+              double* next = cur == slab ? scratch : slab;
+              correlate_axis(cur, next, slab_shape, p, plan.mode, plan.cval);
+              cur = next;
+            }
+            const double* filtered = cur;
+            if (along0) {
+              for (index_t i = t0; i < t1; ++i) {
+                for (index_t m = -R; m <= R; ++m) {
+                  const index_t j = i + m;
+                  taps[static_cast<std::size_t>(m + R)] =
+                      plan.mode == Boundary::constant && (j < 0 || j >= n0) ? constant_row.data()
+                                                                            : filtered + (j - lo) * row_len;
+                }
+                combine(result + (i - t0) * row_len, taps.data(), along0->w.data(), R, row_len, sym);
+              }
+              // The passes after it: the tile's rows only, in result and the slab's free buffer.
+              double* now = result;
+              double* spare = cur == slab ? scratch : slab;
+              Shape tile_shape = rows_shape;
+              tile_shape[0] = t1 - t0;
+              for (const Pass& p : after) {
+                correlate_axis(now, spare, tile_shape, p, plan.mode, plan.cval);
+                std::swap(now, spare);
+              }
+              filtered = now;
+            }
+            for (index_t i = t0; i < t1; ++i) {
+              const double* src = filtered + (i - t0) * row_len;
+              Out* row = obase + i * out_strides[0];
+              for_each_offset(row_shape, row_out_strides,
+                              [&](index_t e, index_t off) { row[off] = from_double<Out>(src[e] / d); });
+            }
+          }
+        });
+  }
+}
+
+#define GRADMAP_INSTANTIATE(T)                                                                              \
+  template void filtered_gradient_into<T, float16_t>(                                                       \
+      ConstArrayView<T>, const std::vector<ArrayView<float16_t>>&, const GradientOptions&);                 \
+  template void filtered_gradient_into<T, float>(ConstArrayView<T>, const std::vector<ArrayView<float>>&,   \
+                                                 const GradientOptions&);                                   \
+  template void filtered_gradient_into<T, double>(ConstArrayView<T>, const std::vector<ArrayView<double>>&, \
+                                                  const GradientOptions&);
+GRADMAP_FOR_EACH_DTYPE(GRADMAP_INSTANTIATE)
+#undef GRADMAP_INSTANTIATE
+
+}  // namespace detail
+
+std::vector<std::string> operator_warnings(const Shape& shape, const GradientOptions& options) {
+  if (!detail::is_filtered(options)) {
+    resolve_axes(shape, options);
+    return {};
+  }
+  return detail::plan_filtered(shape, options).warnings;
+}
+
+}  // namespace gradmap
