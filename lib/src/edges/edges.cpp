@@ -195,24 +195,35 @@ void polar_vec(const std::vector<const S*>& comps, const std::vector<int>& order
     const index_t len = std::min(kChunk, count - c0);
     const S* g[16];
     for (int k = 0; k < n; ++k) g[k] = comps[static_cast<std::size_t>(k)] + c0;
-    magnitude_vec<S, Out>(g, n, mag, len);
-    if (m.mag)
+    // Maps of the components' own type are written in place rather than copied from L1.
+    S* mag_at = mag;
+    if constexpr (std::is_same_v<S, Out>)
+      if (m.mag && m.normals.empty()) mag_at = m.mag + c0;
+    magnitude_vec<S, Out>(g, n, mag_at, len);
+    if (m.mag && mag_at == mag)
       for (index_t j = 0; j < len; ++j) m.mag[c0 + j] = cvt<Out>(mag[j]);
     if (nd >= 2 && (m.dir || m.elev)) {
       const S* gx = g[order[static_cast<std::size_t>(nd - 1)]];
       const S* gy = g[order[static_cast<std::size_t>(nd - 2)]];
       if (m.dir) {
         const AngleOptions& a = o.angle;
-        if (a.compass || a.y_up) {
-          for (index_t j = 0; j < len; ++j) tmp[j] = -gy[j];
-          if (a.compass)
-            atan2_vec<S, Out>(gx, tmp, ang, len);  // clockwise from up (-y on screen)
-          else
-            atan2_vec<S, Out>(tmp, gx, ang, len);
+        const bool plain = !a.compass && !a.y_up && !a.orientation && a.range == AngleRange::signed_range &&
+                           a.units == AngleUnits::radians;
+        if (std::is_same_v<S, Out> && plain) {
+          // The default angle is atan2 itself: written in place (the cast is the identity here).
+          atan2_vec<S, Out>(gy, gx, reinterpret_cast<S*>(m.dir + c0), len);
         } else {
-          atan2_vec<S, Out>(gy, gx, ang, len);
+          if (a.compass || a.y_up) {
+            for (index_t j = 0; j < len; ++j) tmp[j] = -gy[j];
+            if (a.compass)
+              atan2_vec<S, Out>(gx, tmp, ang, len);  // clockwise from up (-y on screen)
+            else
+              atan2_vec<S, Out>(tmp, gx, ang, len);
+          } else {
+            atan2_vec<S, Out>(gy, gx, ang, len);
+          }
+          finish_angle(ang, a, m.dir + c0, len);
         }
-        finish_angle(ang, a, m.dir + c0, len);
       }
       if (m.elev) {
         const S* pair[2] = {gx, gy};
