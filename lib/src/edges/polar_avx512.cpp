@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Compiled with -mavx512f (only this file): called only after polar_simd.cpp has checked the CPU.
-// Sixteen float (eight double) lanes per SLEEF call halve the time of the direction maps on CPUs
-// that have AVX-512, where atan2 is most of an edge map's work.
+// AVX-512 is where atan2 is most of an edge map's work: float32 directions run gradmap's atan2 in
+// intrinsics (sixteen samples as two halves of eight double lanes), float64 SLEEF's eight lanes.
 #include <immintrin.h>
 #include <sleef.h>
 
