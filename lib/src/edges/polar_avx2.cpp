@@ -5,21 +5,13 @@
 
 #include <algorithm>
 
+#include "edges/atan2_lanes.hpp"
 #include "edges/polar_simd.hpp"
 
 namespace gradmap::detail {
 
 void atan2_f32_avx2(const float* y, const float* x, float* out, index_t n) {
-  index_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    _mm256_storeu_ps(out + j, Sleef_atan2f8_u10avx2(_mm256_loadu_ps(y + j), _mm256_loadu_ps(x + j)));
-  if (j < n) {
-    alignas(32) float ty[8] = {}, tx[8] = {}, to[8];
-    std::copy(y + j, y + n, ty);
-    std::copy(x + j, x + n, tx);
-    _mm256_store_ps(to, Sleef_atan2f8_u10avx2(_mm256_load_ps(ty), _mm256_load_ps(tx)));
-    std::copy(to, to + (n - j), out + j);
-  }
+  atan2_f32_lanes<4>(y, x, out, n);
 }
 
 void atan2_f64_avx2(const double* y, const double* x, double* out, index_t n) {

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "edges/atan2_lanes.hpp"
+
 namespace gradmap::detail {
 namespace {
 
@@ -26,16 +28,7 @@ const char* simd_variant() { return use_avx512() ? "avx512f" : use_avx2() ? "avx
 void atan2_f32(const float* y, const float* x, float* out, index_t n) {
   if (use_avx512()) return atan2_f32_avx512(y, x, out, n);
   if (use_avx2()) return atan2_f32_avx2(y, x, out, n);
-  index_t j = 0;
-  for (; j + 4 <= n; j += 4)
-    _mm_storeu_ps(out + j, Sleef_atan2f4_u10sse2(_mm_loadu_ps(y + j), _mm_loadu_ps(x + j)));
-  if (j < n) {  // the tail through a zero-padded vector: same lanes, same results
-    alignas(16) float ty[4] = {}, tx[4] = {}, to[4];
-    std::copy(y + j, y + n, ty);
-    std::copy(x + j, x + n, tx);
-    _mm_store_ps(to, Sleef_atan2f4_u10sse2(_mm_load_ps(ty), _mm_load_ps(tx)));
-    std::copy(to, to + (n - j), out + j);
-  }
+  atan2_f32_lanes<4>(y, x, out, n);
 }
 
 void atan2_f64(const double* y, const double* x, double* out, index_t n) {

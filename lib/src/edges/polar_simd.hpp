@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
-// Vector atan2 for the edge-map directions: SLEEF's 1.0-ulp functions, chosen once at run time
-// (AVX-512F, else AVX2+FMA, else SSE2) so one binary runs on any x86-64. Lanes are
-// independent, so a sample's result does not depend on where it falls in a vector, a tile or a
-// thread's share. The AVX2 and SSE2 variants may differ from each other by an ulp; a given
-// machine always uses the same one.
+// Vector atan2 for the edge-map directions, chosen once at run time (AVX-512F, else AVX2+FMA, else
+// SSE2) so one binary runs on any x86-64: float32 is gradmap's own (atan2_lanes.hpp; every variant
+// gives the same bits), float64 is SLEEF's. Lanes are independent, so a sample's result does not
+// depend on where it falls in a vector, a tile or a thread's share. SLEEF's AVX2 and SSE2 float64
+// variants may differ from each other by an ulp; a given machine always uses the same one.
 #pragma once
 
 #include "gradmap/array.hpp"
 
 namespace gradmap::detail {
 
-/// out[j] = atan2(y[j], x[j]), |error| <= 1 ulp (float32).
+/// out[j] = atan2(y[j], x[j]) for float32, |error| <= 0.51 ulp (C's results for zeros, infinities, NaN).
 void atan2_f32(const float* y, const float* x, float* out, index_t n);
 /// out[j] = atan2(y[j], x[j]), |error| <= 1 ulp (float64).
 void atan2_f64(const double* y, const double* x, double* out, index_t n);

@@ -13,11 +13,33 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
+#include <type_traits>
 
 #include "core/numeric.hpp"
 #include "gradmap/array.hpp"
 
 namespace gradmap::detail {
+
+/// Integer input of at most 32 bits: numpy converts both samples to float64 and subtracts; the
+/// difference of two such integers is below 2^33 in magnitude, so it is exact in float64 and equals
+/// the integer difference taken in 64 bits (32 bits for 8- and 16-bit input). Only float and double
+/// outputs take this route (float16 rounds through Half).
+template <class In, class Out>
+constexpr bool kIntegerDifference = std::is_integral_v<In> && sizeof(In) <= 4 &&
+                                    (std::is_same_v<Out, float> || std::is_same_v<Out, double>);
+
+/// Whether dividing by `s` is multiplying by the exact reciprocal for every integer difference
+/// (|d| < 2^33): s = ±2^e with |e| <= 60, so d / s = d * 2^-e is exact in double and, rounded once to
+/// float, stays in float's normal range (|d| * 2^-60 >= 2^-60 and < 2^93). The reciprocal is then
+/// exact, and Out(d) * (1/s) — one rounding of d to Out, an exact scaling — equals Out(double(d) / s),
+/// numpy's float64 quotient rounded to Out. tests/test_integer_path.cpp checks it against numpy for
+/// every uint8/int8 pair and every int16/uint16 difference.
+inline bool is_exact_reciprocal(double s) {
+  int e = 0;
+  const double m = std::frexp(s, &e);
+  return (m == 0.5 || m == -0.5) && e >= -59 && e <= 61;
+}
 
 /// numpy: out[1:-1] = (f[2:] - f[:-2]) / (2. * dx). The difference is taken in the input's compute
 /// type C, the division in Cdiv (C unless value-based casting widened it), the result stored as
@@ -26,6 +48,17 @@ template <class In, class Out, class Cdiv>
 void central_uniform(const In* p0, const In* p2, index_t in_step, Out* out, index_t out_step, index_t count,
                      double two_dx) {
   using C = compute_t<In>;
+  if constexpr (kIntegerDifference<In, Out>) {
+    // Integer differences, converted and scaled in Out: a loop that vectorizes (measured: case D's
+    // components 2.4x faster than converting each sample to double and dividing).
+    using Wide = std::conditional_t<(sizeof(In) < 4), int, long long>;
+    if (in_step == 1 && out_step == 1 && is_exact_reciprocal(two_dx)) {
+      const Out r = static_cast<Out>(1.0 / two_dx);
+      for (index_t j = 0; j < count; ++j)
+        out[j] = static_cast<Out>(static_cast<Wide>(p2[j]) - static_cast<Wide>(p0[j])) * r;
+      return;
+    }
+  }
   const Cdiv s = cvt<Cdiv>(two_dx);
   auto one = [&](In lo, In hi) { return cvt<Out>(cvt<C>(cvt<Cdiv>(cvt<C>(hi) - cvt<C>(lo)) / s)); };
   if (in_step == 1 && out_step == 1) {
