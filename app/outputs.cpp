@@ -108,8 +108,17 @@ std::string axis_label(int axis, int rank) {
 std::vector<std::string> series_names(const Image& img) {
   std::vector<std::string> names;
   if (img.series_axes == 0) return names;
-  const SeriesLetter kind = series_letter(img);
-  for (index_t i = 0; i < img.pixels.extent(0); ++i) names.push_back(series_name(i, kind));
+  // The first axis as series_letter() says; the axes after it are frames (a colour cine DICOM
+  // read with --color channels is (c, t, y, x)). Entries in C order, their names joined by "_".
+  names.push_back("");
+  for (int axis = 0; axis < img.series_axes; ++axis) {
+    const SeriesLetter kind = axis == 0 ? series_letter(img) : SeriesLetter::t;
+    std::vector<std::string> longer;
+    for (const std::string& head : names)
+      for (index_t i = 0; i < img.pixels.extent(axis); ++i)
+        longer.push_back(head + (axis == 0 ? "" : "_") + series_name(i, kind));
+    names = std::move(longer);
+  }
   return names;
 }
 
@@ -170,9 +179,15 @@ bool is_output_name(const std::string& name, const std::string& stem, const std:
     return false;
   const std::string middle = name.substr(head.size(), name.size() - head.size() - tail.size());
   if (is_product_name(middle)) return true;
-  const auto sep = middle.find('_');
-  return sep != std::string::npos && is_series_name(middle.substr(0, sep)) &&
-         is_product_name(middle.substr(sep + 1));
+  // <series>[_<series>...]_<product>: product names have no "_", series entry names neither.
+  const auto sep = middle.rfind('_');
+  if (sep == std::string::npos || !is_product_name(middle.substr(sep + 1))) return false;
+  for (std::size_t from = 0; from <= sep;) {
+    const std::size_t to = middle.find('_', from);
+    if (!is_series_name(middle.substr(from, to - from))) return false;
+    from = to + 1;
+  }
+  return true;
 }
 
 void check_collisions(const std::vector<InputPlan>& inputs) {

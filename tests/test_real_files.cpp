@@ -377,6 +377,42 @@ TEST(RealFiles, ColorDicomFollowsTheColorOption) {
             shell_quote(dcm) + " " + shell_quote(tmp.path().string()));
 }
 
+TEST(RealFiles, ColorCineDicomWritesOnePicturePerChannelAndFrame) {
+  // --color channels reads (c, t, y, x): a PNG holds one 2-D picture, so there is one per channel
+  // and frame, named <stem>_<channel>_<frame>_<product>.png. Each must hold the pixels of the picture
+  // gradmap writes for that channel of that frame given alone as a gray PNG (pydicom + PIL write it).
+  const std::string dcm = kPydicomData + "SC_rgb_rle_2frame.dcm";
+  REQUIRE_FILE(dcm);
+  TempDir tmp;
+  auto r = run_cli("gradient " + shell_quote(dcm) + " -o " + shell_quote(tmp / "out") +
+                   " --format png --color channels");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  python_ok(
+      kPydicom +
+          "from PIL import Image\n"
+          "a = pydicom.dcmread(sys.argv[1]).pixel_array\n"
+          "os.makedirs(sys.argv[2] + '/planes')\n"
+          "for c, name in enumerate('rgb'):\n"
+          "    for t in range(a.shape[0]):\n"
+          "        Image.fromarray(a[t, :, :, c]).save(sys.argv[2] + '/planes/%s_t%d.png' % (name, t))\n"
+          "want = sorted('SC_rgb_rle_2frame_%s_t%d_%s.png' % (c, t, g) for c in 'rgb' for t in range(2)\n"
+          "              for g in ('gy', 'gx'))\n"
+          "assert sorted(os.listdir(sys.argv[2] + '/out')) == want, os.listdir(sys.argv[2] + '/out')\n",
+      shell_quote(dcm) + " " + shell_quote(tmp.path().string()));
+  r = run_cli("gradient " + shell_quote(tmp / "planes") + "/*.png -o " + shell_quote(tmp / "planes_out") +
+              " --format png");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  python_ok(
+      "import cv2\n"
+      "for c in 'rgb':\n"
+      "    for t in range(2):\n"
+      "        for g in ('gy', 'gx'):\n"
+      "            a = cv2.imread(sys.argv[1] + '/out/SC_rgb_rle_2frame_%s_t%d_%s.png' % (c, t, g), -1)\n"
+      "            b = cv2.imread(sys.argv[1] + '/planes_out/%s_t%d_%s.png' % (c, t, g), -1)\n"
+      "            same(a, b, (c, t, g))\n",
+      shell_quote(tmp.path().string()));
+}
+
 // ---- item 7: world frames ------------------------------------------------------------------------
 
 TEST(RealFiles, PhysicalFrameRasMatchesNibabelAffine) {
