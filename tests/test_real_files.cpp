@@ -38,7 +38,20 @@ const std::string kPrelude =
     "    assert a.dtype == b.dtype, (what, a.dtype, b.dtype)\n"
     "    assert a.shape == b.shape, (what, a.shape, b.shape)\n"
     "    ok = (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == 'f' else (a == b)\n"
-    "    assert ok.all(), (what, np.argwhere(~ok)[:5], a[~ok][:5], b[~ok][:5])\n";
+    "    assert ok.all(), (what, np.argwhere(~ok)[:5], a[~ok][:5], b[~ok][:5])\n"
+    "def same_nifti_header(o, i):  # what a written NIfTI keeps of its input\n"
+    "    assert o.shape == i.shape, (o.shape, i.shape)\n"
+    "    assert np.allclose(o.affine, i.affine, atol=1e-4), (o.affine, i.affine)\n"
+    "    zo, zi = o.header.get_zooms(), i.header.get_zooms()\n"
+    "    assert len(zo) == len(zi) and np.allclose(zo, zi, rtol=1e-6), (zo, zi)\n"
+    "    for k in ('xyzt_units', 'qform_code', 'sform_code'):\n"
+    "        assert o.header[k] == i.header[k], (k, o.header[k], i.header[k])\n";
+
+/// Runs gradmap with `args`; fails the test (ASSERT_NO_FATAL_FAILURE) unless it exits 0.
+void cli_ok(const std::string& args) {
+  const auto r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.err;
+}
 
 /// Runs `script` (after kPrelude) with `args`; fails the test with Python's stderr on error.
 void python_ok(const std::string& script, const std::string& args) {
@@ -199,17 +212,36 @@ TEST(RealFiles, NiftiOutputsKeepAffineZoomsUnitsAndCodes) {
     ASSERT_EQ(g.exit_code, 0) << g.err;
     const std::string ext = name.substr(name.find('.'));
     const std::string stem = name.substr(0, name.find('.'));
+    python_ok("same_nifti_header(nib.load(sys.argv[2]), nib.load(sys.argv[1]))\n",
+              shell_quote(in) + " " + shell_quote(tmp / (stem + "_gx" + ext)));
+  }
+}
+
+TEST(RealFiles, NiftiOfOneSliceOverTimeKeepsItsShapeAndHeader) {
+  // (x, y, 1, t) as nibabel writes it (TR 2.5 s, codes 2/2, anisotropic zooms): 2-D gradients per
+  // frame (--slices, or --axis x,y), written back with the input's shape and header, values numpy's.
+  TempDir tmp;
+  python_ok(
+      "a = np.random.default_rng(1).standard_normal((6, 5, 1, 4)).astype(np.float32)\n"
+      "aff = np.diag([-0.5, 0.7, 2.0, 1.0]); aff[:3, 3] = [1, 2, 3]\n"
+      "img = nib.Nifti1Image(a, aff); img.header.set_xyzt_units('mm', 'sec'); img.header['pixdim'][4] = 2.5\n"
+      "img.set_qform(aff, 2); img.set_sform(aff, 2)\n"
+      "nib.save(img, sys.argv[1])\n",
+      shell_quote(tmp / "xy1t.nii.gz"));
+  for (const std::string how : {"--slices", "--axis x,y"}) {
+    SCOPED_TRACE(how);
+    ASSERT_NO_FATAL_FAILURE(cli_ok("gradient " + shell_quote(tmp / "xy1t.nii.gz") + " -o " +
+                                   shell_quote(tmp / "out") + " " + how));
     python_ok(
-        "i = nib.load(sys.argv[1]); o = nib.load(sys.argv[2])\n"
-        "assert np.allclose(o.affine, i.affine, atol=1e-4), (o.affine, i.affine)\n"
-        "assert len(o.header.get_zooms()) == len(i.header.get_zooms()), (o.header.get_zooms(), "
-        "i.header.get_zooms())\n"
-        "assert np.allclose(o.header.get_zooms(), i.header.get_zooms(), rtol=1e-6), (o.header.get_zooms(), "
-        "i.header.get_zooms())\n"
-        "for k in ('xyzt_units', 'qform_code', 'sform_code'):\n"
-        "    assert o.header[k] == i.header[k], (k, o.header[k], i.header[k])\n"
-        "assert o.shape == i.shape, (o.shape, i.shape)\n",
-        shell_quote(in) + " " + shell_quote(tmp / (stem + "_gx" + ext)));
+        "i = nib.load(sys.argv[1])\n"
+        "v = np.asanyarray(i.dataobj)[:, :, 0, :].transpose(2, 1, 0)\n"
+        "zy, zx = [float(z) for z in i.header.get_zooms()[1::-1]]\n"
+        "gy, gx = np.gradient(v, zy, zx, axis=(1, 2))\n"
+        "for n, g in (('gy', gy), ('gx', gx)):\n"
+        "    o = nib.load(sys.argv[2] + '/xy1t_' + n + '.nii.gz')\n"
+        "    same_nifti_header(o, i)\n"
+        "    same(np.asanyarray(o.dataobj)[:, :, 0, :].transpose(2, 1, 0), g, n)\n",
+        shell_quote(tmp / "xy1t.nii.gz") + " " + shell_quote(tmp / "out"));
   }
 }
 
@@ -284,9 +316,8 @@ TEST(RealFiles, ExtensionlessDicomIsRecognizedByItsPreamble) {
   const std::string dcm = kPydicomData + "dicomdirtests/77654033/CT2/17136";
   REQUIRE_FILE(dcm);
   TempDir tmp;
-  auto g =
-      run_cli("gradient " + shell_quote(dcm) + " -o " + shell_quote(tmp.path().string()) + " --format npy");
-  ASSERT_EQ(g.exit_code, 0) << g.err;
+  ASSERT_NO_FATAL_FAILURE(
+      cli_ok("gradient " + shell_quote(dcm) + " -o " + shell_quote(tmp.path().string()) + " --format npy"));
   python_ok(kPydicom +
                 "ds = pydicom.dcmread(sys.argv[1]); ps = [float(v) for v in ds.PixelSpacing]\n"
                 "hu = apply_modality_lut(ds.pixel_array, ds).astype(np.float64)\n"
