@@ -312,6 +312,42 @@ TEST(RealFiles, ImagerPixelSpacingStandsInAndAbsentSpacingSaysDefault) {
   EXPECT_NE(text.out.find("y default 1, x default 1"), std::string::npos) << text.out;
 }
 
+TEST(RealFiles, NrrdAndMetaImageSpacingSourcesFollowTheirHeaders) {
+  // NRRD without "spacings:" and MetaImage without ElementSpacing: ITK's 1 is a default, not the
+  // header's; with the fields, "header". A user's --spacing shows as "--spacing" (text and JSON).
+  TempDir tmp;
+  python_ok(
+      "d = sys.argv[1]; a = np.arange(120, dtype=np.int16).reshape(6, 5, 4).tobytes()\n"
+      "nrrd = b'NRRD0004\\ntype: short\\ndimension: 3\\nsizes: 4 5 6\\n%sendian: little\\nencoding: "
+      "raw\\n\\n'\n"
+      "open(d + '/none.nrrd', 'wb').write(nrrd % b'' + a)\n"
+      "open(d + '/spacings.nrrd', 'wb').write(nrrd % b'spacings: 0.5 0.7 2\\n' + a)\n"
+      "mha = b'ObjectType = Image\\nNDims = 3\\nDimSize = 4 5 6\\n%sElementType = MET_SHORT\\n'\n"
+      "mha += b'ElementDataFile = LOCAL\\n'\n"
+      "open(d + '/none.mha', 'wb').write(mha % b'' + a)\n"
+      "open(d + '/spacing.mha', 'wb').write(mha % b'ElementSpacing = 0.5 0.7 2\\n' + a)\n",
+      shell_quote(tmp.path().string()));
+  const std::string files = shell_quote(tmp / "none.nrrd") + " " + shell_quote(tmp / "spacings.nrrd") + " " +
+                            shell_quote(tmp / "none.mha") + " " + shell_quote(tmp / "spacing.mha");
+  auto r = run_cli("info --json " + files);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ofstream(tmp / "info.json") << r.out;
+  r = run_cli("info --json --spacing x=0.25 " + files);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ofstream(tmp / "user.json") << r.out;
+  python_ok(
+      "j = json.load(open(sys.argv[1] + '/info.json')); u = json.load(open(sys.argv[1] + '/user.json'))\n"
+      "for k, stated in enumerate([False, True, False, True]):\n"
+      "    assert j[k]['spacing'] == ([2.0, 0.7, 0.5] if stated else [1.0] * 3), j[k]\n"
+      "    assert j[k]['spacing_source'] == ['header' if stated else 'default 1'] * 3, j[k]\n"
+      "    assert u[k]['spacing'] == j[k]['spacing'][:2] + [0.25], u[k]\n"
+      "    assert u[k]['spacing_source'] == j[k]['spacing_source'][:2] + ['--spacing'], u[k]\n",
+      shell_quote(tmp.path().string()));
+  r = run_cli("info --spacing 3 " + shell_quote(tmp / "none.nrrd"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("spacing from: z --spacing, y --spacing, x --spacing"), std::string::npos) << r.out;
+}
+
 TEST(RealFiles, ExtensionlessDicomIsRecognizedByItsPreamble) {
   const std::string dcm = kPydicomData + "dicomdirtests/77654033/CT2/17136";
   REQUIRE_FILE(dcm);

@@ -669,6 +669,8 @@ Image read_file(const std::string& path, Family f, const ReadOptions& options) {
   }
   if (f == Family::dicom) return assemble_dicom(path, h, raw, options);
   Image img = assemble(path, h, raw, f);
+  if ((f == Family::nrrd || f == Family::metaimage) && !volume_header_states_spacing(path, f == Family::nrrd))
+    img.geometry.spacing_source.assign(img.geometry.spacing.size(), SpacingSource::default_one);
   if (f == Family::nifti) {
     VolumeMetadata& m = img.metadata;
     m.qform_code = nh.qform_code;
