@@ -149,6 +149,15 @@ std::vector<PlannedFile> plan_outputs(const std::vector<ProductId>& products, co
                                       const std::string& ext, const std::string& overview_path) {
   const std::string stem = stem_of(input);
   const FileFormat* out = format_named(ext);
+  // A float raster (TIFF) holds one 2-D image, and gradmap does not invent a page layout for the
+  // axes around it: refused before anything is computed or written.
+  if (out && out->family == FormatFamily::raster && !out->display &&
+      (img.series_axes > 0 || img.spatial_rank() != 2))
+    throw UsageError("'" + input + "': --format " + std::string(out->name) +
+                     " writes one 2-D image per file, and this input's gradients are " +
+                     shape_string(img.pixels.shape()) +
+                     " (channels, pages, frames or a volume); write --format npy or nii, which keep every "
+                     "axis, or a display format (png), which writes one picture per channel, page or frame");
   const bool split_series = out && out->display && img.series_axes > 0;
   const int rank = img.pixels.rank();
   auto path = [&](const std::string& name) { return (fs::path(outdir) / (name + "." + ext)).string(); };

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 
 #include "gradmap/io.hpp"
@@ -319,6 +320,41 @@ cv2.imwrite(d + '/prog.jpg', a, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])
   r = run_cli("info --max-memory 64M " + shell_quote(d / "prog.jpg"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
+}
+
+TEST(RasterFiles, TiffOutputsOfStacksAreRefusedBeforeAnythingIsWritten) {
+  // A TIFF output holds one 2-D image: pages of a multi-page TIFF (tifffile) and the channels of a
+  // color PNG (--color channels) are refused with exit 2, naming the input and the formats that
+  // work, and nothing is written; a single gray page still gives float32 TIFFs tifffile reads as
+  // numpy's gradient.
+  TempDir d;
+  python_in(d, R"(
+import tifffile
+from PIL import Image
+rng = np.random.default_rng(4)
+with tifffile.TiffWriter(d + '/stack.tif') as w:
+    for k in range(3):
+        w.write(rng.standard_normal((6, 7)).astype(np.float32))
+tifffile.imwrite(d + '/page.tif', rng.standard_normal((6, 7)).astype(np.float32))
+Image.fromarray(rng.integers(0, 255, (6, 7, 3), dtype=np.uint8)).save(d + '/rgb.png')
+)");
+  for (const std::string args : {"stack.tif", "rgb.png --color channels"}) {
+    const auto r = run_cli("gradient " + shell_quote(d / "") + args + " -o " + shell_quote(d / "out") +
+                           " --format tiff");
+    EXPECT_EQ(r.exit_code, 2) << args << r.err;
+    EXPECT_NE(r.err.find("--format tiff writes one 2-D image per file"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--format npy or nii"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(d / "out")) << args;
+  }
+  const auto r =
+      run_cli("gradient " + shell_quote(d / "page.tif") + " -o " + shell_quote(d / "out") + " --format tiff");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  python_in(d, R"(
+import tifffile
+gy, gx = np.gradient(tifffile.imread(d + '/page.tif'))
+ok = all(np.array_equal(tifffile.imread(d + '/out/page_%s.tiff' % n), g) for n, g in (('gy', gy), ('gx', gx)))
+sys.exit(0 if ok else 1)
+)");
 }
 
 TEST(RasterFiles, BatchWritesOnePicturePerPageAndSkipsThemWhenDone) {
