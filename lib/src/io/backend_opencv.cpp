@@ -23,6 +23,7 @@
 
 #include "codec/jpeg_decode.hpp"
 #include "codec/png_encode.hpp"
+#include "core/luminance.hpp"
 #include "gradmap/opencv.hpp"
 #include "io/backend.hpp"
 #include "io/probes/raster_probe.hpp"
@@ -98,9 +99,8 @@ cv::Mat oriented(const cv::Mat& m, int o) {
   return r;
 }
 
-/// BT.601 luminance of a BGR(A) Mat in float32 (float64 for float64 sources, so they keep their
-/// precision). Evaluated as (0.299 R + 0.587 G) + 0.114 B, left to right, in the result type, which
-/// is what numpy computes for `0.299*r + 0.587*g + 0.114*b` on arrays of that type.
+/// BT.601 luminance (core/luminance.hpp) of a BGR(A) Mat in float32 (float64 for float64 sources,
+/// so they keep their precision).
 template <class Out>
 Array luminance(const cv::Mat& m) {
   cv::Mat f;
@@ -108,16 +108,9 @@ Array luminance(const cv::Mat& m) {
   Array out(dtype_of_v<Out>, Shape{m.rows, m.cols});
   Out* o = static_cast<Out*>(out.data());
   const int c = m.channels();
-  const Out wr = Out(0.299), wg = Out(0.587), wb = Out(0.114);
   for (int y = 0; y < f.rows; ++y) {
     const Out* p = f.ptr<Out>(y);
-    for (int x = 0; x < f.cols; ++x, p += c) {
-      Out r = wr * p[2];
-      Out g = wg * p[1];
-      Out b = wb * p[0];
-      Out rg = r + g;
-      *o++ = rg + b;
-    }
+    for (int x = 0; x < f.cols; ++x, p += c) *o++ = bt601_luminance(p[2], p[1], p[0]);
   }
   return out;
 }
