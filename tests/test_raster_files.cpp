@@ -332,9 +332,7 @@ TEST(RasterFiles, TiffOutputsOfStacksAreRefusedBeforeAnythingIsWritten) {
 import tifffile
 from PIL import Image
 rng = np.random.default_rng(4)
-with tifffile.TiffWriter(d + '/stack.tif') as w:
-    for k in range(3):
-        w.write(rng.standard_normal((6, 7)).astype(np.float32))
+tifffile.imwrite(d + '/stack.tif', rng.standard_normal((3, 6, 7)).astype(np.float32), photometric='minisblack')
 tifffile.imwrite(d + '/page.tif', rng.standard_normal((6, 7)).astype(np.float32))
 Image.fromarray(rng.integers(0, 255, (6, 7, 3), dtype=np.uint8)).save(d + '/rgb.png')
 )");

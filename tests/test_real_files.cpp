@@ -53,6 +53,14 @@ void cli_ok(const std::string& args) {
   ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.err;
 }
 
+/// Runs `gradmap info --json <args>` and saves its output as `json_path` for the Python side;
+/// fails the test (ASSERT_NO_FATAL_FAILURE) unless it exits 0.
+void info_json_to(const std::string& args, const std::string& json_path) {
+  const auto r = run_cli("info --json " + args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ofstream(json_path) << r.out;
+}
+
 /// Runs `script` (after kPrelude) with `args`; fails the test with Python's stderr on error.
 void python_ok(const std::string& script, const std::string& args) {
   auto r = run_python(kPrelude + script, args);
@@ -329,12 +337,8 @@ TEST(RealFiles, NrrdAndMetaImageSpacingSourcesFollowTheirHeaders) {
       shell_quote(tmp.path().string()));
   const std::string files = shell_quote(tmp / "none.nrrd") + " " + shell_quote(tmp / "spacings.nrrd") + " " +
                             shell_quote(tmp / "none.mha") + " " + shell_quote(tmp / "spacing.mha");
-  auto r = run_cli("info --json " + files);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::ofstream(tmp / "info.json") << r.out;
-  r = run_cli("info --json --spacing x=0.25 " + files);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::ofstream(tmp / "user.json") << r.out;
+  ASSERT_NO_FATAL_FAILURE(info_json_to(files, tmp / "info.json"));
+  ASSERT_NO_FATAL_FAILURE(info_json_to("--spacing x=0.25 " + files, tmp / "user.json"));
   python_ok(
       "j = json.load(open(sys.argv[1] + '/info.json')); u = json.load(open(sys.argv[1] + '/user.json'))\n"
       "for k, stated in enumerate([False, True, False, True]):\n"
@@ -343,7 +347,7 @@ TEST(RealFiles, NrrdAndMetaImageSpacingSourcesFollowTheirHeaders) {
       "    assert u[k]['spacing'] == j[k]['spacing'][:2] + [0.25], u[k]\n"
       "    assert u[k]['spacing_source'] == j[k]['spacing_source'][:2] + ['--spacing'], u[k]\n",
       shell_quote(tmp.path().string()));
-  r = run_cli("info --spacing 3 " + shell_quote(tmp / "none.nrrd"));
+  const auto r = run_cli("info --spacing 3 " + shell_quote(tmp / "none.nrrd"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("spacing from: z --spacing, y --spacing, x --spacing"), std::string::npos) << r.out;
 }
@@ -488,9 +492,7 @@ TEST(RealFiles, PhysicalFrameRasMatchesNibabelAffine) {
   auto g = run_cli("gradient " + shell_quote(nii) + " -o " + shell_quote(tmp.path().string()) +
                    " --format npy --physical-frame --world ras");
   ASSERT_EQ(g.exit_code, 0) << g.err;
-  auto info = run_cli("info --json " + shell_quote(nii));
-  ASSERT_EQ(info.exit_code, 0) << info.err;
-  std::ofstream(tmp / "info.json") << info.out;
+  ASSERT_NO_FATAL_FAILURE(info_json_to(shell_quote(nii), tmp / "info.json"));
   // nibabel: index gradient in mm along i, j, k, rotated by the affine's direction cosines into
   // RAS; gradmap's gx, gy, gz are the world R, A, S components in numpy (k, j, i) order.
   python_ok(
