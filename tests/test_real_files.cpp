@@ -482,6 +482,15 @@ TEST(RealFiles, ColorCineDicomWritesOnePicturePerChannelAndFrame) {
       "            b = cv2.imread(sys.argv[1] + '/planes_out/%s_t%d_%s.png' % (c, t, g), -1)\n"
       "            same(a, b, (c, t, g))\n",
       shell_quote(tmp.path().string()));
+  // batch recognizes every name it wrote: a rerun with --skip-existing skips the file.
+  std::filesystem::create_directory(tmp / "in");
+  std::filesystem::copy_file(dcm, tmp / "in/c.dcm");
+  const std::string batch = "batch " + shell_quote(tmp / "in") + " -o " + shell_quote(tmp / "bout") +
+                            " --color channels --format png";
+  ASSERT_NO_FATAL_FAILURE(cli_ok(batch));
+  r = run_cli(batch + " --skip-existing");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE((r.out + r.err).find("0 ok, 0 failed, 1 skipped of 1"), std::string::npos) << r.out << r.err;
 }
 
 // ---- item 7: world frames ------------------------------------------------------------------------
