@@ -123,8 +123,9 @@ class EdgesComputation final : public Computation {
       case Product::direction:
         if (s_.dir_style == DirStyle::hsv) {
           const Array& mag = all.at({Product::magnitude});
-          levels = direction_hsv(values, file.series_index < 0 ? mag : series_slice(mag, file.series_index),
-                                 d, hi - lo, &scale);
+          levels = direction_hsv(
+              values, file.series_index < 0 ? mag : series_slice(mag, file.series_index, img.series_axes), d,
+              hi - lo, &scale);
         } else {
           levels = direction_gray(values, lo, hi, d.bit_depth, &scale);
         }

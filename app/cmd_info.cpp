@@ -23,6 +23,7 @@ struct InfoOptions {
   std::vector<std::string> inputs;
   bool json = false;
   std::string max_memory;
+  std::string spacing;  ///< --spacing, as the gradient commands take it
 };
 
 struct ValueRange {
@@ -250,20 +251,31 @@ ExitCode run_info(const InfoOptions& o) {
   // Channels, so that a color file shows its own pixel type rather than the float32 luminance.
   compute.color = ColorMode::channels;
   compute.max_memory_text = o.max_memory;
-  compute.finish();  // UsageError (exit 2) for a bad --max-memory
+  compute.spacing_text = o.spacing;
+  compute.finish();  // UsageError (exit 2) for a bad --max-memory or --spacing
   const ReadOptions read = make_read_options(compute);
 
   ExitCode rc = ExitCode::ok;
   nlohmann::json all = nlohmann::json::array();
   for (const std::string& path : o.inputs) {
+    // Inside a catch block: report the exception in flight as failing `stage` of this file.
+    auto fail = [&](Stage stage) {
+      const Failure f = current_failure(stage);
+      report_error(f.message);
+      if (rc == ExitCode::ok) rc = f.code;
+      if (o.json) all.push_back({{"file", path}, {"error", f.message}});
+    };
     Image img;
     try {
       img = read_image(path, read);
     } catch (...) {
-      const Failure f = current_failure(Stage::read);
-      report_error(f.message);
-      if (rc == ExitCode::ok) rc = f.code;
-      if (o.json) all.push_back({{"file", path}, {"error", f.message}});
+      fail(Stage::read);
+      continue;
+    }
+    try {
+      apply_user_spacing(img, compute);
+    } catch (...) {
+      fail(Stage::compute);
       continue;
     }
     ValueRange range = value_range(img.pixels);
@@ -294,6 +306,9 @@ Runner setup_info(CLI::App& app) {
   sub->add_option(
       "--max-memory", o->max_memory,
       "Refuse inputs whose pixels need more memory than this (e.g. 4G, 512M). Default: half of RAM");
+  sub->add_option("--spacing", o->spacing,
+                  "Show the spacing the gradient commands would use with this --spacing (same syntax); "
+                  "its source reads --spacing");
   sub->footer(
       "Shapes, spacing, origin and direction are in numpy axis order (z, y, x); direction row i, column j is "
       "the "

@@ -54,8 +54,8 @@ void refuse_overwriting_input(const std::string& out, const std::string& input) 
 
 }  // namespace
 
-Array series_slice(const Array& a, index_t i) {
-  Shape one(a.shape().begin() + 1, a.shape().end());
+Array series_slice(const Array& a, index_t i, int series_axes) {
+  Shape one(a.shape().begin() + series_axes, a.shape().end());
   const std::size_t bytes = static_cast<std::size_t>(shape_size(one)) * dtype_size(a.dtype());
   Array part(a.dtype(), one);
   std::memcpy(part.data(), static_cast<const unsigned char*>(a.data()) + static_cast<std::size_t>(i) * bytes,
@@ -170,7 +170,8 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
         WriteOptions options;
         options.png_compression = c.png_compression();
         if (display) {
-          const Array part = file.series_index < 0 ? values : series_slice(values, file.series_index);
+          const Array part =
+              file.series_index < 0 ? values : series_slice(values, file.series_index, img.series_axes);
           image.pixels = c.display(file, part, results, img, options.text);
           image.rgb = image.pixels.rank() == part.rank() + 1;
         } else {

@@ -77,8 +77,9 @@ struct FileControl {
   std::function<void(const Image&)> on_read;
 };
 
-/// Entry i along axis 0 of `a` (a copy): one channel or time point of a series.
-Array series_slice(const Array& a, index_t i);
+/// Entry i of the leading `series_axes` axes of `a`, counted in C order (a copy): one channel or
+/// time point of a series, or one (channel, frame) pair of two series axes.
+Array series_slice(const Array& a, index_t i, int series_axes);
 
 /// The files run_file() writes for `img` read from `input`, in writing order.
 std::vector<PlannedFile> plan_file(const Computation& c, const Image& img, const std::string& input,

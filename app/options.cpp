@@ -442,6 +442,25 @@ GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o)
   return g;
 }
 
+void apply_user_spacing(Image& img, const ComputeOptions& o) {
+  if (o.spacing.kind == SpacingFlag::Kind::none) return;
+  ComputeOptions spacing_only;
+  spacing_only.spacing = o.spacing;
+  const GradientOptions g = make_gradient_options(img, spacing_only);
+  const int rank = img.pixels.rank();
+  Geometry& geo = img.geometry;
+  geo.spacing_source.resize(geo.spacing.size(), SpacingSource::header);
+  for (std::size_t k = 0; k < g.axes->size(); ++k) {
+    const int axis = (*g.axes)[k];
+    bool set = o.spacing.kind != SpacingFlag::Kind::named;
+    for (const auto& name : o.spacing.axes) set = set || resolve_axis(name, rank, "--spacing") == axis;
+    if (!set) continue;
+    const auto s = static_cast<std::size_t>(axis - img.series_axes);
+    geo.spacing[s] = g.spacing[k].step;
+    geo.spacing_source[s] = SpacingSource::user;
+  }
+}
+
 std::vector<Array> compute_components(const Image& img, const GradientOptions& opts,
                                       const ComputeOptions& o) {
   std::vector<Array> comps = gradient(img.pixels, opts);

@@ -123,6 +123,11 @@ bool writes_display_maps(const ComputeOptions& o, const Image& img);
 /// --coords. Throws InvalidArgument (exit 4) when the flags do not fit this image.
 GradientOptions make_gradient_options(const Image& img, const ComputeOptions& o);
 
+/// --spacing as `info` shows it: the spacing the gradient commands would use along each spatial axis
+/// (make_gradient_options without --axis), marked SpacingSource::user where --spacing sets it.
+/// Throws InvalidArgument (exit 4) as make_gradient_options does.
+void apply_user_spacing(Image& img, const ComputeOptions& o);
+
 /// The gradient components for `img`: gradient(), then with --physical-frame rotated by the
 /// direction cosines onto the world axes (all spatial axes must be selected, in order).
 std::vector<Array> compute_components(const Image& img, const GradientOptions& opts, const ComputeOptions& o);

@@ -108,8 +108,17 @@ std::string axis_label(int axis, int rank) {
 std::vector<std::string> series_names(const Image& img) {
   std::vector<std::string> names;
   if (img.series_axes == 0) return names;
-  const SeriesLetter kind = series_letter(img);
-  for (index_t i = 0; i < img.pixels.extent(0); ++i) names.push_back(series_name(i, kind));
+  // The first axis as series_letter() says; the axes after it are frames (a colour cine DICOM
+  // read with --color channels is (c, t, y, x)). Entries in C order, their names joined by "_".
+  names.push_back("");
+  for (int axis = 0; axis < img.series_axes; ++axis) {
+    const SeriesLetter kind = axis == 0 ? series_letter(img) : SeriesLetter::t;
+    std::vector<std::string> longer;
+    for (const std::string& head : names)
+      for (index_t i = 0; i < img.pixels.extent(axis); ++i)
+        longer.push_back(head + (axis == 0 ? "" : "_") + series_name(i, kind));
+    names = std::move(longer);
+  }
   return names;
 }
 
@@ -140,6 +149,15 @@ std::vector<PlannedFile> plan_outputs(const std::vector<ProductId>& products, co
                                       const std::string& ext, const std::string& overview_path) {
   const std::string stem = stem_of(input);
   const FileFormat* out = format_named(ext);
+  // A float raster (TIFF) holds one 2-D image, and gradmap does not invent a page layout for the
+  // axes around it: refused before anything is computed or written.
+  if (out && out->family == FormatFamily::raster && !out->display &&
+      (img.series_axes > 0 || img.spatial_rank() != 2))
+    throw UsageError("'" + input + "': --format " + std::string(out->name) +
+                     " writes one 2-D image per file, and this input's gradients are " +
+                     shape_string(img.pixels.shape()) +
+                     " (channels, pages, frames or a volume); write --format npy or nii, which keep every "
+                     "axis, or a display format (png), which writes one picture per channel, page or frame");
   const bool split_series = out && out->display && img.series_axes > 0;
   const int rank = img.pixels.rank();
   auto path = [&](const std::string& name) { return (fs::path(outdir) / (name + "." + ext)).string(); };
@@ -170,9 +188,15 @@ bool is_output_name(const std::string& name, const std::string& stem, const std:
     return false;
   const std::string middle = name.substr(head.size(), name.size() - head.size() - tail.size());
   if (is_product_name(middle)) return true;
-  const auto sep = middle.find('_');
-  return sep != std::string::npos && is_series_name(middle.substr(0, sep)) &&
-         is_product_name(middle.substr(sep + 1));
+  // <series>[_<series>...]_<product>: product names have no "_", series entry names neither.
+  const auto sep = middle.rfind('_');
+  if (sep == std::string::npos || !is_product_name(middle.substr(sep + 1))) return false;
+  for (std::size_t from = 0; from <= sep;) {
+    const std::size_t to = middle.find('_', from);
+    if (!is_series_name(middle.substr(from, to - from))) return false;
+    from = to + 1;
+  }
+  return true;
 }
 
 void check_collisions(const std::vector<InputPlan>& inputs) {

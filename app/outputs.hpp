@@ -36,8 +36,9 @@ std::string product_name(ProductId p, int rank);
 /// "x", "y", "z" for the last three axes of a rank-`rank` array, "axis k" before them.
 std::string axis_label(int axis, int rank);
 
-/// Names of the series entries of `img` (leading non-spatial axis) in output names: "r", "g", "b"
+/// Names of the series entries of `img` (leading non-spatial axes) in output names: "r", "g", "b"
 /// for color channels, "p0", "p1", ... for the pages of a multi-page TIFF, "t0", "t1", ... otherwise;
+/// with two series axes one name per pair, in C order, joined by "_" ("r_t0", "r_t1", "g_t0", ...);
 /// empty without a series axis.
 std::vector<std::string> series_names(const Image& img);
 

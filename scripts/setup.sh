@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-nibabel python3-scipy python3-opencv python3-pydicom python3-tifffile
   python3-pil  # tests read PNG text chunks, JPEG comments and EXIF orientation with PIL
+  libjpeg62-turbo-dev  # gradmap decodes JPEG with libjpeg itself, to turn its warnings into gradmap's
   clang libclang-rt-14-dev clang-format
 )
 

@@ -5,6 +5,8 @@
 // gradmap's pixels with what the same libraries read (tifffile, PIL's exif_transpose, OpenCV).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <string>
 
 #include "gradmap/io.hpp"
@@ -229,6 +231,128 @@ open(sys.argv[1], 'wb').write(next(generate_pixel_data_frame(ds.PixelData)))
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("12-bit JPEG (sample precision 12 in the frame header)"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("truncated or corrupt"), std::string::npos) << r.err;
+}
+
+TEST(RasterFiles, LibjpegWarningsBecomeOneGradmapWarningNamingTheFile) {
+  // JPEGs from OpenCV, damaged as files in the wild are: garbage before a marker ("Corrupt JPEG
+  // data: 5 extraneous bytes before marker 0xda") and a scan cut short but still ending with EOI
+  // ("premature end of data segment"). OpenCV prints libjpeg's warning (checked, so the test can
+  // fail); gradmap reads the same pixels and prints one warning of its own naming the file.
+  TempDir d;
+  python_in(d, R"(
+import cv2, subprocess
+y, x = np.mgrid[0:48, 0:64]
+a = np.stack([x * 4, y * 5, (x + y) * 2], -1).astype(np.uint8)
+ok, enc = cv2.imencode('.jpg', a, [cv2.IMWRITE_JPEG_QUALITY, 90]); b = enc.tobytes()
+sos = b.index(b'\xff\xda')
+open(d + '/extra.jpg', 'wb').write(b[:sos] + b'\x01\x02\x03\x04\x05' + b[sos:])
+open(d + '/short.jpg', 'wb').write(b[:sos + (len(b) - sos) // 2] + b'\xff\xd9')
+for f, msg in [('extra.jpg', '5 extraneous bytes before marker 0xda'), ('short.jpg', 'premature end of data segment')]:
+    r = subprocess.run([sys.executable, '-c', 'import cv2, sys; cv2.imread(sys.argv[1], -1)', d + '/' + f],
+                       capture_output=True, text=True)
+    assert msg in r.stderr, (f, r.stderr)
+)");
+  for (const char* f : {"extra.jpg", "short.jpg"}) {
+    read_and_dump(d / f, gradmap::ColorMode::channels);
+    const std::string file = d / f;
+    for (const char* cmd : {"info", "gradient"}) {
+      const auto r = run_cli(std::string(cmd) + " " + shell_quote(file) +
+                             (std::string(cmd) == "gradient" ? " -o " + shell_quote(d / "out") : ""));
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      // One line, gradmap's, naming the file and saying what libjpeg said; nothing raw.
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+      EXPECT_EQ(r.err.rfind("gradmap: warning: '" + file + "': libjpeg: Corrupt JPEG data: ", 0), 0u)
+          << r.err;
+    }
+  }
+  python_in(d, R"(
+import cv2
+for f in ['extra.jpg', 'short.jpg']:
+    c = cv2.imread(d + '/' + f, cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(np.load(d + '/' + f + '.npy'), np.moveaxis(c[..., ::-1], -1, 0)), f
+)");
+}
+
+TEST(RasterFiles, JpegKindsDecodeAsOpenCvAndPilDecodeThem) {
+  // gradmap decodes JPEG with libjpeg itself: gray, 4:2:0 color, progressive and CMYK files (PIL
+  // writes them) must give OpenCV's pixels (and PIL's, except CMYK, which PIL leaves as CMYK).
+  TempDir d;
+  python_in(d, R"(
+from PIL import Image
+y, x = np.mgrid[0:37, 0:53]
+a = np.stack([x * 4, y * 6, (x + y) * 3, 255 - x], -1).astype(np.uint8)
+Image.fromarray(a[..., 0]).save(d + '/gray.jpg', quality=85)
+Image.fromarray(a[..., :3]).save(d + '/color.jpg', quality=85)
+Image.fromarray(a[..., :3]).save(d + '/progressive.jpg', quality=85, progressive=True)
+Image.fromarray(a, 'CMYK').save(d + '/cmyk.jpg', quality=85)
+)");
+  for (const char* f : {"gray.jpg", "color.jpg", "progressive.jpg", "cmyk.jpg"})
+    read_and_dump(d / f, gradmap::ColorMode::channels);
+  python_in(d, R"(
+import cv2
+from PIL import Image
+for f in ['gray.jpg', 'color.jpg', 'progressive.jpg', 'cmyk.jpg']:
+    got = np.load(d + '/' + f + '.npy')
+    c = cv2.imread(d + '/' + f, cv2.IMREAD_UNCHANGED)
+    want = c if c.ndim == 2 else np.moveaxis(c[..., ::-1], -1, 0)
+    assert got.dtype == np.uint8 and np.array_equal(got, want), f
+    if f != 'cmyk.jpg':
+        p = np.array(Image.open(d + '/' + f))
+        assert np.array_equal(got, p if p.ndim == 2 else np.moveaxis(p, -1, 0)), f
+)");
+}
+
+TEST(RasterFiles, ProgressiveJpegCoefficientsCountAgainstMaxMemory) {
+  // A progressive JPEG keeps all its coefficients (2 bytes a sample) while decoding; libjpeg is
+  // given what --max-memory leaves beside the image, and refuses cleanly beyond it.
+  TempDir d;
+  python_in(d, R"(
+import cv2
+y, x = np.mgrid[0:1920, 0:2560]
+a = np.stack([x % 256, y % 256, (x + y) % 256], -1).astype(np.uint8)
+cv2.imwrite(d + '/prog.jpg', a, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])
+)");
+  // The image alone: 2560 × 1920 × 7 bytes (BGR samples and float32 luminance) = 32.8 MiB.
+  auto r = run_cli("info --max-memory 40M " + shell_quote(d / "prog.jpg"));
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("multi-scan (e.g. progressive) JPEG keeps every coefficient"), std::string::npos)
+      << r.err;
+  r = run_cli("info --max-memory 64M " + shell_quote(d / "prog.jpg"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(RasterFiles, TiffOutputsOfStacksAreRefusedBeforeAnythingIsWritten) {
+  // A TIFF output holds one 2-D image: pages of a multi-page TIFF (tifffile) and the channels of a
+  // color PNG (--color channels) are refused with exit 2, naming the input and the formats that
+  // work, and nothing is written; a single gray page still gives float32 TIFFs tifffile reads as
+  // numpy's gradient.
+  TempDir d;
+  python_in(d, R"(
+import tifffile
+from PIL import Image
+rng = np.random.default_rng(4)
+tifffile.imwrite(d + '/stack.tif', rng.standard_normal((3, 6, 7)).astype(np.float32), photometric='minisblack')
+tifffile.imwrite(d + '/page.tif', rng.standard_normal((6, 7)).astype(np.float32))
+Image.fromarray(rng.integers(0, 255, (6, 7, 3), dtype=np.uint8)).save(d + '/rgb.png')
+)");
+  for (const std::string args : {"stack.tif", "rgb.png --color channels"}) {
+    const auto r = run_cli("gradient " + shell_quote(d / "") + args + " -o " + shell_quote(d / "out") +
+                           " --format tiff");
+    EXPECT_EQ(r.exit_code, 2) << args << r.err;
+    EXPECT_NE(r.err.find("--format tiff writes one 2-D image per file"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--format npy or nii"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(d / "out")) << args;
+  }
+  const auto r =
+      run_cli("gradient " + shell_quote(d / "page.tif") + " -o " + shell_quote(d / "out") + " --format tiff");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  python_in(d, R"(
+import tifffile
+gy, gx = np.gradient(tifffile.imread(d + '/page.tif'))
+ok = all(np.array_equal(tifffile.imread(d + '/out/page_%s.tiff' % n), g) for n, g in (('gy', gy), ('gx', gx)))
+sys.exit(0 if ok else 1)
+)");
 }
 
 TEST(RasterFiles, BatchWritesOnePicturePerPageAndSkipsThemWhenDone) {

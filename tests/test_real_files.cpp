@@ -38,7 +38,28 @@ const std::string kPrelude =
     "    assert a.dtype == b.dtype, (what, a.dtype, b.dtype)\n"
     "    assert a.shape == b.shape, (what, a.shape, b.shape)\n"
     "    ok = (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == 'f' else (a == b)\n"
-    "    assert ok.all(), (what, np.argwhere(~ok)[:5], a[~ok][:5], b[~ok][:5])\n";
+    "    assert ok.all(), (what, np.argwhere(~ok)[:5], a[~ok][:5], b[~ok][:5])\n"
+    "def same_nifti_header(o, i):  # what a written NIfTI keeps of its input\n"
+    "    assert o.shape == i.shape, (o.shape, i.shape)\n"
+    "    assert np.allclose(o.affine, i.affine, atol=1e-4), (o.affine, i.affine)\n"
+    "    zo, zi = o.header.get_zooms(), i.header.get_zooms()\n"
+    "    assert len(zo) == len(zi) and np.allclose(zo, zi, rtol=1e-6), (zo, zi)\n"
+    "    for k in ('xyzt_units', 'qform_code', 'sform_code'):\n"
+    "        assert o.header[k] == i.header[k], (k, o.header[k], i.header[k])\n";
+
+/// Runs gradmap with `args`; fails the test (ASSERT_NO_FATAL_FAILURE) unless it exits 0.
+void cli_ok(const std::string& args) {
+  const auto r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.err;
+}
+
+/// Runs `gradmap info --json <args>` and saves its output as `json_path` for the Python side;
+/// fails the test (ASSERT_NO_FATAL_FAILURE) unless it exits 0.
+void info_json_to(const std::string& args, const std::string& json_path) {
+  const auto r = run_cli("info --json " + args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ofstream(json_path) << r.out;
+}
 
 /// Runs `script` (after kPrelude) with `args`; fails the test with Python's stderr on error.
 void python_ok(const std::string& script, const std::string& args) {
@@ -199,17 +220,36 @@ TEST(RealFiles, NiftiOutputsKeepAffineZoomsUnitsAndCodes) {
     ASSERT_EQ(g.exit_code, 0) << g.err;
     const std::string ext = name.substr(name.find('.'));
     const std::string stem = name.substr(0, name.find('.'));
+    python_ok("same_nifti_header(nib.load(sys.argv[2]), nib.load(sys.argv[1]))\n",
+              shell_quote(in) + " " + shell_quote(tmp / (stem + "_gx" + ext)));
+  }
+}
+
+TEST(RealFiles, NiftiOfOneSliceOverTimeKeepsItsShapeAndHeader) {
+  // (x, y, 1, t) as nibabel writes it (TR 2.5 s, codes 2/2, anisotropic zooms): 2-D gradients per
+  // frame (--slices, or --axis x,y), written back with the input's shape and header, values numpy's.
+  TempDir tmp;
+  python_ok(
+      "a = np.random.default_rng(1).standard_normal((6, 5, 1, 4)).astype(np.float32)\n"
+      "aff = np.diag([-0.5, 0.7, 2.0, 1.0]); aff[:3, 3] = [1, 2, 3]\n"
+      "img = nib.Nifti1Image(a, aff); img.header.set_xyzt_units('mm', 'sec'); img.header['pixdim'][4] = 2.5\n"
+      "img.set_qform(aff, 2); img.set_sform(aff, 2)\n"
+      "nib.save(img, sys.argv[1])\n",
+      shell_quote(tmp / "xy1t.nii.gz"));
+  for (const std::string how : {"--slices", "--axis x,y"}) {
+    SCOPED_TRACE(how);
+    ASSERT_NO_FATAL_FAILURE(cli_ok("gradient " + shell_quote(tmp / "xy1t.nii.gz") + " -o " +
+                                   shell_quote(tmp / "out") + " " + how));
     python_ok(
-        "i = nib.load(sys.argv[1]); o = nib.load(sys.argv[2])\n"
-        "assert np.allclose(o.affine, i.affine, atol=1e-4), (o.affine, i.affine)\n"
-        "assert len(o.header.get_zooms()) == len(i.header.get_zooms()), (o.header.get_zooms(), "
-        "i.header.get_zooms())\n"
-        "assert np.allclose(o.header.get_zooms(), i.header.get_zooms(), rtol=1e-6), (o.header.get_zooms(), "
-        "i.header.get_zooms())\n"
-        "for k in ('xyzt_units', 'qform_code', 'sform_code'):\n"
-        "    assert o.header[k] == i.header[k], (k, o.header[k], i.header[k])\n"
-        "assert o.shape == i.shape, (o.shape, i.shape)\n",
-        shell_quote(in) + " " + shell_quote(tmp / (stem + "_gx" + ext)));
+        "i = nib.load(sys.argv[1])\n"
+        "v = np.asanyarray(i.dataobj)[:, :, 0, :].transpose(2, 1, 0)\n"
+        "zy, zx = [float(z) for z in i.header.get_zooms()[1::-1]]\n"
+        "gy, gx = np.gradient(v, zy, zx, axis=(1, 2))\n"
+        "for n, g in (('gy', gy), ('gx', gx)):\n"
+        "    o = nib.load(sys.argv[2] + '/xy1t_' + n + '.nii.gz')\n"
+        "    same_nifti_header(o, i)\n"
+        "    same(np.asanyarray(o.dataobj)[:, :, 0, :].transpose(2, 1, 0), g, n)\n",
+        shell_quote(tmp / "xy1t.nii.gz") + " " + shell_quote(tmp / "out"));
   }
 }
 
@@ -280,13 +320,44 @@ TEST(RealFiles, ImagerPixelSpacingStandsInAndAbsentSpacingSaysDefault) {
   EXPECT_NE(text.out.find("y default 1, x default 1"), std::string::npos) << text.out;
 }
 
+TEST(RealFiles, NrrdAndMetaImageSpacingSourcesFollowTheirHeaders) {
+  // NRRD without "spacings:" and MetaImage without ElementSpacing: ITK's 1 is a default, not the
+  // header's; with the fields, "header". A user's --spacing shows as "--spacing" (text and JSON).
+  TempDir tmp;
+  python_ok(
+      "d = sys.argv[1]; a = np.arange(120, dtype=np.int16).reshape(6, 5, 4).tobytes()\n"
+      "nrrd = b'NRRD0004\\ntype: short\\ndimension: 3\\nsizes: 4 5 6\\n%sendian: little\\nencoding: "
+      "raw\\n\\n'\n"
+      "open(d + '/none.nrrd', 'wb').write(nrrd % b'' + a)\n"
+      "open(d + '/spacings.nrrd', 'wb').write(nrrd % b'spacings: 0.5 0.7 2\\n' + a)\n"
+      "mha = b'ObjectType = Image\\nNDims = 3\\nDimSize = 4 5 6\\n%sElementType = MET_SHORT\\n'\n"
+      "mha += b'ElementDataFile = LOCAL\\n'\n"
+      "open(d + '/none.mha', 'wb').write(mha % b'' + a)\n"
+      "open(d + '/spacing.mha', 'wb').write(mha % b'ElementSpacing = 0.5 0.7 2\\n' + a)\n",
+      shell_quote(tmp.path().string()));
+  const std::string files = shell_quote(tmp / "none.nrrd") + " " + shell_quote(tmp / "spacings.nrrd") + " " +
+                            shell_quote(tmp / "none.mha") + " " + shell_quote(tmp / "spacing.mha");
+  ASSERT_NO_FATAL_FAILURE(info_json_to(files, tmp / "info.json"));
+  ASSERT_NO_FATAL_FAILURE(info_json_to("--spacing x=0.25 " + files, tmp / "user.json"));
+  python_ok(
+      "j = json.load(open(sys.argv[1] + '/info.json')); u = json.load(open(sys.argv[1] + '/user.json'))\n"
+      "for k, stated in enumerate([False, True, False, True]):\n"
+      "    assert j[k]['spacing'] == ([2.0, 0.7, 0.5] if stated else [1.0] * 3), j[k]\n"
+      "    assert j[k]['spacing_source'] == ['header' if stated else 'default 1'] * 3, j[k]\n"
+      "    assert u[k]['spacing'] == j[k]['spacing'][:2] + [0.25], u[k]\n"
+      "    assert u[k]['spacing_source'] == j[k]['spacing_source'][:2] + ['--spacing'], u[k]\n",
+      shell_quote(tmp.path().string()));
+  const auto r = run_cli("info --spacing 3 " + shell_quote(tmp / "none.nrrd"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("spacing from: z --spacing, y --spacing, x --spacing"), std::string::npos) << r.out;
+}
+
 TEST(RealFiles, ExtensionlessDicomIsRecognizedByItsPreamble) {
   const std::string dcm = kPydicomData + "dicomdirtests/77654033/CT2/17136";
   REQUIRE_FILE(dcm);
   TempDir tmp;
-  auto g =
-      run_cli("gradient " + shell_quote(dcm) + " -o " + shell_quote(tmp.path().string()) + " --format npy");
-  ASSERT_EQ(g.exit_code, 0) << g.err;
+  ASSERT_NO_FATAL_FAILURE(
+      cli_ok("gradient " + shell_quote(dcm) + " -o " + shell_quote(tmp.path().string()) + " --format npy"));
   python_ok(kPydicom +
                 "ds = pydicom.dcmread(sys.argv[1]); ps = [float(v) for v in ds.PixelSpacing]\n"
                 "hu = apply_modality_lut(ds.pixel_array, ds).astype(np.float64)\n"
@@ -377,6 +448,51 @@ TEST(RealFiles, ColorDicomFollowsTheColorOption) {
             shell_quote(dcm) + " " + shell_quote(tmp.path().string()));
 }
 
+TEST(RealFiles, ColorCineDicomWritesOnePicturePerChannelAndFrame) {
+  // --color channels reads (c, t, y, x): a PNG holds one 2-D picture, so there is one per channel
+  // and frame, named <stem>_<channel>_<frame>_<product>.png. Each must hold the pixels of the picture
+  // gradmap writes for that channel of that frame given alone as a gray PNG (pydicom + PIL write it).
+  const std::string dcm = kPydicomData + "SC_rgb_rle_2frame.dcm";
+  REQUIRE_FILE(dcm);
+  TempDir tmp;
+  auto r = run_cli("gradient " + shell_quote(dcm) + " -o " + shell_quote(tmp / "out") +
+                   " --format png --color channels");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  python_ok(
+      kPydicom +
+          "from PIL import Image\n"
+          "a = pydicom.dcmread(sys.argv[1]).pixel_array\n"
+          "os.makedirs(sys.argv[2] + '/planes')\n"
+          "for c, name in enumerate('rgb'):\n"
+          "    for t in range(a.shape[0]):\n"
+          "        Image.fromarray(a[t, :, :, c]).save(sys.argv[2] + '/planes/%s_t%d.png' % (name, t))\n"
+          "want = sorted('SC_rgb_rle_2frame_%s_t%d_%s.png' % (c, t, g) for c in 'rgb' for t in range(2)\n"
+          "              for g in ('gy', 'gx'))\n"
+          "assert sorted(os.listdir(sys.argv[2] + '/out')) == want, os.listdir(sys.argv[2] + '/out')\n",
+      shell_quote(dcm) + " " + shell_quote(tmp.path().string()));
+  r = run_cli("gradient " + shell_quote(tmp / "planes") + "/*.png -o " + shell_quote(tmp / "planes_out") +
+              " --format png");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  python_ok(
+      "import cv2\n"
+      "for c in 'rgb':\n"
+      "    for t in range(2):\n"
+      "        for g in ('gy', 'gx'):\n"
+      "            a = cv2.imread(sys.argv[1] + '/out/SC_rgb_rle_2frame_%s_t%d_%s.png' % (c, t, g), -1)\n"
+      "            b = cv2.imread(sys.argv[1] + '/planes_out/%s_t%d_%s.png' % (c, t, g), -1)\n"
+      "            same(a, b, (c, t, g))\n",
+      shell_quote(tmp.path().string()));
+  // batch recognizes every name it wrote: a rerun with --skip-existing skips the file.
+  std::filesystem::create_directory(tmp / "in");
+  std::filesystem::copy_file(dcm, tmp / "in/c.dcm");
+  const std::string batch = "batch " + shell_quote(tmp / "in") + " -o " + shell_quote(tmp / "bout") +
+                            " --color channels --format png";
+  ASSERT_NO_FATAL_FAILURE(cli_ok(batch));
+  r = run_cli(batch + " --skip-existing");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE((r.out + r.err).find("0 ok, 0 failed, 1 skipped of 1"), std::string::npos) << r.out << r.err;
+}
+
 // ---- item 7: world frames ------------------------------------------------------------------------
 
 TEST(RealFiles, PhysicalFrameRasMatchesNibabelAffine) {
@@ -385,9 +501,7 @@ TEST(RealFiles, PhysicalFrameRasMatchesNibabelAffine) {
   auto g = run_cli("gradient " + shell_quote(nii) + " -o " + shell_quote(tmp.path().string()) +
                    " --format npy --physical-frame --world ras");
   ASSERT_EQ(g.exit_code, 0) << g.err;
-  auto info = run_cli("info --json " + shell_quote(nii));
-  ASSERT_EQ(info.exit_code, 0) << info.err;
-  std::ofstream(tmp / "info.json") << info.out;
+  ASSERT_NO_FATAL_FAILURE(info_json_to(shell_quote(nii), tmp / "info.json"));
   // nibabel: index gradient in mm along i, j, k, rotated by the affine's direction cosines into
   // RAS; gradmap's gx, gy, gz are the world R, A, S components in numpy (k, j, i) order.
   python_ok(

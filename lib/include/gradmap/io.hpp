@@ -28,8 +28,10 @@
 //             Third-party messages: OpenCV's logging is silenced while decoding (shared by
 //             concurrent readers); PNGs are decoded from their pixel chunks only (IHDR, PLTE, tRNS,
 //             IDAT, IEND), so libpng's warnings about color profiles and text chunks, which gradmap
-//             does not apply, cannot reach stderr. Anything worth knowing that does not stop the
-//             read is in Image::warnings.
+//             does not apply, cannot reach stderr. JPEGs are decoded with libjpeg directly (as
+//             OpenCV's imread would: same pixels, CMYK converted by OpenCV's formula), whose warnings
+//             ("Corrupt JPEG data: ...") are collected, not printed. Anything worth knowing that does
+//             not stop the read is in Image::warnings.
 //   Volumes   The file's pixel type and values, NaN and ±Inf included. NIfTI: scalar voxels are
 //             read by gradmap after ITK parsed the header (niftilib zeroes non-finite floats), as
 //             nibabel's `np.asanyarray(img.dataobj)` gives them: unscaled in the stored type, or
@@ -55,10 +57,14 @@
 //             of 2-D frames, is written as a volume of one slice (NIfTI (x, y, 1[, t])).
 //   Messages  What GDCM's codecs print on stderr and ITK's OutputWindow text while a file is read
 //             end up in Image::warnings (the library never prints).
-//   Spacing   Header spacing is returned as found, even zero, negative or non-finite: read_image
+//   Spacing   NRRD without spacings/space directions and MetaImage without ElementSpacing/
+//             ElementSize get 1 with Geometry::spacing_source default_one.
+//             Header spacing is returned as found, even zero, negative or non-finite: read_image
 //             cannot know whether the caller overrides it (--spacing, --pixel-units), so validating
 //             it is the caller's job (gradient() rejects zero and non-finite spacing).
-//   Spacing   Header spacing is returned as found, even zero, negative or non-finite: read_image
+//   Spacing   NRRD without spacings/space directions and MetaImage without ElementSpacing/
+//             ElementSize get 1 with Geometry::spacing_source default_one.
+//             Header spacing is returned as found, even zero, negative or non-finite: read_image
 //             cannot know whether the caller overrides it (--spacing, --pixel-units), so validating
 //             it is the caller's job (gradient() rejects zero and non-finite spacing).
 //   Writing   Writer settings are WriteOptions, not part of the Image. Its `text` (e.g. a display

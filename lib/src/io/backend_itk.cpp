@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "core/luminance.hpp"
 #include "io/backend.hpp"
 #include "io/probes/volume_probe.hpp"
 
@@ -440,9 +441,8 @@ SpacingSource apply_pixel_spacing(ItkHeader& h, const DicomDetails& d) {
   return SpacingSource::header;
 }
 
-/// BT.601 luminance of interleaved RGB samples (last axis 3) in float32, evaluated as
-/// (0.299 R + 0.587 G) + 0.114 B in float32: what the OpenCV backend computes for color rasters and
-/// numpy for `0.299*r + 0.587*g + 0.114*b` on float32 arrays.
+/// BT.601 luminance (core/luminance.hpp) of interleaved RGB samples (last axis 3) in float32, as
+/// the OpenCV backend computes it for color rasters.
 Array rgb_luminance(const Array& rgb) {
   Shape s = rgb.shape();
   s.pop_back();
@@ -450,12 +450,7 @@ Array rgb_luminance(const Array& rgb) {
   Array out(DType::float32, s);
   const float* p = static_cast<const float*>(f.data());
   float* o = static_cast<float*>(out.data());
-  const float wr = 0.299f, wg = 0.587f, wb = 0.114f;
-  for (index_t i = 0, n = out.size(); i < n; ++i, p += 3) {
-    const float r = wr * p[0], g = wg * p[1], b = wb * p[2];
-    const float rg = r + g;
-    o[i] = rg + b;
-  }
+  for (index_t i = 0, n = out.size(); i < n; ++i, p += 3) o[i] = bt601_luminance(p[0], p[1], p[2]);
   return out;
 }
 
@@ -669,6 +664,8 @@ Image read_file(const std::string& path, Family f, const ReadOptions& options) {
   }
   if (f == Family::dicom) return assemble_dicom(path, h, raw, options);
   Image img = assemble(path, h, raw, f);
+  if ((f == Family::nrrd || f == Family::metaimage) && !volume_header_states_spacing(path, f == Family::nrrd))
+    img.geometry.spacing_source.assign(img.geometry.spacing.size(), SpacingSource::default_one);
   if (f == Family::nifti) {
     VolumeMetadata& m = img.metadata;
     m.qform_code = nh.qform_code;

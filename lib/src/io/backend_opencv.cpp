@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The raster backend (one of the gradmap_opencv sources, the only files that include OpenCV): decoding
-// with OpenCV, orientation, gray/color pixels, and writing. Files are recognized by their first
+// with OpenCV (JPEG with libjpeg itself, codec/jpeg_decode.cpp), orientation, gray/color pixels,
+// and writing. Files are recognized by their first
 // bytes, not their extension, and their header is parsed by io/probes/raster_probe.cpp (no OpenCV)
 // before OpenCV decodes anything, so a hostile header (say 100000 × 100000 pixels) is refused
 // before any memory is allocated.
@@ -20,7 +21,9 @@
 #include <utility>
 #include <vector>
 
+#include "codec/jpeg_decode.hpp"
 #include "codec/png_encode.hpp"
+#include "core/luminance.hpp"
 #include "gradmap/opencv.hpp"
 #include "io/backend.hpp"
 #include "io/probes/raster_probe.hpp"
@@ -96,9 +99,8 @@ cv::Mat oriented(const cv::Mat& m, int o) {
   return r;
 }
 
-/// BT.601 luminance of a BGR(A) Mat in float32 (float64 for float64 sources, so they keep their
-/// precision). Evaluated as (0.299 R + 0.587 G) + 0.114 B, left to right, in the result type, which
-/// is what numpy computes for `0.299*r + 0.587*g + 0.114*b` on arrays of that type.
+/// BT.601 luminance (core/luminance.hpp) of a BGR(A) Mat in float32 (float64 for float64 sources,
+/// so they keep their precision).
 template <class Out>
 Array luminance(const cv::Mat& m) {
   cv::Mat f;
@@ -106,16 +108,9 @@ Array luminance(const cv::Mat& m) {
   Array out(dtype_of_v<Out>, Shape{m.rows, m.cols});
   Out* o = static_cast<Out*>(out.data());
   const int c = m.channels();
-  const Out wr = Out(0.299), wg = Out(0.587), wb = Out(0.114);
   for (int y = 0; y < f.rows; ++y) {
     const Out* p = f.ptr<Out>(y);
-    for (int x = 0; x < f.cols; ++x, p += c) {
-      Out r = wr * p[2];
-      Out g = wg * p[1];
-      Out b = wb * p[0];
-      Out rg = r + g;
-      *o++ = rg + b;
-    }
+    for (int x = 0; x < f.cols; ++x, p += c) *o++ = bt601_luminance(p[2], p[1], p[0]);
   }
   return out;
 }
@@ -170,16 +165,25 @@ Image read(const std::string& path, const ReadOptions& options) {
   if (!h.too_short.empty()) throw io_error(path, h.too_short);
 
   std::vector<cv::Mat> pages;
+  JpegPixels jpeg;  // owns the samples of pages[0] for a JPEG
   try {
     QuietOpenCv quiet;
     // IMREAD_UNCHANGED: full bit depth, alpha kept (dropped below), and no EXIF rotation (for
-    // JPEG and PNG), which oriented() applies below from gradmap's own reading of the tag, so the
-    // result and Image::orientation cannot disagree, and PNG's eXIf counts too.
+    // PNG; nor does decode_jpeg rotate), which oriented() applies below from gradmap's own reading of the
+    // tag, so the result and Image::orientation cannot disagree, and PNG's eXIf counts too.
     if (h.format == "png") {
       int exif = 0;
       const std::vector<unsigned char> bytes = png_pixel_chunks(path, exif);
       h.orientation = applied_orientation(exif, "PNG eXIf", h.warnings);
       pages.push_back(cv::imdecode(bytes, cv::IMREAD_UNCHANGED));
+    } else if (h.format == "jpeg") {
+      // libjpeg directly (codec/jpeg_decode.cpp), not imread: its warnings become Image::warnings
+      // instead of lines on stderr. It may use what the limit leaves beside the image itself.
+      const double image = h.width * h.height * (decoded + std::max(decoded, 4.0));
+      const double limit = static_cast<double>(effective_max_memory(options.max_memory));
+      jpeg = decode_jpeg(path, h.width, h.height, static_cast<std::size_t>(std::max(limit - image, 0.0)));
+      h.warnings.insert(h.warnings.end(), jpeg.warnings.begin(), jpeg.warnings.end());
+      pages.emplace_back(jpeg.rows, jpeg.cols, CV_8UC(jpeg.channels), jpeg.samples.data());
     } else if (h.pages > 1) {
       if (!cv::imreadmulti(path, pages, cv::IMREAD_UNCHANGED)) pages.clear();
     } else {

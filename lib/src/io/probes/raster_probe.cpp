@@ -132,20 +132,20 @@ RasterHeader jpeg_header(const std::string& path, HeaderBytes& f) {
       auto s = f.at(pos + 4, 6 + 3 * 255);
       if (s.size() < 6 || s.size() < 6u + 3u * s[5])
         throw io_error(path, "truncated JPEG: the file ends inside the frame header");
-      // libjpeg-turbo as OpenCV 4.6 links it (Debian 12) decodes 8-bit baseline, extended,
+      // libjpeg-turbo 2.1 as gradmap and OpenCV 4.6 link it (Debian 12) decodes 8-bit baseline, extended,
       // progressive and arithmetic-coded JPEGs; say why anything else fails instead of OpenCV's
       // "truncated or corrupt" (measured: a 12-bit JPEG from a DICOM file gives an empty Mat).
       if (s[0] != 8)
-        throw io_error(path,
-                       std::to_string(s[0]) + "-bit JPEG (sample precision " + std::to_string(s[0]) +
-                           " in the frame header): OpenCV's libjpeg decodes 8-bit JPEGs only; convert it "
-                           "to 16-bit PNG or TIFF");
+        throw io_error(
+            path, std::to_string(s[0]) + "-bit JPEG (sample precision " + std::to_string(s[0]) +
+                      " in the frame header): libjpeg (8-bit build) decodes 8-bit JPEGs only; convert it "
+                      "to 16-bit PNG or TIFF");
       if (marker == 0xC3 || marker == 0xC7 || marker == 0xCB || marker == 0xCF)
         throw io_error(path, "lossless JPEG (frame type 0xFF" + hex2(marker) +
-                                 "): OpenCV's libjpeg does not decode it; convert it to PNG or TIFF");
+                                 "): libjpeg does not decode it; convert it to PNG or TIFF");
       if (marker == 0xC5 || marker == 0xC6 || marker == 0xCD || marker == 0xCE)
         throw io_error(path, "hierarchical JPEG (frame type 0xFF" + hex2(marker) +
-                                 "): OpenCV's libjpeg does not decode it; convert it to PNG or TIFF");
+                                 "): libjpeg does not decode it; convert it to PNG or TIFF");
       // The frame header follows the APPn segments, so the EXIF orientation is known here.
       std::vector<std::string> warnings;
       const int orientation = applied_orientation(exif_seen >= 100 ? exif_seen - 100 : 0, "EXIF", warnings);

@@ -319,6 +319,27 @@ Array read_nifti_voxels(const std::string& path, const NiftiHeader& nh, const Sh
   return out;
 }
 
+bool volume_header_states_spacing(const std::string& path, bool nrrd) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw io_error(path, "cannot open for reading");
+  std::string line;
+  // Both headers are "key<sep>value" lines (NRRD "key: value", MetaImage "Key = Value") that end
+  // at a blank line (NRRD) or at ElementDataFile (MetaImage); the probes above bound their size.
+  while (std::getline(in, line) && in.tellg() <= (1 << 16)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (nrrd && line.empty()) break;
+    const auto sep = line.find(nrrd ? ':' : '=');
+    if (sep == std::string::npos) continue;
+    std::string key = line.substr(0, sep);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    if (nrrd ? key == "spacings" || key == "space directions"
+             : key == "ElementSpacing" || key == "ElementSize")
+      return true;
+    if (!nrrd && key == "ElementDataFile") break;
+  }
+  return false;
+}
+
 void check_metaimage_complete(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw io_error(path, "cannot open for reading");

@@ -57,6 +57,12 @@ GRADMAP_CORE_EXPORT Array read_nifti_voxels(const std::string& path, const Nifti
 /// checked by ITK itself.
 GRADMAP_CORE_EXPORT void check_metaimage_complete(const std::string& path);
 
+/// True when the text header of a NRRD (`nrrd`) or MetaImage file states the sample spacing: NRRD
+/// "spacings:" or "space directions:", MetaImage "ElementSpacing" or "ElementSize" (MetaIO takes
+/// the spacing from ElementSize when ElementSpacing is absent). Without them ITK uses 1, which
+/// Geometry::spacing_source must then call a default, not the header's.
+GRADMAP_CORE_EXPORT bool volume_header_states_spacing(const std::string& path, bool nrrd);
+
 /// GDCM aborts the whole process on some cut files (asserts in its file meta reader) and silently
 /// reads short pixel data from others, so the element structure is checked before GDCM sees the
 /// file. Only the little-endian transfer syntaxes are walked; GDCM judges the rare others.
