@@ -125,12 +125,13 @@ def _out_dtype(x, dtype):
     return np.dtype(_gradmap.gradient_dtype(name, gradmap._dtype_name(dtype)))
 
 
-def gradient(x, *varargs, axis=None, edge_order=1, dtype=None):
+def gradient(x, *varargs, axis=None, edge_order=1, dtype=None, threads=None):
     """Return the gradient of a Dask array, as dask arrays of its shape and chunks.
 
     Equivalent to ``numpy.gradient(x.compute(), *varargs, axis=axis, edge_order=edge_order)``, bit
     for bit, for any chunking (uneven chunks included). Arguments and return form as
-    `gradmap.gradient`; coordinate arrays are numpy arrays of the axis' length.
+    `gradmap.gradient`; coordinate arrays are numpy arrays of the axis' length. `threads`: gradmap
+    threads per block (None: every core; 1 when the scheduler already runs a task per core).
 
     Examples
     --------
@@ -147,7 +148,7 @@ def gradient(x, *varargs, axis=None, edge_order=1, dtype=None):
         return []
 
     def compute(block, axes, spacing):
-        g = gradmap.gradient(block, *spacing, axis=axes, edge_order=edge_order, dtype=dtype)
+        g = gradmap.gradient(block, *spacing, axis=axes, edge_order=edge_order, dtype=dtype, threads=threads)
         return g if isinstance(g, list) else [g]
 
     comps = _map_blocks(x, varargs, axis, edge_order, compute, naxes, out_dtype)
@@ -155,7 +156,7 @@ def gradient(x, *varargs, axis=None, edge_order=1, dtype=None):
 
 
 def edges(x, *varargs, axis=None, edge_order=1, dtype=None, direction=None, units="rad", angle_range="signed",
-          y_up=False, orientation=False, compass=False):
+          y_up=False, orientation=False, compass=False, threads=None):
     """Return gradmap.edges of a Dask array, as dask arrays of its shape and chunks.
 
     Equal, bit for bit, to ``gradmap.edges(x.compute(), ...)`` (which equals
@@ -169,7 +170,7 @@ def edges(x, *varargs, axis=None, edge_order=1, dtype=None, direction=None, unit
         direction = naxes in (2, 3)
     n_out = 1 if not direction else (3 if naxes == 3 else 2)
     options = dict(edge_order=edge_order, dtype=dtype, direction=direction, units=units, angle_range=angle_range,
-                   y_up=y_up, orientation=orientation, compass=compass)
+                   y_up=y_up, orientation=orientation, compass=compass, threads=threads)
 
     def compute(block, axes, spacing):
         return list(gradmap.edges(block, *spacing, axis=axes, **options))

@@ -20,7 +20,7 @@ class EdgesND(NamedTuple):
     magnitude: da.Array
 
 def gradient(
-    x: Any, *varargs: Any, axis: _Axis = ..., edge_order: int = ..., dtype: Any = ...
+    x: Any, *varargs: Any, axis: _Axis = ..., edge_order: int = ..., dtype: Any = ..., threads: Optional[int] = ...
 ) -> Union[da.Array, List[da.Array]]: ...
 def edges(
     x: Any,
@@ -34,4 +34,5 @@ def edges(
     y_up: bool = ...,
     orientation: bool = ...,
     compass: bool = ...,
+    threads: Optional[int] = ...,
 ) -> Union[Edges2D, Edges3D, EdgesND]: ...
