@@ -85,13 +85,14 @@ def _map_blocks(x, varargs, axis, edge_order, compute, n_out, out_dtype):
     if chunks != x.chunks:
         x = x.rechunk(chunks)
     starts = [np.concatenate([[0], np.cumsum(c)]) for c in x.chunks]
+    ndim = x.ndim  # the task function must not refer to x: it would ship x's graph with every task
 
     def block_fn(block, block_info=None):
         info = block_info[0]
         loc, nch = info["chunk-location"], info["num-chunks"]
         trim = []
         block_spacing = []
-        for ax in range(x.ndim):
+        for ax in range(ndim):
             lo = depth[ax] if loc[ax] > 0 else 0
             hi = depth[ax] if loc[ax] < nch[ax] - 1 else 0
             trim.append([lo, hi])
