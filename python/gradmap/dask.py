@@ -13,21 +13,15 @@ non-uniform formula. The result equals ``np.gradient(x.compute(), ...)`` bit for
 """
 from __future__ import annotations
 
-import collections
-
 import dask.array as da
 import numpy as np
 from dask.array.overlap import ensure_minimum_chunksize
 from numpy.core.numeric import normalize_axis_tuple
 
 import gradmap
-from gradmap import _resolve, _check_edge_order, _gradmap, _input_array
+from gradmap import Edges2D, Edges3D, EdgesND, _check_edge_order, _gradmap, _input_array, _resolve
 
 __all__ = ["gradient", "edges"]
-
-Edges2D = collections.namedtuple("Edges2D", ["magnitude", "direction"])
-Edges3D = collections.namedtuple("Edges3D", ["magnitude", "azimuth", "elevation"])
-EdgesND = collections.namedtuple("EdgesND", ["magnitude"])
 
 
 def _axis_spacing(varargs, axes, shape, axis):
