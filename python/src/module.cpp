@@ -2,7 +2,6 @@
 // gradmap._gradmap: thin bindings over the library's gradient() and edges(). numpy's argument
 // rules (axis normalization, *varargs forms, exception types) live in python/gradmap/__init__.py;
 // this file only turns the resolved arguments into GradientOptions and arrays into views.
-#include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
 #include <optional>
