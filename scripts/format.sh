@@ -12,7 +12,7 @@ if [[ -z $clang_format ]]; then
   exit 2
 fi
 mapfile -t files < <(git ls-files -co --exclude-standard -- 'lib/*.cpp' 'lib/*.hpp' 'app/*.cpp' 'app/*.hpp' \
-  'tests/*.cpp' 'tests/*.hpp' 'fuzz/*.cpp' 'fuzz/*.hpp' 'bench/*.cpp' 'bench/*.hpp' 'examples/*.cpp' 'examples/*.hpp')
+  'tests/*.cpp' 'tests/*.hpp' 'fuzz/*.cpp' 'fuzz/*.hpp' 'bench/*.cpp' 'bench/*.hpp' 'examples/*.cpp' 'examples/*.hpp' 'python/*.cpp' 'python/*.hpp')
 if [[ ${1:-} == --check ]]; then
   bad=()
   for f in "${files[@]}"; do

@@ -154,7 +154,8 @@ def _dtype_name(dtype):
     return None if dtype is None else np.dtype(dtype).name
 
 
-def gradient(f, *varargs, axis=None, edge_order=1, dtype=None, out=None, threads=None):
+def gradient(f, *varargs, axis=None, edge_order=1, dtype=None, out=None, threads=None, operator="central",
+             boundary=None, truncate=4.0):
     """Return the gradient of an N-dimensional array, exactly as numpy computes it.
 
     Equivalent to ``numpy.gradient(f, *varargs, axis=axis, edge_order=edge_order)`` (numpy 1.24),
@@ -183,6 +184,18 @@ def gradient(f, *varargs, axis=None, edge_order=1, dtype=None, out=None, threads
     threads : int, optional
         Threads for this call; None: ``set_num_threads``' value (default: every core). Results do
         not depend on it.
+    operator : str, optional
+        Beyond numpy: ``'central'`` (numpy's, the default), ``'central4'``, ``'sobel'``,
+        ``'prewitt'``, ``'scharr'``, ``'gaussian:SIGMA'`` or ``'gaussian:S0,S1,...'`` (sigma in
+        spacing units). Every operator returns the derivative per spacing unit; e.g. ``'sobel'``
+        along axis k of an n-D array equals ``scipy.ndimage.sobel(f, axis=k, mode=boundary) /
+        (2 * 4**(n-1)) / h_k``. The other operators need uniform spacing.
+    boundary : str, optional
+        ``'numpy'`` (one-sided differences; central only, and its default), ``'reflect'`` (the
+        other operators' default), ``'mirror'``, ``'nearest'``, ``'wrap'`` or ``'constant:V'``, as
+        scipy.ndimage pads.
+    truncate : float, optional
+        gaussian: the kernel's radius in sigmas (scipy's ``truncate``).
 
     Returns
     -------
@@ -211,12 +224,14 @@ def gradient(f, *varargs, axis=None, edge_order=1, dtype=None, out=None, threads
     if not axes:
         return []
     outs = None if out is None else _out_arrays(out, a, len(axes), dtype)
-    result = _gradmap.gradient(a, list(axes), spacing, edge_order, _dtype_name(dtype), outs, _threads(threads))
+    result = _gradmap.gradient(a, list(axes), spacing, edge_order, _dtype_name(dtype), outs, _threads(threads),
+                               operator, boundary, float(truncate))
     return result[0] if len(axes) == 1 else result
 
 
 def edges(f, *varargs, axis=None, edge_order=1, dtype=None, direction=None, units="rad",
-          angle_range="signed", y_up=False, orientation=False, compass=False, threads=None):
+          angle_range="signed", y_up=False, orientation=False, compass=False, threads=None,
+          operator="central", boundary=None, truncate=4.0):
     """Return the gradient magnitude and direction of an array in one fused pass.
 
     Equivalent to ``g = numpy.gradient(f, *varargs, axis=axis, edge_order=edge_order)`` followed by
@@ -227,7 +242,7 @@ def edges(f, *varargs, axis=None, edge_order=1, dtype=None, direction=None, unit
 
     Parameters
     ----------
-    f, *varargs, axis, edge_order, dtype, threads
+    f, *varargs, axis, edge_order, dtype, threads, operator, boundary, truncate
         As for `gradient`.
     direction : bool, optional
         Compute the direction (2 axes) or azimuth and elevation (3 axes). None: when 2 or 3 axes
@@ -262,7 +277,8 @@ def edges(f, *varargs, axis=None, edge_order=1, dtype=None, direction=None, unit
     if direction is None:
         direction = len(axes) in (2, 3)
     mag, d, elev = _gradmap.edges(a, list(axes), spacing, edge_order, _dtype_name(dtype), bool(direction), units,
-                                  angle_range, bool(y_up), bool(orientation), bool(compass), _threads(threads))
+                                  angle_range, bool(y_up), bool(orientation), bool(compass), _threads(threads),
+                                  operator, boundary, float(truncate))
     if not direction:
         return EdgesND(mag)
     return Edges3D(mag, d, elev) if elev is not None else Edges2D(mag, d)

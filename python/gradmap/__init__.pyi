@@ -58,6 +58,9 @@ def gradient(
     dtype: _DType = ...,
     out: Union[None, np.ndarray, Sequence[np.ndarray]] = ...,
     threads: Optional[int] = ...,
+    operator: str = ...,
+    boundary: Optional[str] = ...,
+    truncate: float = ...,
 ) -> Union[np.ndarray, List[np.ndarray]]: ...
 def edges(
     f: npt.ArrayLike,
@@ -72,6 +75,9 @@ def edges(
     orientation: bool = ...,
     compass: bool = ...,
     threads: Optional[int] = ...,
+    operator: str = ...,
+    boundary: Optional[str] = ...,
+    truncate: float = ...,
 ) -> Union[Edges2D, Edges3D, EdgesND]: ...
 def read(path: _Path, color: str = ...) -> Image: ...
 def write(path: _Path, array: npt.ArrayLike, like: Optional[Image] = ..., png_compression: int = ...) -> None: ...

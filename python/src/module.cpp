@@ -12,6 +12,7 @@
 #include "gradmap/edges.hpp"
 #include "gradmap/error.hpp"
 #include "gradmap/gradient.hpp"
+#include "gradmap/operators.hpp"
 
 namespace gradmap::python {
 
@@ -21,9 +22,14 @@ namespace {
 
 /// spacing: one (step, coords or None, dtype name) tuple per selected axis, as __init__.py resolves
 /// numpy's *varargs (coords: 1-D float64 holding exact values of `dtype`).
+/// op / boundary: the CLI's --operator and --boundary texts (gradmap/operators.hpp parses them).
 GradientOptions gradient_options(const std::vector<int>& axes, const py::list& spacing, int edge_order,
-                                 const std::optional<std::string>& dtype) {
+                                 const std::optional<std::string>& dtype, const std::string& op,
+                                 const std::optional<std::string>& boundary, double truncate) {
   GradientOptions o;
+  parse_operator(op, o);
+  if (boundary) parse_boundary(*boundary, o);
+  o.truncate = truncate;
   o.axes = axes;
   o.edge_order = edge_order;
   if (dtype) o.dtype = dtype_from_name(*dtype);
@@ -52,8 +58,10 @@ void gradient_into_views(const py::array& f, const std::vector<py::array>& out, 
 
 py::list gradient_binding(const py::array& f, const std::vector<int>& axes, const py::list& spacing,
                           int edge_order, const std::optional<std::string>& dtype,
-                          const std::optional<std::vector<py::array>>& out, int threads) {
-  const GradientOptions o = gradient_options(axes, spacing, edge_order, dtype);
+                          const std::optional<std::vector<py::array>>& out, int threads,
+                          const std::string& op, const std::optional<std::string>& boundary,
+                          double truncate) {
+  const GradientOptions o = gradient_options(axes, spacing, edge_order, dtype, op, boundary, truncate);
   py::list result;
   if (out) {
     switch (dtype_of_array(out->front())) {
@@ -107,9 +115,10 @@ AngleOptions angle_options(const std::string& units, const std::string& angle_ra
 py::tuple edges_binding(const py::array& f, const std::vector<int>& axes, const py::list& spacing,
                         int edge_order, const std::optional<std::string>& dtype, bool direction,
                         const std::string& units, const std::string& angle_range, bool y_up, bool orientation,
-                        bool compass, int threads) {
+                        bool compass, int threads, const std::string& op,
+                        const std::optional<std::string>& boundary, double truncate) {
   EdgeOptions o;
-  o.gradient = gradient_options(axes, spacing, edge_order, dtype);
+  o.gradient = gradient_options(axes, spacing, edge_order, dtype, op, boundary, truncate);
   o.angle = angle_options(units, angle_range, y_up, orientation, compass);
   o.direction = direction;
   EdgeMaps maps;
@@ -154,10 +163,11 @@ PYBIND11_MODULE(_gradmap, m) {
   });
 
   m.def("gradient", &gp::gradient_binding, arg("f"), arg("axes"), arg("spacing"), arg("edge_order"),
-        arg("dtype"), arg("out"), arg("threads"));
+        arg("dtype"), arg("out"), arg("threads"), arg("operator") = "central",
+        arg("boundary") = gp::py::none(), arg("truncate") = 4.0);
   m.def("edges", &gp::edges_binding, arg("f"), arg("axes"), arg("spacing"), arg("edge_order"), arg("dtype"),
         arg("direction"), arg("units"), arg("angle_range"), arg("y_up"), arg("orientation"), arg("compass"),
-        arg("threads"));
+        arg("threads"), arg("operator") = "central", arg("boundary") = gp::py::none(), arg("truncate") = 4.0);
   m.def("gradient_dtype", [](const std::string& in, const std::optional<std::string>& dtype) {
     gradmap::GradientOptions o;
     if (dtype) o.dtype = gradmap::dtype_from_name(*dtype);
