@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "gradmap/error.hpp"
@@ -184,6 +185,45 @@ class ArrayView {
 
 template <class T>
 using ConstArrayView = ArrayView<const T>;
+
+namespace detail {
+/// Byte addresses [lo, hi) that a view's elements can touch: the bounding box of its strided
+/// extent (negative strides included). {0, 0} when the view has no elements.
+template <class T>
+std::pair<std::uintptr_t, std::uintptr_t> byte_span(const ArrayView<T>& v) {
+  if (v.size() == 0) return {0, 0};
+  index_t lo = 0, hi = 0;
+  for (int d = 0; d < v.rank(); ++d) {
+    const index_t reach = (v.extent(d) - 1) * v.stride(d);
+    (reach < 0 ? lo : hi) += reach;
+  }
+  const auto base = reinterpret_cast<std::uintptr_t>(v.data());
+  const auto esz = static_cast<index_t>(sizeof(T));
+  return {base + static_cast<std::uintptr_t>(lo * esz), base + static_cast<std::uintptr_t>((hi + 1) * esz)};
+}
+
+/// Throws InvalidArgument when a view with elements has a null data pointer.
+template <class T>
+void check_view_data(const ArrayView<T>& v, const std::string& who, const std::string& name) {
+  if (v.data() == nullptr && v.size() != 0)
+    throw InvalidArgument(who + ": " + name + " has a null data pointer but shape " + shape_string(v.extents()) +
+                          "; give it memory or an extent of 0");
+}
+
+/// Throws InvalidArgument naming both views when their byte spans intersect. The test is on the
+/// bounding boxes of the strided extents, so two interleaved views that share no element (every
+/// other column each) are refused too: write such outputs to separate buffers.
+template <class A, class B>
+void check_disjoint(const ArrayView<A>& a, const std::string& a_name, const ArrayView<B>& b,
+                    const std::string& b_name, const std::string& who) {
+  const auto sa = byte_span(a), sb = byte_span(b);
+  if (sa.first < sb.second && sb.first < sa.second)
+    throw InvalidArgument(who + ": " + a_name + " and " + b_name +
+                          " overlap in memory (their strided extents share bytes); an output written while "
+                          "it is read or written through another view would be garbage. Give each output "
+                          "its own buffer, apart from the input");
+}
+}  // namespace detail
 
 /// Owning C-contiguous N-d array whose element type is chosen at run time. Copies share the buffer
 /// (like a numpy array reference); use clone() for a deep copy.
