@@ -116,7 +116,7 @@ TEST(LibraryApi, GradientIntoRefusesAnOutputOverlappingTheInput) {
   std::vector<double> buf(60);
   for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = double(i * i % 17);
   const ConstArrayView<double> f(buf.data(), {5, 6});
-  ArrayView<double> inside(buf.data() + 30, {5, 6});  // starts inside f
+  ArrayView<double> inside(buf.data() + 15, {5, 6});  // starts inside f (f is buf[0, 30))
   std::vector<double> other(30);
   ArrayView<double> gx(other.data(), {5, 6});
   const std::string m = message_of([&] { gradient_into(f, {inside, gx}); });
@@ -138,15 +138,15 @@ TEST(LibraryApi, GradientIntoRefusesTwoOverlappingOutputs) {
   EXPECT_NE(m.find("output 0 and output 1 overlap"), std::string::npos) << m;
   // Disjoint halves of one buffer are fine.
   std::vector<float> two(2 * 4 * 7);
-  EXPECT_NO_THROW(gradient_into(f.view<float>(), {ArrayView<float>(two.data(), {4, 7}),
-                                                  ArrayView<float>(two.data() + 28, {4, 7})}));
+  EXPECT_NO_THROW(gradient_into(
+      f.view<float>(), {ArrayView<float>(two.data(), {4, 7}), ArrayView<float>(two.data() + 28, {4, 7})}));
 }
 
 TEST(LibraryApi, NegativeStridesCountTowardTheOverlap) {
   std::vector<double> buf(40, 1.0);
   const ConstArrayView<double> f(buf.data(), {4, 5});
-  // A view running backwards from the end of the buffer into f's rows.
-  ArrayView<double> back(buf.data() + 39, {4, 5}, {-5, -1});
+  // A view starting past f (buf[0, 20)) whose rows run backwards into it: it spans buf[6, 26).
+  ArrayView<double> back(buf.data() + 25, {4, 5}, {-5, -1});
   std::vector<double> other(20);
   EXPECT_THROW(gradient_into(f, {back, ArrayView<double>(other.data(), {4, 5})}), InvalidArgument);
 }
@@ -156,14 +156,16 @@ TEST(LibraryApi, NullDataWithElementsIsRefusedNotDereferenced) {
   std::vector<float> a(12), b(12);
   const std::string m = message_of([&] { gradmap::gradient(null_in); });
   EXPECT_NE(m.find("the input has a null data pointer"), std::string::npos) << m;
-  EXPECT_THROW(gradient_into(null_in, {ArrayView<float>(a.data(), {3, 4}), ArrayView<float>(b.data(), {3, 4})}),
-               InvalidArgument);
+  EXPECT_THROW(
+      gradient_into(null_in, {ArrayView<float>(a.data(), {3, 4}), ArrayView<float>(b.data(), {3, 4})}),
+      InvalidArgument);
   EXPECT_THROW(gradmap::edges(null_in), InvalidArgument);
 
   std::vector<float> in(12, 2.0f);
   const ConstArrayView<float> f(in.data(), {3, 4});
-  const std::string o = message_of(
-      [&] { gradient_into(f, {ArrayView<float>(nullptr, {3, 4}), ArrayView<float>(b.data(), {3, 4})}); });
+  const std::string o = message_of([&] {
+    gradient_into(f, {ArrayView<float>(nullptr, {3, 4}), ArrayView<float>(b.data(), {3, 4})});
+  });
   EXPECT_NE(o.find("output 0 has a null data pointer"), std::string::npos) << o;
   EdgeViews<float> v;
   v.magnitude = ArrayView<float>(nullptr, {3, 4});
@@ -269,7 +271,8 @@ TEST(LibraryApi, EdgesIntoRefusesOverlapsAndBadRequests) {
 
 TEST(LibraryApi, EdgesIntoAllocatesNoMapOnTheSecondCall) {
   const Array f = random_array(DType::float32, {1024, 1024}, 9);
-  Array mag = Array::uninitialized(DType::float32, f.shape()), dir = Array::uninitialized(DType::float32, f.shape());
+  Array mag = Array::uninitialized(DType::float32, f.shape()),
+        dir = Array::uninitialized(DType::float32, f.shape());
   EdgeViews<float> v{mag.view<float>(), dir.view<float>(), {}, {}};
   edges_into(f.view<float>(), v);  // first call: pages of the outputs and the scratch
   const Cost c = cost_of([&] { edges_into(f.view<float>(), v); });
@@ -290,7 +293,7 @@ TEST(LibraryApi, MutableViewsAndBracedOutputListsCompile) {
   static_assert(std::is_same_v<decltype(gradmap::gradient(f)), std::vector<Array>>);
   std::vector<float> a(30), b(30);
   ArrayView<float> gy(a.data(), {6, 5}), gx(b.data(), {6, 5});
-  gradient_into(f, {gy, gx});                          // Out deduced from the braced list
+  gradient_into(f, {gy, gx});                         // Out deduced from the braced list
   gradient_into(ConstArrayView<float>(f), {gy, gx});  // const input too
   expect_view_equals<float>(gy, g[0], "gy");
   expect_view_equals<float>(gx, g[1], "gx");
@@ -481,11 +484,7 @@ TEST(LibraryApiItk, ErrorsNameAxesAsItkUsersReadThem) {
   bad_axis.axes = std::vector<int>{3};
   m = message_of([&] { gradmap::edges(*make_volume(4, 4, 4), EdgeOptions{bad_axis}); });
   EXPECT_NE(m.find("0 = z, 1 = y, 2 = x"), std::string::npos) << m;
-  auto zero = make_volume(5, 5, 5);
-  const double sp[3] = {1.0, 0.0, 1.0};
-  zero->SetSpacing(sp);
-  m = message_of([&] { gradmap::gradient_magnitude(*zero); });
-  EXPECT_NE(m.find("spacing along y is 0"), std::string::npos) << m;
+  // (ITK itself refuses a zero spacing and aborts on a NaN one: no spacing check is needed here.)
 }
 
 #endif  // GRADMAP_HAVE_ITK

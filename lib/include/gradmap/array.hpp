@@ -206,8 +206,8 @@ std::pair<std::uintptr_t, std::uintptr_t> byte_span(const ArrayView<T>& v) {
 template <class T>
 void check_view_data(const ArrayView<T>& v, const std::string& who, const std::string& name) {
   if (v.data() == nullptr && v.size() != 0)
-    throw InvalidArgument(who + ": " + name + " has a null data pointer but shape " + shape_string(v.extents()) +
-                          "; give it memory or an extent of 0");
+    throw InvalidArgument(who + ": " + name + " has a null data pointer but shape " +
+                          shape_string(v.extents()) + "; give it memory or an extent of 0");
 }
 
 /// Throws InvalidArgument naming both views when their byte spans intersect. The test is on the

@@ -14,7 +14,8 @@
 namespace gradmap {
 
 enum class AngleUnits { radians, degrees };
-/// signed: (-π, π] like atan2; unsigned: [0, 2π).
+/// signed: (-π, π] like atan2 (which gives -π only for gy = -0.0 with gx < 0, e.g. from a negative
+/// spacing or -0.0 samples); unsigned: [0, 2π).
 enum class AngleRange { signed_range, unsigned_range };
 
 /// How a 2-D direction is reported. Defaults equal `np.arctan2(gy, gx)` on an image array, where gy
@@ -119,9 +120,9 @@ struct EdgeViews {
 /// thread). Any subset of the maps; which ones is said by the views, so EdgeOptions::magnitude,
 /// direction and normals are not read, and EdgeOptions::components must be false (use
 /// gradient_into for components). The maps are computed in numpy's type for the input and rounded
-/// once to Out: bit for bit what edges() returns with options.gradient.dtype = Out. Throws as edges(), or InvalidArgument when a view has the wrong
-/// extents, a null data pointer, overlaps the input or another view (byte ranges of the strided
-/// extents, as gradient_into), or options.gradient.dtype is set and is not Out.
+/// once to Out: bit for bit what edges() returns with options.gradient.dtype = Out. Throws as edges(), or
+/// InvalidArgument when a view has the wrong extents, a null data pointer, overlaps the input or another view
+/// (byte ranges of the strided extents, as gradient_into), or options.gradient.dtype is set and is not Out.
 template <class T, class Out>
 GRADMAP_CORE_EXPORT void edges_into(ConstArrayView<T> f, const EdgeViews<Out>& out,
                                     const EdgeOptions& options = {});

@@ -116,13 +116,15 @@ GRADMAP_CORE_EXPORT void gradient_into(ConstArrayView<T> f, const std::vector<Ar
 
 /// The same with a mutable input view.
 template <class T, class Out, std::enable_if_t<!std::is_const_v<T>, int> = 0>
-void gradient_into(ArrayView<T> f, const std::vector<ArrayView<Out>>& out, const GradientOptions& options = {}) {
+void gradient_into(ArrayView<T> f, const std::vector<ArrayView<Out>>& out,
+                   const GradientOptions& options = {}) {
   gradient_into<T, Out>(ConstArrayView<T>(f), out, options);
 }
 
 /// The same with the outputs as a braced list, Out deduced from them: `gradient_into(f, {gy, gx})`.
 template <class T, class Out>
-void gradient_into(ArrayView<T> f, std::initializer_list<ArrayView<Out>> out, const GradientOptions& options = {}) {
+void gradient_into(ArrayView<T> f, std::initializer_list<ArrayView<Out>> out,
+                   const GradientOptions& options = {}) {
   using In = std::remove_const_t<T>;
   gradient_into<In, Out>(ConstArrayView<In>(f), std::vector<ArrayView<Out>>(out), options);
 }

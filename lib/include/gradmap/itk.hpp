@@ -34,7 +34,6 @@
 #include <itkCovariantVector.h>
 #include <itkImage.h>
 
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -142,19 +141,20 @@ std::string itk_axis_name(int a) {
 }
 
 /// The checks of resolve_axes() that depend on the image, worded with ITK's axis names (x, y, z)
-/// rather than numpy's axis numbers: axes in range, enough voxels along every selected axis, and
-/// a finite non-zero image spacing where the image gives it.
+/// rather than numpy's axis numbers: axes in range and enough voxels along every selected axis.
+/// (ITK itself refuses a zero image spacing.)
 template <unsigned int D>
 void check_itk_axes(const itk::ImageBase<D>& image, const GradientOptions& options, const char* who) {
   const int rank = static_cast<int>(D);
-  const std::string order = rank == 2 ? "0 = y, 1 = x" : rank == 3 ? "0 = z, 1 = y, 2 = x" : "0 is the slowest";
+  const std::string order = rank == 2   ? "0 = y, 1 = x"
+                            : rank == 3 ? "0 = z, 1 = y, 2 = x"
+                                        : "0 is the slowest";
   if (options.axes)
     for (int a : *options.axes)
       if (a < -rank || a >= rank)
         throw InvalidArgument(std::string(who) + ": axis " + std::to_string(a) + " is out of bounds for a " +
                               std::to_string(rank) + "-D image (numpy order: " + order + "; -1 = x)");
   const auto size = image.GetBufferedRegion().GetSize();
-  const auto spacing = image.GetSpacing();
   for (int a : selected_axes(options, rank)) {
     const unsigned int k = D - 1 - static_cast<unsigned int>(a);
     const std::string name = itk_axis_name<D>(a);
@@ -164,10 +164,6 @@ void check_itk_axes(const itk::ImageBase<D>& image, const GradientOptions& optio
                        name + "; a gradient with edge_order " + std::to_string(options.edge_order) +
                        " needs at least " + std::to_string(options.edge_order + 1) +
                        " (drop the axis from GradientOptions::axes, numpy order: " + order + ")");
-    if (options.spacing.empty() && (spacing[k] == 0.0 || !std::isfinite(spacing[k])))
-      throw InvalidArgument(std::string(who) + ": the image's spacing along " + name + " is " +
-                            std::to_string(spacing[k]) +
-                            "; fix the image's spacing or pass GradientOptions::spacing");
   }
 }
 }  // namespace detail
@@ -317,7 +313,8 @@ struct ItkEdgeMaps {
 /// EdgeOptions::components must be false. Spacing, axes and conventions as edges(). Throws as
 /// edges(), or InvalidArgument when options.gradient.dtype is set and is not TOut.
 template <class TOut, class TPixel, unsigned int D>
-void edges_into(const itk::Image<TPixel, D>& image, ItkEdgeMaps<TOut, D>& dst, const EdgeOptions& options = {}) {
+void edges_into(const itk::Image<TPixel, D>& image, ItkEdgeMaps<TOut, D>& dst,
+                const EdgeOptions& options = {}) {
   using E = detail::itk_element_t<TPixel>;
   detail::check_output<TOut>();
   if (options.gradient.dtype && *options.gradient.dtype != dtype_of_v<TOut>)
@@ -325,8 +322,9 @@ void edges_into(const itk::Image<TPixel, D>& image, ItkEdgeMaps<TOut, D>& dst, c
                           dtype_name(*options.gradient.dtype) + " but the output images hold " +
                           dtype_name(dtype_of_v<TOut>));
   if (options.components)
-    throw InvalidArgument("edges_into: EdgeOptions::components is set; edges_into writes maps only (use "
-                          "gradient() for the components)");
+    throw InvalidArgument(
+        "edges_into: EdgeOptions::components is set; edges_into writes maps only (use "
+        "gradient() for the components)");
   const auto input = view_of(image);
   detail::check_itk_axes(image, options.gradient, "edges_into");
   EdgeOptions o = options;

@@ -140,7 +140,8 @@ GRADMAP_OPENCV_EXPORT void gradient_into(const cv::Mat& src, const std::vector<c
 namespace detail {
 /// options.dtype for an OpenCV `ddepth` argument (-1: keep `current`; CV_16F, CV_32F, CV_64F).
 /// Throws InvalidArgument for other depths, or when `current` is set to another type.
-GRADMAP_OPENCV_EXPORT std::optional<DType> ddepth_dtype(int ddepth, std::optional<DType> current, const char* who);
+GRADMAP_OPENCV_EXPORT std::optional<DType> ddepth_dtype(int ddepth, std::optional<DType> current,
+                                                        const char* who);
 template <class Depth>
 using if_depth = std::enable_if_t<std::is_same_v<Depth, int>, int>;
 }  // namespace detail
@@ -166,8 +167,8 @@ struct MatEdgeMaps {
 
 /// Edge maps of a Mat, per channel: gradmap::edges() (see edges.hpp for the formulas and accuracy)
 /// with the axis contract above; with default options the direction is `np.arctan2(gy, gx)` in
-/// radians, y growing downward, (-π, π]. The input is read in place and the maps are written
-/// straight into the new Mats (edges_into); nothing is copied. With EdgeOptions::components the
+/// radians, y growing downward, in (-π, π] (see AngleRange). The input is read in place and the maps are
+/// written straight into the new Mats (edges_into); nothing is copied. With EdgeOptions::components the
 /// components come from gradient() and the maps from the fused pass (the derivatives are computed
 /// twice, which costs less than copying them). Throws as edges().
 GRADMAP_OPENCV_EXPORT MatEdgeMaps edges(const cv::Mat& src, const EdgeOptions& options = {});

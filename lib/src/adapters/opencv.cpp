@@ -211,8 +211,9 @@ std::vector<cv::Mat> gradient(const cv::Mat& src, const GradientOptions& options
 void edges_into(const cv::Mat& src, MatEdgeMaps& dst, const EdgeOptions& options) {
   check_not_empty(src, "edges_into");
   if (options.components)
-    throw InvalidArgument("edges_into: EdgeOptions::components is set; edges_into writes maps only (use "
-                          "gradient_into for the components)");
+    throw InvalidArgument(
+        "edges_into: EdgeOptions::components is set; edges_into writes maps only (use "
+        "gradient_into for the components)");
   EdgeOptions o = options;
   o.gradient = spatial_options(src, options.gradient, "edges_into");
   // Validate before creating any output.
@@ -232,7 +233,9 @@ void edges_into(const cv::Mat& src, MatEdgeMaps& dst, const EdgeOptions& options
     visit_float(out_type, "edges_into", [&](auto out_tag) {
       using Out = decltype(out_tag);
       EdgeViews<Out> v;
-      auto view = [](bool wanted, const cv::Mat& m) { return wanted ? mutable_view_of<Out>(m) : ArrayView<Out>(); };
+      auto view = [](bool wanted, const cv::Mat& m) {
+        return wanted ? mutable_view_of<Out>(m) : ArrayView<Out>();
+      };
       v.magnitude = view(o.magnitude, dst.magnitude);
       v.direction = view(o.direction, dst.direction);
       v.elevation = view(o.direction && n == 3, dst.elevation);

@@ -10,7 +10,6 @@
 #include "gradmap/edges.hpp"
 
 #include <tbb/blocked_range.h>
-#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -366,10 +365,11 @@ std::vector<int> axis_order(const std::vector<int>& axes) {
 
 void check_map_axes(bool direction, bool elevation, bool normals, int n, const char* who) {
   if (direction && n != 2 && n != 3)
-    throw InvalidArgument(std::string(who) + ": a direction needs 2 or 3 selected axes, got " + std::to_string(n) +
-                          " (select axes, or ask for the magnitude only)");
+    throw InvalidArgument(std::string(who) + ": a direction needs 2 or 3 selected axes, got " +
+                          std::to_string(n) + " (select axes, or ask for the magnitude only)");
   if (elevation && n != 3)
-    throw InvalidArgument(std::string(who) + ": an elevation needs 3 selected axes, got " + std::to_string(n));
+    throw InvalidArgument(std::string(who) + ": an elevation needs 3 selected axes, got " +
+                          std::to_string(n));
   if (normals && n < 2) throw InvalidArgument(std::string(who) + ": normals need at least 2 selected axes");
 }
 
@@ -391,8 +391,8 @@ std::vector<ArrayView<Out>> allocate_maps(EdgeMaps& maps, const EdgeOptions& o, 
 
 /// The fused pass: tiles of whole axis-0 rows sized to stay in L2 with all their components.
 template <class In, class S, class Out>
-void fused_maps(ConstArrayView<In> f, const std::vector<detail::AxisPlan>& plans, const std::vector<int>& order,
-                const EdgeOptions& o, const MapSink<Out>& sink) {
+void fused_maps(ConstArrayView<In> f, const std::vector<detail::AxisPlan>& plans,
+                const std::vector<int>& order, const EdgeOptions& o, const MapSink<Out>& sink) {
   const int n = static_cast<int>(plans.size());
   const In* in = f.data();
   const Shape& shape = f.extents();
@@ -405,9 +405,11 @@ void fused_maps(ConstArrayView<In> f, const std::vector<detail::AxisPlan>& plans
     tile = std::max<index_t>(1, budget / std::max<index_t>(1, per_row * n * static_cast<index_t>(sizeof(S))));
   }
   const index_t tiles = (n0 + tile - 1) / tile;
-  tbb::enumerable_thread_specific<std::vector<S>> scratch;
   tbb::parallel_for(tbb::blocked_range<index_t>(0, tiles, 1), [&](const tbb::blocked_range<index_t>& r) {
-    std::vector<S>& buf = scratch.local();
+    // One tile of components per thread, kept between calls (it only grows): a loop of edges_into
+    // calls on frames of one size allocates nothing after the first. A thread holds at most one
+    // tile per component type (about 512 KiB, or one axis-0 row when a row is larger).
+    static thread_local std::vector<S> buf;
     for (index_t t = r.begin(); t < r.end(); ++t) {
       const index_t t0 = t * tile, t1 = std::min(n0, t0 + tile);
       const index_t count = (t1 - t0) * per_row;
@@ -422,9 +424,10 @@ void fused_maps(ConstArrayView<In> f, const std::vector<detail::AxisPlan>& plans
                                        plans[static_cast<std::size_t>(k)], t0, t1);
         c.push_back(dst);
       }
-      sink.write(t0 * per_row, count, c, [&](const std::vector<const S*>& cc, index_t len, const MapPtrs<Out>& p) {
-        polar_block<S, Out>(cc, order, len, o, p);
-      });
+      sink.write(t0 * per_row, count, c,
+                 [&](const std::vector<const S*>& cc, index_t len, const MapPtrs<Out>& p) {
+                   polar_block<S, Out>(cc, order, len, o, p);
+                 });
     }
   });
 }
@@ -475,7 +478,8 @@ EdgeMaps from_components_typed(const std::vector<Array>& comps, const std::vecto
                                const EdgeOptions& o, DType out_type) {
   EdgeMaps maps;
   const Shape& shape = comps.front().shape();
-  const MapSink<Out> sink(allocate_maps<Out>(maps, o, static_cast<int>(comps.size()), out_type, shape), shape);
+  const MapSink<Out> sink(allocate_maps<Out>(maps, o, static_cast<int>(comps.size()), out_type, shape),
+                          shape);
   if (comps.front().size() == 0) return maps;
   maps_from_components<S, Out>(comps, axis_order(axes), o, sink);
   return maps;
@@ -564,7 +568,8 @@ EdgeMaps edges(ConstArrayView<T> f, const EdgeOptions& options) {
   return detail::with_threads(options.gradient.threads, "edges", [&] {
     return visit_dtype(out_type, [&](auto out_tag) -> EdgeMaps {
       using Out = decltype(out_tag);
-      if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> || std::is_same_v<Out, double>)
+      if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> ||
+                    std::is_same_v<Out, double>)
         return edges_typed<In, Out>(f, options, out_type);
       else
         throw InvalidArgument("edges: output dtype must be a float type");
@@ -578,8 +583,9 @@ void edges_into(ConstArrayView<T> f, const EdgeViews<Out>& out, const EdgeOption
   using S = result_t<In>;
   const char* who = "edges_into";
   if (options.components)
-    throw InvalidArgument("edges_into: EdgeOptions::components is set; edges_into writes maps only (use "
-                          "gradient_into for the components)");
+    throw InvalidArgument(
+        "edges_into: EdgeOptions::components is set; edges_into writes maps only (use "
+        "gradient_into for the components)");
   if (options.gradient.dtype && *options.gradient.dtype != dtype_of_v<Out>)
     throw InvalidArgument(std::string("edges_into: options.gradient.dtype is ") +
                           dtype_name(*options.gradient.dtype) + " but the output views hold " +
@@ -623,10 +629,11 @@ EdgeMaps edges(const Array& f, const EdgeOptions& options) {
   });
 }
 
-#define GRADMAP_INSTANTIATE(T)                                                                     \
-  template EdgeMaps edges<T>(ConstArrayView<T>, const EdgeOptions&);                               \
-  template void edges_into<T, float16_t>(ConstArrayView<T>, const EdgeViews<float16_t>&, const EdgeOptions&); \
-  template void edges_into<T, float>(ConstArrayView<T>, const EdgeViews<float>&, const EdgeOptions&);         \
+#define GRADMAP_INSTANTIATE(T)                                                                        \
+  template EdgeMaps edges<T>(ConstArrayView<T>, const EdgeOptions&);                                  \
+  template void edges_into<T, float16_t>(ConstArrayView<T>, const EdgeViews<float16_t>&,              \
+                                         const EdgeOptions&);                                         \
+  template void edges_into<T, float>(ConstArrayView<T>, const EdgeViews<float>&, const EdgeOptions&); \
   template void edges_into<T, double>(ConstArrayView<T>, const EdgeViews<double>&, const EdgeOptions&);
 GRADMAP_FOR_EACH_DTYPE(GRADMAP_INSTANTIATE)
 #undef GRADMAP_INSTANTIATE
