@@ -142,6 +142,22 @@ TEST(LibraryApi, GradientIntoRefusesTwoOverlappingOutputs) {
       f.view<float>(), {ArrayView<float>(two.data(), {4, 7}), ArrayView<float>(two.data() + 28, {4, 7})}));
 }
 
+TEST(LibraryApi, InterleavedPlanesOfOneBufferAreAcceptedOtherInterleavingsNot) {
+  const Array f = random_array(DType::float64, {5, 6}, 8);
+  // (gy, gx) interleaved per sample, as in a vector image: they share no byte.
+  std::vector<double> vec(2 * 30);
+  ArrayView<double> gy(vec.data(), {5, 6}, {12, 2}), gx(vec.data() + 1, {5, 6}, {12, 2});
+  gradient_into(f.view<double>(), {gy, gx});
+  const std::vector<Array> want = gradmap::gradient(f);
+  expect_view_equals<double>(gy, want[0], "interleaved gy");
+  expect_view_equals<double>(gx, want[1], "interleaved gx");
+  // Planes two elements apart with a stride of 2 would collide: refused.
+  std::vector<double> bad(2 * 30 + 2);
+  EXPECT_THROW(gradient_into(f.view<double>(), {ArrayView<double>(bad.data(), {5, 6}, {12, 2}),
+                                                ArrayView<double>(bad.data() + 2, {5, 6}, {12, 2})}),
+               InvalidArgument);
+}
+
 TEST(LibraryApi, NegativeStridesCountTowardTheOverlap) {
   std::vector<double> buf(40, 1.0);
   const ConstArrayView<double> f(buf.data(), {4, 5});

@@ -4,6 +4,7 @@
 // rank. Axis 0 is the slowest-varying one (numpy's C order); a 3-D volume is (z, y, x).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -210,14 +211,36 @@ void check_view_data(const ArrayView<T>& v, const std::string& who, const std::s
                           shape_string(v.extents()) + "; give it memory or an extent of 0");
 }
 
-/// Throws InvalidArgument naming both views when their byte spans intersect. The test is on the
-/// bounding boxes of the strided extents, so two interleaved views that share no element (every
-/// other column each) are refused too: write such outputs to separate buffers.
+/// True when `a` and `b` have one layout (element size, extents, strides) whose strides nest (each
+/// larger |stride| at least the next smaller one times its extent) and their start addresses
+/// differ by at least one element but less than the smallest stride minus one element: then
+/// every pair of their elements is at least one element apart (the planes of an interleaved
+/// vector or multi-channel buffer).
+template <class A, class B>
+bool interleaved_apart(const ArrayView<A>& a, const ArrayView<B>& b) {
+  if (sizeof(A) != sizeof(B) || a.extents() != b.extents() || a.strides() != b.strides()) return false;
+  const auto esz = static_cast<index_t>(sizeof(A));
+  std::vector<std::pair<index_t, index_t>> dims;  // (|stride| in bytes, extent), extents > 1 only
+  for (int d = 0; d < a.rank(); ++d)
+    if (a.extent(d) > 1) dims.emplace_back((a.stride(d) < 0 ? -a.stride(d) : a.stride(d)) * esz, a.extent(d));
+  std::sort(dims.begin(), dims.end());
+  for (std::size_t k = 1; k < dims.size(); ++k)
+    if (dims[k].first < dims[k - 1].first * dims[k - 1].second) return false;
+  const auto pa = reinterpret_cast<std::uintptr_t>(a.data()), pb = reinterpret_cast<std::uintptr_t>(b.data());
+  const auto gap = static_cast<index_t>(pa > pb ? pa - pb : pb - pa);
+  return gap >= esz && (dims.empty() || gap + esz <= dims.front().first);
+}
+
+/// Throws InvalidArgument naming both views when they may share bytes: their byte spans (the
+/// bounding boxes of their strided extents) intersect, unless they are interleaved_apart (the
+/// interleaved planes of one buffer, e.g. the components of an itk::CovariantVector image).
+/// Other interleavings that share no element (every other column each) are refused too: give
+/// such outputs separate buffers.
 template <class A, class B>
 void check_disjoint(const ArrayView<A>& a, const std::string& a_name, const ArrayView<B>& b,
                     const std::string& b_name, const std::string& who) {
   const auto sa = byte_span(a), sb = byte_span(b);
-  if (sa.first < sb.second && sb.first < sa.second)
+  if (sa.first < sb.second && sb.first < sa.second && !interleaved_apart(a, b))
     throw InvalidArgument(who + ": " + a_name + " and " + b_name +
                           " overlap in memory (their strided extents share bytes); an output written while "
                           "it is read or written through another view would be garbage. Give each output "

@@ -108,8 +108,10 @@ std::vector<Array> gradient(ArrayView<T> f, const GradientOptions& options = {})
 /// result rounded to Out. Throws InvalidArgument, naming both, when an output overlaps the input
 /// or another output, and for a null data pointer with non-zero extents. Overlap is judged on the
 /// byte range each view's strided extent spans (its bounding box), which is enough to refuse every
-/// aliasing that would corrupt the result; it also refuses interleaved views that share no element
-/// (two every-other-column views of one buffer), which must be separate buffers.
+/// aliasing that would corrupt the result. The one interleaving accepted is that of planes of one
+/// buffer with one layout, less than the innermost stride apart (the components of an interleaved
+/// vector image: detail::interleaved_apart); other views that share no element but whose ranges
+/// intersect (every other column each) are refused and must be separate buffers.
 template <class T, class Out>
 GRADMAP_CORE_EXPORT void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out,
                                        const GradientOptions& options = {});
