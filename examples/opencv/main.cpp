@@ -35,10 +35,12 @@ int main(int argc, char** argv) {
     std::printf("%dx%d ROI of %s: gy %s, gx %s\n", roi.cols, roi.rows, argv[1],
                 cv::typeToString(g[0].type()).c_str(), cv::typeToString(g[1].type()).c_str());
 
-    // Into caller-provided float Mats (here: ROIs of one side-by-side canvas), no allocation.
-    cv::Mat canvas(roi.rows, 2 * roi.cols, CV_MAKETYPE(CV_32F, roi.channels()), cv::Scalar::all(0));
+    // Into caller-provided float Mats (here: the top and bottom halves of one canvas), no
+    // allocation. (Side-by-side ROIs of one Mat are refused: their byte ranges interleave, and the
+    // overlap check works on byte ranges.)
+    cv::Mat canvas(2 * roi.rows, roi.cols, CV_MAKETYPE(CV_32F, roi.channels()), cv::Scalar::all(0));
     std::vector<cv::Mat> dst{canvas(cv::Rect(0, 0, roi.cols, roi.rows)),
-                             canvas(cv::Rect(roi.cols, 0, roi.cols, roi.rows))};
+                             canvas(cv::Rect(0, roi.rows, roi.cols, roi.rows))};
     gradmap::gradient_into(roi, dst);
 
     // Magnitude and direction (radians, atan2(gy, gx), y down) of the whole image, float32 from

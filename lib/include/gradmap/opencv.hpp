@@ -133,7 +133,9 @@ GRADMAP_OPENCV_EXPORT std::vector<cv::Mat> gradient(const cv::Mat& src, const Gr
 /// each of src's size and channel count and all of one float depth (CV_16F, CV_32F or CV_64F),
 /// continuous or ROIs (their step is honoured). The values are numpy's result rounded to that
 /// depth. Throws as gradient(), or ShapeError when a Mat has the wrong size or channels, or
-/// InvalidArgument when the depths are not float or differ. dst may not overlap src.
+/// InvalidArgument when the depths are not float or differ, or when a Mat overlaps src or another
+/// output (judged on byte ranges, see gradient_into in gradient.hpp: ROIs side by side in one Mat
+/// interleave their rows and are refused; ROIs one above the other are fine).
 GRADMAP_OPENCV_EXPORT void gradient_into(const cv::Mat& src, const std::vector<cv::Mat>& dst,
                                          const GradientOptions& options = {});
 
