@@ -13,6 +13,14 @@
 
 #include "bench_cases.hpp"
 
+#ifdef BENCH_HAVE_OPENCV
+#include <opencv2/core.hpp>
+#include <opencv2/core/utility.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "gradmap/opencv.hpp"
+#endif
+
 namespace {
 
 using namespace bench;
@@ -53,7 +61,90 @@ void run_copy(benchmark::State& state, const CaseSpec& spec) {
                           static_cast<std::int64_t>(in.nbytes()));
 }
 
+#ifdef BENCH_HAVE_OPENCV
+/// Issue #13's Mat-level row: magnitude and direction of one 4096² float32 frame with outputs
+/// reused across iterations, as a video loop would run it. `edges_into(Mat)` against the core
+/// `edges_into` on views of the same Mats (the adapter's overhead), the allocating `edges(Mat)`
+/// against the allocating core `edges(view)` (the same page faults on fresh maps), and OpenCV's Sobel(ksize
+/// 1) + cartToPolar into reused Mats (OpenCV threads set to the same count).
+enum class MatCall { mat_into, core_into, mat_alloc, core_alloc, opencv };
+
+const cv::Mat& mat_frame() {
+  static const cv::Mat m = [] {
+    cv::Mat f(4096, 4096, CV_32FC1);
+    cv::RNG(13).fill(f, cv::RNG::UNIFORM, 0.0, 255.0);
+    return f;
+  }();
+  return m;
+}
+
+void run_mat(benchmark::State& state, MatCall call) {
+  const int threads = static_cast<int>(state.range(0));
+  const cv::Mat& src = mat_frame();
+  tbb::task_arena arena(threads);
+  gradmap::MatEdgeMaps maps;
+  gradmap::edges_into(src, maps);  // outputs created once (also faults their pages in)
+  gradmap::EdgeViews<float> views{gradmap::mutable_view_of<float>(maps.magnitude),
+                                  gradmap::mutable_view_of<float>(maps.direction),
+                                  {},
+                                  {}};
+  const auto in = gradmap::view_of<float>(src);
+  cv::Mat gx, gy, mag, ang;
+  const int cv_threads = cv::getNumThreads();
+  cv::setNumThreads(threads);
+  auto once = [&] {
+    switch (call) {
+      case MatCall::mat_into:
+        arena.execute([&] { gradmap::edges_into(src, maps); });
+        break;
+      case MatCall::core_into:
+        arena.execute([&] { gradmap::edges_into(in, views); });
+        break;
+      case MatCall::mat_alloc:
+        arena.execute([&] { benchmark::DoNotOptimize(gradmap::edges(src)); });
+        break;
+      case MatCall::core_alloc:
+        arena.execute([&] { benchmark::DoNotOptimize(gradmap::edges(in)); });
+        break;
+      case MatCall::opencv:
+        cv::Sobel(src, gx, CV_32F, 1, 0, 1);
+        cv::Sobel(src, gy, CV_32F, 0, 1, 1);
+        cv::cartToPolar(gx, gy, mag, ang);
+        break;
+    }
+  };
+  once();  // warm-up
+  for (auto _ : state) {
+    once();
+    benchmark::ClobberMemory();
+  }
+  cv::setNumThreads(cv_threads);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 3 *
+                          static_cast<std::int64_t>(src.total() * src.elemSize()));
+  state.counters["threads"] = threads;
+}
+
+void register_mat() {
+  const std::pair<const char*, MatCall> calls[] = {
+      {"MatEdges/edges_into_Mat", MatCall::mat_into},
+      {"MatEdges/edges_into_core_view", MatCall::core_into},
+      {"MatEdges/edges_Mat_allocating", MatCall::mat_alloc},
+      {"MatEdges/edges_core_view_allocating", MatCall::core_alloc},
+      {"MatEdges/opencv_Sobel1_cartToPolar", MatCall::opencv}};
+  for (const auto& [name, call] : calls)
+    benchmark::RegisterBenchmark(name, [call = call](benchmark::State& st) { run_mat(st, call); })
+        ->Arg(1)
+        ->Arg(2)
+        ->ArgName("threads")
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+}
+#endif
+
 int register_all() {
+#ifdef BENCH_HAVE_OPENCV
+  register_mat();
+#endif
   const char* q = std::getenv("GRADMAP_BENCH_QUICK");
   const bool quick = q && *q && std::strcmp(q, "0") != 0;
   const int hw = tbb::info::default_concurrency();

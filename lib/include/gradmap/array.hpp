@@ -4,11 +4,13 @@
 // rank. Axis 0 is the slowest-varying one (numpy's C order); a 3-D volume is (z, y, x).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "gradmap/error.hpp"
@@ -184,6 +186,67 @@ class ArrayView {
 
 template <class T>
 using ConstArrayView = ArrayView<const T>;
+
+namespace detail {
+/// Byte addresses [lo, hi) that a view's elements can touch: the bounding box of its strided
+/// extent (negative strides included). {0, 0} when the view has no elements.
+template <class T>
+std::pair<std::uintptr_t, std::uintptr_t> byte_span(const ArrayView<T>& v) {
+  if (v.size() == 0) return {0, 0};
+  index_t lo = 0, hi = 0;
+  for (int d = 0; d < v.rank(); ++d) {
+    const index_t reach = (v.extent(d) - 1) * v.stride(d);
+    (reach < 0 ? lo : hi) += reach;
+  }
+  const auto base = reinterpret_cast<std::uintptr_t>(v.data());
+  const auto esz = static_cast<index_t>(sizeof(T));
+  return {base + static_cast<std::uintptr_t>(lo * esz), base + static_cast<std::uintptr_t>((hi + 1) * esz)};
+}
+
+/// Throws InvalidArgument when a view with elements has a null data pointer.
+template <class T>
+void check_view_data(const ArrayView<T>& v, const std::string& who, const std::string& name) {
+  if (v.data() == nullptr && v.size() != 0)
+    throw InvalidArgument(who + ": " + name + " has a null data pointer but shape " +
+                          shape_string(v.extents()) + "; give it memory or an extent of 0");
+}
+
+/// True when `a` and `b` have one layout (element size, extents, strides) whose strides nest (each
+/// larger |stride| at least the next smaller one times its extent) and their start addresses
+/// differ by at least one element but less than the smallest stride minus one element: then
+/// every pair of their elements is at least one element apart (the planes of an interleaved
+/// vector or multi-channel buffer).
+template <class A, class B>
+bool interleaved_apart(const ArrayView<A>& a, const ArrayView<B>& b) {
+  if (sizeof(A) != sizeof(B) || a.extents() != b.extents() || a.strides() != b.strides()) return false;
+  const auto esz = static_cast<index_t>(sizeof(A));
+  std::vector<std::pair<index_t, index_t>> dims;  // (|stride| in bytes, extent), extents > 1 only
+  for (int d = 0; d < a.rank(); ++d)
+    if (a.extent(d) > 1) dims.emplace_back((a.stride(d) < 0 ? -a.stride(d) : a.stride(d)) * esz, a.extent(d));
+  std::sort(dims.begin(), dims.end());
+  for (std::size_t k = 1; k < dims.size(); ++k)
+    if (dims[k].first < dims[k - 1].first * dims[k - 1].second) return false;
+  const auto pa = reinterpret_cast<std::uintptr_t>(a.data()), pb = reinterpret_cast<std::uintptr_t>(b.data());
+  const auto gap = static_cast<index_t>(pa > pb ? pa - pb : pb - pa);
+  return gap >= esz && (dims.empty() || gap + esz <= dims.front().first);
+}
+
+/// Throws InvalidArgument naming both views when they may share bytes: their byte spans (the
+/// bounding boxes of their strided extents) intersect, unless they are interleaved_apart (the
+/// interleaved planes of one buffer, e.g. the components of an itk::CovariantVector image).
+/// Other interleavings that share no element (every other column each) are refused too: give
+/// such outputs separate buffers.
+template <class A, class B>
+void check_disjoint(const ArrayView<A>& a, const std::string& a_name, const ArrayView<B>& b,
+                    const std::string& b_name, const std::string& who) {
+  const auto sa = byte_span(a), sb = byte_span(b);
+  if (sa.first < sb.second && sb.first < sa.second && !interleaved_apart(a, b))
+    throw InvalidArgument(who + ": " + a_name + " and " + b_name +
+                          " overlap in memory (their strided extents share bytes); an output written while "
+                          "it is read or written through another view would be garbage. Give each output "
+                          "its own buffer, apart from the input");
+}
+}  // namespace detail
 
 /// Owning C-contiguous N-d array whose element type is chosen at run time. Copies share the buffer
 /// (like a numpy array reference); use clone() for a deep copy.

@@ -4,6 +4,7 @@
 // over tiles of the input when the components themselves are not requested.
 #pragma once
 
+#include <type_traits>
 #include <vector>
 
 #include "gradmap/array.hpp"
@@ -13,7 +14,8 @@
 namespace gradmap {
 
 enum class AngleUnits { radians, degrees };
-/// signed: (-π, π] like atan2; unsigned: [0, 2π).
+/// signed: (-π, π] like atan2 (which gives -π only for gy = -0.0 with gx < 0, e.g. from a negative
+/// spacing or -0.0 samples); unsigned: [0, 2π).
 enum class AngleRange { signed_range, unsigned_range };
 
 /// How a 2-D direction is reported. Defaults equal `np.arctan2(gy, gx)` on an image array, where gy
@@ -27,6 +29,17 @@ struct AngleOptions {
   bool orientation = false;
   /// Clockwise from north (up on screen): atan2(gx, -gy), in [0, 2π) (or [0, 360) degrees).
   bool compass = false;
+
+  /// The range and units of OpenCV's `cv::cartToPolar(gx, gy, mag, angle, angleInDegrees)` and
+  /// `cv::phase`: [0, 2π) radians, or [0, 360) degrees, counter-clockwise from +x in array
+  /// coordinates (y down, as with cv::Sobel's derivatives). Values are atan2's within 2 ulp, not
+  /// OpenCV's polynomial approximation (docs/cpp.md gives the difference measured on OpenCV 4.6).
+  static AngleOptions cart_to_polar(bool angle_in_degrees = false) {
+    AngleOptions a;
+    a.units = angle_in_degrees ? AngleUnits::degrees : AngleUnits::radians;
+    a.range = AngleRange::unsigned_range;
+    return a;
+  }
 };
 
 struct EdgeOptions {
@@ -80,9 +93,45 @@ GRADMAP_CORE_EXPORT std::vector<Array> to_physical_frame(const std::vector<Array
                                                          const std::vector<double>& direction);
 
 /// Same as edges() on a strided view of any supported element type, without copying the input
-/// (cv::Mat ROIs, itk::Image buffers, numpy arrays passed through pybind11).
+/// (cv::Mat ROIs, itk::Image buffers, numpy arrays passed through pybind11). Throws
+/// InvalidArgument for a null data pointer with non-zero extents.
 template <class T>
 GRADMAP_CORE_EXPORT EdgeMaps edges(ConstArrayView<T> f, const EdgeOptions& options = {});
+
+/// The same on a mutable view (read only).
+template <class T, std::enable_if_t<!std::is_const_v<T>, int> = 0>
+EdgeMaps edges(ArrayView<T> f, const EdgeOptions& options = {}) {
+  return edges<T>(ConstArrayView<T>(f), options);
+}
+
+/// Caller-owned outputs of edges_into(): one view per map wanted, each of the input's extents
+/// (any strides). A default-constructed view (null data, no extents) is a map not computed; a
+/// null data pointer with non-zero extents is refused.
+template <class Out>
+struct EdgeViews {
+  ArrayView<Out> magnitude;
+  ArrayView<Out> direction;             ///< 2-D direction, or 3-D azimuth (2 or 3 selected axes)
+  ArrayView<Out> elevation;             ///< 3 selected axes only
+  std::vector<ArrayView<Out>> normals;  ///< none, or one per selected axis in their order
+};
+
+/// edges() into caller-owned views, in the same fused tile pass: the maps are written straight
+/// into the views (no output is allocated; the pass uses one cache-sized tile of components per
+/// thread). Any subset of the maps; which ones is said by the views, so EdgeOptions::magnitude,
+/// direction and normals are not read, and EdgeOptions::components must be false (use
+/// gradient_into for components). The maps are computed in numpy's type for the input and rounded
+/// once to Out: bit for bit what edges() returns with options.gradient.dtype = Out. Throws as edges(), or
+/// InvalidArgument when a view has the wrong extents, a null data pointer, overlaps the input or another view
+/// (byte ranges of the strided extents, as gradient_into), or options.gradient.dtype is set and is not Out.
+template <class T, class Out>
+GRADMAP_CORE_EXPORT void edges_into(ConstArrayView<T> f, const EdgeViews<Out>& out,
+                                    const EdgeOptions& options = {});
+
+/// The same with a mutable input view.
+template <class T, class Out, std::enable_if_t<!std::is_const_v<T>, int> = 0>
+void edges_into(ArrayView<T> f, const EdgeViews<Out>& out, const EdgeOptions& options = {}) {
+  edges_into<T, Out>(ConstArrayView<T>(f), out, options);
+}
 
 /// Shorthand for edges() with only the magnitude.
 GRADMAP_CORE_EXPORT Array gradient_magnitude(const Array& f, const GradientOptions& options = {});

@@ -12,7 +12,9 @@
 // throws InvalidArgument, where numpy silently returns Inf/NaN.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "gradmap/array.hpp"
@@ -74,6 +76,10 @@ struct GradientOptions {
   /// Output element type. nullopt → numpy's: float64 for integer input, the input's float type
   /// otherwise. An explicit float32/float64 rounds numpy's result (`.astype(dtype)`).
   std::optional<DType> dtype;
+  /// Most threads the call uses: 0 (default) runs on the calling thread's oneTBB arena (all cores
+  /// unless the caller limits it); n > 0 runs the call in a oneTBB arena of n threads created
+  /// inside the library, so a consumer need not link oneTBB to limit it. Results do not depend on it.
+  int threads = 0;
 
   // Beyond numpy (gradmap/operators.hpp). With the defaults, gradient() is numpy.gradient.
   Operator op = Operator::central;
@@ -117,14 +123,42 @@ GRADMAP_CORE_EXPORT ResolvedAxes resolve_axes(const Shape& shape, const Gradient
 GRADMAP_CORE_EXPORT std::vector<Array> gradient(const Array& f, const GradientOptions& options = {});
 
 /// Same as gradient() on a strided view of any supported element type (no copy of the input).
+/// Throws InvalidArgument for a null data pointer with non-zero extents.
 template <class T>
 GRADMAP_CORE_EXPORT std::vector<Array> gradient(ConstArrayView<T> f, const GradientOptions& options = {});
 
+/// The same on a mutable view (read only).
+template <class T, std::enable_if_t<!std::is_const_v<T>, int> = 0>
+std::vector<Array> gradient(ArrayView<T> f, const GradientOptions& options = {}) {
+  return gradient<T>(ConstArrayView<T>(f), options);
+}
+
 /// Writes the components into caller-provided views (one per selected axis, each of f's extents,
-/// any strides), allocating nothing. Out is float16_t, float or double; the values are numpy's
-/// result rounded to Out.
+/// any strides), allocating no output. Out is float16_t, float or double; the values are numpy's
+/// result rounded to Out. Throws InvalidArgument, naming both, when an output overlaps the input
+/// or another output, and for a null data pointer with non-zero extents. Overlap is judged on the
+/// byte range each view's strided extent spans (its bounding box), which is enough to refuse every
+/// aliasing that would corrupt the result. The one interleaving accepted is that of planes of one
+/// buffer with one layout, less than the innermost stride apart (the components of an interleaved
+/// vector image: detail::interleaved_apart); other views that share no element but whose ranges
+/// intersect (every other column each) are refused and must be separate buffers.
 template <class T, class Out>
 GRADMAP_CORE_EXPORT void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out,
                                        const GradientOptions& options = {});
+
+/// The same with a mutable input view.
+template <class T, class Out, std::enable_if_t<!std::is_const_v<T>, int> = 0>
+void gradient_into(ArrayView<T> f, const std::vector<ArrayView<Out>>& out,
+                   const GradientOptions& options = {}) {
+  gradient_into<T, Out>(ConstArrayView<T>(f), out, options);
+}
+
+/// The same with the outputs as a braced list, Out deduced from them: `gradient_into(f, {gy, gx})`.
+template <class T, class Out>
+void gradient_into(ArrayView<T> f, std::initializer_list<ArrayView<Out>> out,
+                   const GradientOptions& options = {}) {
+  using In = std::remove_const_t<T>;
+  gradient_into<In, Out>(ConstArrayView<In>(f), std::vector<ArrayView<Out>>(out), options);
+}
 
 }  // namespace gradmap

@@ -28,7 +28,7 @@
 //
 // Thread safety. No global state: concurrent calls on different images are safe, and concurrent
 // reads of one image are. Each call runs on the calling thread's oneTBB arena (not ITK's
-// MultiThreader); limit a call's threads with `tbb::task_arena arena(n); arena.execute(...)`.
+// MultiThreader); GradientOptions::threads limits the threads one call uses.
 #pragma once
 
 #include <itkCovariantVector.h>
@@ -116,12 +116,55 @@ typename itk::Image<P, D>::Pointer itk_like(const itk::ImageBase<D>& like) {
   return out;
 }
 
+/// Makes `image` an output for `like`: a new image when null; else like's geometry, and a new
+/// buffer only when its buffered region differs from like's or it has none (Allocate() on a
+/// matching region would allocate again).
 template <class P, unsigned int D>
-typename itk::Image<P, D>::Pointer itk_from_array(const Array& a, const itk::ImageBase<D>& like) {
-  auto out = itk_like<P, D>(like);
-  const auto v = a.view<P>();
-  std::copy(v.data(), v.data() + v.size(), out->GetBufferPointer());
-  return out;
+void itk_reuse_or_allocate(typename itk::Image<P, D>::Pointer& image, const itk::ImageBase<D>& like) {
+  if (!image) {
+    image = itk_like<P, D>(like);
+    return;
+  }
+  image->CopyInformation(&like);
+  if (image->GetBufferedRegion() != like.GetBufferedRegion() || !image->GetBufferPointer()) {
+    image->SetBufferedRegion(like.GetBufferedRegion());
+    image->SetRequestedRegion(like.GetBufferedRegion());
+    image->Allocate();
+  }
+}
+
+/// ITK's name of numpy axis `a` of a D-dimensional image: x, y, z, t for index axes 0 to 3.
+template <unsigned int D>
+std::string itk_axis_name(int a) {
+  const int k = static_cast<int>(D) - 1 - a;
+  return k < 4 ? std::string(1, "xyzt"[k]) : "index axis " + std::to_string(k);
+}
+
+/// The checks of resolve_axes() that depend on the image, worded with ITK's axis names (x, y, z)
+/// rather than numpy's axis numbers: axes in range and enough voxels along every selected axis.
+/// (ITK itself refuses a zero image spacing.)
+template <unsigned int D>
+void check_itk_axes(const itk::ImageBase<D>& image, const GradientOptions& options, const char* who) {
+  const int rank = static_cast<int>(D);
+  const std::string order = rank == 2   ? "0 = y, 1 = x"
+                            : rank == 3 ? "0 = z, 1 = y, 2 = x"
+                                        : "0 is the slowest";
+  if (options.axes)
+    for (int a : *options.axes)
+      if (a < -rank || a >= rank)
+        throw InvalidArgument(std::string(who) + ": axis " + std::to_string(a) + " is out of bounds for a " +
+                              std::to_string(rank) + "-D image (numpy order: " + order + "; -1 = x)");
+  const auto size = image.GetBufferedRegion().GetSize();
+  for (int a : selected_axes(options, rank)) {
+    const unsigned int k = D - 1 - static_cast<unsigned int>(a);
+    const std::string name = itk_axis_name<D>(a);
+    if (options.edge_order >= 1 && options.edge_order <= 2 &&
+        size[k] < static_cast<itk::SizeValueType>(options.edge_order + 1))
+      throw ShapeError(std::string(who) + ": the image has " + std::to_string(size[k]) + " voxel(s) along " +
+                       name + "; a gradient with edge_order " + std::to_string(options.edge_order) +
+                       " needs at least " + std::to_string(options.edge_order + 1) +
+                       " (drop the axis from GradientOptions::axes, numpy order: " + order + ")");
+  }
 }
 }  // namespace detail
 
@@ -190,6 +233,7 @@ std::vector<typename itk::Image<detail::itk_out_t<TOut, TPixel>, D>::Pointer> gr
     throw InvalidArgument(std::string("gradient: options.dtype is ") + dtype_name(*options.dtype) +
                           " but the output images hold " + dtype_name(dtype_of_v<Out>));
   const auto input = view_of(image);
+  detail::check_itk_axes(image, options, "gradient");
   const GradientOptions o = with_image_spacing(image, options);
   const ResolvedAxes resolved = resolve_axes(input.extents(), o);  // validate before allocating
   std::vector<typename itk::Image<Out, D>::Pointer> out;
@@ -221,6 +265,7 @@ gradient_vector_image(const itk::Image<TPixel, D>& image, bool use_image_directi
   const auto input = view_of(image);
   GradientOptions o;
   o.edge_order = edge_order;
+  detail::check_itk_axes(image, o, "gradient_vector_image");
   o = with_image_spacing(image, o);
   resolve_axes(input.extents(), o);  // validate before allocating
   auto out = detail::itk_like<Vec, D>(image);
@@ -260,35 +305,66 @@ struct ItkEdgeMaps {
   std::vector<ImagePointer> normals;     ///< with EdgeOptions::normals
 };
 
+/// edges() into `dst`: each map `options` asks for (magnitude; direction, and elevation for 3
+/// selected axes; normals, one per axis) is a new image when null, and otherwise reused: given the
+/// input's geometry and Allocate()d again only when its buffered region differs from the input's,
+/// so a loop over images of one size allocates its maps once. The maps are written straight into
+/// the images' buffers by the fused pass (no copy). Maps not asked for are left untouched;
+/// EdgeOptions::components must be false. Spacing, axes and conventions as edges(). Throws as
+/// edges(), or InvalidArgument when options.gradient.dtype is set and is not TOut.
+template <class TOut, class TPixel, unsigned int D>
+void edges_into(const itk::Image<TPixel, D>& image, ItkEdgeMaps<TOut, D>& dst,
+                const EdgeOptions& options = {}) {
+  using E = detail::itk_element_t<TPixel>;
+  detail::check_output<TOut>();
+  if (options.gradient.dtype && *options.gradient.dtype != dtype_of_v<TOut>)
+    throw InvalidArgument(std::string("edges_into: options.gradient.dtype is ") +
+                          dtype_name(*options.gradient.dtype) + " but the output images hold " +
+                          dtype_name(dtype_of_v<TOut>));
+  if (options.components)
+    throw InvalidArgument(
+        "edges_into: EdgeOptions::components is set; edges_into writes maps only (use "
+        "gradient() for the components)");
+  const auto input = view_of(image);
+  detail::check_itk_axes(image, options.gradient, "edges_into");
+  EdgeOptions o = options;
+  o.gradient = with_image_spacing(image, options.gradient);
+  const int n = static_cast<int>(resolve_axes(input.extents(), o.gradient).axes.size());
+  const bool elevation = o.direction && n == 3;
+  EdgeViews<TOut> v;
+  auto make = [&](bool wanted, typename itk::Image<TOut, D>::Pointer& out) {
+    if (!wanted) return ArrayView<TOut>();
+    detail::itk_reuse_or_allocate<TOut, D>(out, image);
+    return mutable_view_of(*out);
+  };
+  v.magnitude = make(o.magnitude, dst.magnitude);
+  v.direction = make(o.direction, dst.direction);
+  v.elevation = make(elevation, dst.elevation);
+  if (o.normals) {
+    dst.normals.resize(static_cast<std::size_t>(n));
+    for (auto& m : dst.normals) v.normals.push_back(make(true, m));
+  }
+  gradmap::edges_into<E, TOut>(input, v, o);  // in place: no input copy
+}
+
 /// Edge maps of an image: gradmap::edges() (formulas, conventions and accuracy in edges.hpp) with
 /// the image's spacing (unless options.gradient.spacing is set) and numpy axis order: for a volume
 /// the azimuth is atan2(d/dy, d/dx) and the elevation atan2(d/dz, hypot(d/dx, d/dy)), y and z
-/// along the image's index axes 1 and 2. Reads the image's buffer in place; copies each result
-/// once into its image. Throws as edges(), or InvalidArgument when
-/// options.gradient.dtype is set and not TOut.
+/// along the image's index axes 1 and 2. Reads the image's buffer in place and writes the maps
+/// straight into the new images (edges_into); with EdgeOptions::components the components come
+/// from gradient(). Throws as edges(), or InvalidArgument when options.gradient.dtype is set and
+/// not TOut.
 template <class TOut = void, class TPixel, unsigned int D>
 ItkEdgeMaps<detail::itk_out_t<TOut, TPixel>, D> edges(const itk::Image<TPixel, D>& image,
                                                       const EdgeOptions& options = {}) {
   using Out = detail::itk_out_t<TOut, TPixel>;
-  using E = detail::itk_element_t<TPixel>;
-  detail::check_output<Out>();
-  if (options.gradient.dtype && *options.gradient.dtype != dtype_of_v<Out>)
-    throw InvalidArgument(std::string("edges: options.gradient.dtype is ") +
-                          dtype_name(*options.gradient.dtype) + " but the output images hold " +
-                          dtype_name(dtype_of_v<Out>));
-  EdgeOptions o = options;
-  o.gradient = with_image_spacing(image, options.gradient);
-  o.gradient.dtype = dtype_of_v<Out>;
-  const EdgeMaps maps = gradmap::edges<E>(view_of(image), o);  // in place: no input copy
   ItkEdgeMaps<Out, D> r;
-  auto img = [&](const Array& a) {
-    return a.empty() ? typename itk::Image<Out, D>::Pointer() : detail::itk_from_array<Out, D>(a, image);
-  };
-  r.magnitude = img(maps.magnitude);
-  r.direction = img(maps.direction);
-  r.elevation = img(maps.elevation);
-  for (const auto& a : maps.components) r.components.push_back(img(a));
-  for (const auto& a : maps.normals) r.normals.push_back(img(a));
+  EdgeOptions o = options;
+  if (o.components) {
+    r.components = gradient<Out>(image, o.gradient);
+    o.components = false;
+  }
+  edges_into(image, r, o);
   return r;
 }
 

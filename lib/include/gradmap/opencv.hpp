@@ -17,8 +17,8 @@
 // float32 → CV_32F, float64 → CV_64F).
 //
 // Thread safety. No global state: concurrent calls on different Mats are safe, and concurrent
-// reads of one Mat are. Each call runs on the calling thread's oneTBB arena; to limit the threads a
-// call uses, run it inside the caller's `tbb::task_arena arena(n); arena.execute([&] { ... });`.
+// reads of one Mat are. Each call runs on the calling thread's oneTBB arena; GradientOptions::threads
+// limits the threads one call uses.
 //
 // OpenCV is included by this header and by the gradmap_opencv library's sources (lib/src/adapters/,
 // lib/src/io/backend_opencv.cpp, lib/src/render/overview.cpp) only.
@@ -26,7 +26,9 @@
 
 #include <cstdint>
 #include <opencv2/core/mat.hpp>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "gradmap/array.hpp"
@@ -131,9 +133,29 @@ GRADMAP_OPENCV_EXPORT std::vector<cv::Mat> gradient(const cv::Mat& src, const Gr
 /// each of src's size and channel count and all of one float depth (CV_16F, CV_32F or CV_64F),
 /// continuous or ROIs (their step is honoured). The values are numpy's result rounded to that
 /// depth. Throws as gradient(), or ShapeError when a Mat has the wrong size or channels, or
-/// InvalidArgument when the depths are not float or differ. dst may not overlap src.
+/// InvalidArgument when the depths are not float or differ, or when a Mat overlaps src or another
+/// output (judged on byte ranges, see gradient_into in gradient.hpp: ROIs side by side in one Mat
+/// interleave their rows and are refused; ROIs one above the other are fine).
 GRADMAP_OPENCV_EXPORT void gradient_into(const cv::Mat& src, const std::vector<cv::Mat>& dst,
                                          const GradientOptions& options = {});
+
+namespace detail {
+/// options.dtype for an OpenCV `ddepth` argument (-1: keep `current`; CV_16F, CV_32F, CV_64F).
+/// Throws InvalidArgument for other depths, or when `current` is set to another type.
+GRADMAP_OPENCV_EXPORT std::optional<DType> ddepth_dtype(int ddepth, std::optional<DType> current,
+                                                        const char* who);
+template <class Depth>
+using if_depth = std::enable_if_t<std::is_same_v<Depth, int>, int>;
+}  // namespace detail
+
+/// gradient() with the output depth as OpenCV's `ddepth` argument, e.g. `gradient(gray8, CV_32F)`
+/// for float32 components of an 8-bit image; -1 keeps numpy's rule (see the table above).
+/// (A template only so that `gradient(m, {})` still means default options.)
+template <class Depth, detail::if_depth<Depth> = 0>
+std::vector<cv::Mat> gradient(const cv::Mat& src, Depth ddepth, GradientOptions options = {}) {
+  options.dtype = detail::ddepth_dtype(ddepth, options.dtype, "gradient");
+  return gradient(src, options);
+}
 
 /// Results of edges() on a Mat; each has src's size and channel count; members not requested are
 /// empty Mats.
@@ -147,9 +169,37 @@ struct MatEdgeMaps {
 
 /// Edge maps of a Mat, per channel: gradmap::edges() (see edges.hpp for the formulas and accuracy)
 /// with the axis contract above; with default options the direction is `np.arctan2(gy, gx)` in
-/// radians, y growing downward, (-π, π]. The input is read in place (no copy); each result is copied
-/// once into its Mat. Throws as edges().
+/// radians, y growing downward, in (-π, π] (see AngleRange). The input is read in place and the maps are
+/// written straight into the new Mats (edges_into); nothing is copied. With EdgeOptions::components the
+/// components come from gradient() and the maps from the fused pass (the derivatives are computed
+/// twice, which costs less than copying them). Throws as edges().
 GRADMAP_OPENCV_EXPORT MatEdgeMaps edges(const cv::Mat& src, const EdgeOptions& options = {});
+
+/// edges() with the output depth as OpenCV's `ddepth` argument (CV_16F, CV_32F, CV_64F; -1:
+/// numpy's rule), e.g. `edges(gray8, CV_32F)`.
+template <class Depth, detail::if_depth<Depth> = 0>
+MatEdgeMaps edges(const cv::Mat& src, Depth ddepth, EdgeOptions options = {}) {
+  options.gradient.dtype = detail::ddepth_dtype(ddepth, options.gradient.dtype, "edges");
+  return edges(src, options);
+}
+
+/// edges() into `dst`, as OpenCV functions write their outputs: each map that `options` asks for
+/// (magnitude; direction, and for 3 spatial axes elevation; normals, one per axis) is
+/// `create()`d with src's size and channel count and the output depth (options.gradient.dtype,
+/// else numpy's rule) — which allocates only when the Mat is empty or of another size or type,
+/// so a loop over frames allocates its maps once — and then written in place by the fused pass.
+/// ROIs of the right size and type are written through their step. Maps not asked for are left
+/// untouched; EdgeOptions::components must be false (use gradient_into). Throws as edges(), or
+/// InvalidArgument when an output Mat overlaps src or another output.
+GRADMAP_OPENCV_EXPORT void edges_into(const cv::Mat& src, MatEdgeMaps& dst, const EdgeOptions& options = {});
+
+/// edges_into() with the output depth as OpenCV's `ddepth` argument, e.g.
+/// `edges_into(gray8, maps, CV_32F)`.
+template <class Depth, detail::if_depth<Depth> = 0>
+void edges_into(const cv::Mat& src, MatEdgeMaps& dst, Depth ddepth, EdgeOptions options = {}) {
+  options.gradient.dtype = detail::ddepth_dtype(ddepth, options.gradient.dtype, "edges_into");
+  edges_into(src, dst, options);
+}
 
 /// Gradient magnitude of a Mat, per channel: hypot of the selected components (see edges()).
 GRADMAP_OPENCV_EXPORT cv::Mat gradient_magnitude(const cv::Mat& src, const GradientOptions& options = {});

@@ -208,25 +208,74 @@ std::vector<cv::Mat> gradient(const cv::Mat& src, const GradientOptions& options
   return out;
 }
 
-MatEdgeMaps edges(const cv::Mat& src, const EdgeOptions& options) {
-  check_not_empty(src, "edges");
+void edges_into(const cv::Mat& src, MatEdgeMaps& dst, const EdgeOptions& options) {
+  check_not_empty(src, "edges_into");
+  if (options.components)
+    throw InvalidArgument(
+        "edges_into: EdgeOptions::components is set; edges_into writes maps only (use "
+        "gradient_into for the components)");
   EdgeOptions o = options;
-  o.gradient = spatial_options(src, options.gradient, "edges");
-  const bool channels = src.channels() > 1;
-  // Straight from the Mat's memory (ROI steps and interleaved channels included): no input copy.
-  const EdgeMaps maps = visit_dtype(mat_dtype(src), [&](auto tag) {
-    using T = decltype(tag);
-    return gradmap::edges<T>(view_of<T>(src), o);
+  o.gradient = spatial_options(src, options.gradient, "edges_into");
+  // Validate before creating any output.
+  const int n = static_cast<int>(resolve_axes(mat_shape(src), o.gradient).axes.size());
+  const DType out_type = gradient_dtype(mat_dtype(src), o.gradient);
+  const int type = CV_MAKETYPE(mat_depth(out_type), src.channels());
+  auto make = [&](cv::Mat& m) { m.create(src.dims, src.size.p, type); };
+  if (o.magnitude) make(dst.magnitude);
+  if (o.direction) make(dst.direction);
+  if (o.direction && n == 3) make(dst.elevation);
+  if (o.normals) {
+    dst.normals.resize(static_cast<std::size_t>(n));
+    for (auto& m : dst.normals) make(m);
+  }
+  visit_dtype(mat_dtype(src), [&](auto in_tag) {
+    using In = decltype(in_tag);
+    visit_float(out_type, "edges_into", [&](auto out_tag) {
+      using Out = decltype(out_tag);
+      EdgeViews<Out> v;
+      auto view = [](bool wanted, const cv::Mat& m) {
+        return wanted ? mutable_view_of<Out>(m) : ArrayView<Out>();
+      };
+      v.magnitude = view(o.magnitude, dst.magnitude);
+      v.direction = view(o.direction, dst.direction);
+      v.elevation = view(o.direction && n == 3, dst.elevation);
+      if (o.normals)
+        for (const auto& m : dst.normals) v.normals.push_back(mutable_view_of<Out>(m));
+      gradmap::edges_into<In, Out>(view_of<In>(src), v, o);
+    });
   });
-  auto mat = [&](const Array& a) { return a.empty() ? cv::Mat() : to_mat(a, channels); };
+}
+
+MatEdgeMaps edges(const cv::Mat& src, const EdgeOptions& options) {
   MatEdgeMaps r;
-  r.magnitude = mat(maps.magnitude);
-  r.direction = mat(maps.direction);
-  r.elevation = mat(maps.elevation);
-  for (const auto& a : maps.components) r.components.push_back(mat(a));
-  for (const auto& a : maps.normals) r.normals.push_back(mat(a));
+  EdgeOptions o = options;
+  if (o.components) {
+    r.components = gradient(src, o.gradient);
+    o.components = false;
+  }
+  edges_into(src, r, o);
   return r;
 }
+
+namespace detail {
+std::optional<DType> ddepth_dtype(int ddepth, std::optional<DType> current, const char* who) {
+  if (ddepth == -1) return current;
+  DType t;
+  if (ddepth == CV_16F)
+    t = DType::float16;
+  else if (ddepth == CV_32F)
+    t = DType::float32;
+  else if (ddepth == CV_64F)
+    t = DType::float64;
+  else
+    throw InvalidArgument(std::string(who) + ": ddepth " + std::to_string(ddepth) +
+                          " is not CV_16F, CV_32F, CV_64F or -1");
+  if (current && *current != t)
+    throw InvalidArgument(std::string(who) + ": ddepth " + cv::typeToString(ddepth) + " but options dtype " +
+                          dtype_name(*current) + "; give one of them");
+  return t;
+}
+}  // namespace detail
 
 cv::Mat gradient_magnitude(const cv::Mat& src, const GradientOptions& options) {
   EdgeOptions o;

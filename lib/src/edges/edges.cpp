@@ -10,12 +10,12 @@
 #include "gradmap/edges.hpp"
 
 #include <tbb/blocked_range.h>
-#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "edges/polar_kernels.hpp"
 #include "edges/polar_simd.hpp"
@@ -254,16 +254,113 @@ template <class In>
 using result_t = std::conditional_t<std::is_same_v<In, float16_t>, float16_t,
                                     std::conditional_t<std::is_same_v<In, float>, float, double>>;
 
+/// Where the maps go: the caller's views (edges_into) or the arrays edges() allocated. Samples are
+/// numbered in C order of the input's shape; a run is a stretch of them that is one line of
+/// memory in every output (the trailing dimensions over which all outputs are contiguous), so the
+/// polar kernels write straight into the outputs. An output whose innermost stride is not 1 gets
+/// its run through a small buffer.
+template <class Out>
+class MapSink {
+ public:
+  /// Slots: 0 magnitude, 1 direction, 2 elevation, 3.. normals; empty views are maps not wanted.
+  MapSink(std::vector<ArrayView<Out>> slots, const Shape& shape) : slots_(std::move(slots)) {
+    const int rank = static_cast<int>(shape.size());
+    int d = rank - 1;
+    run_ = rank == 0 ? 1 : shape[static_cast<std::size_t>(d)];
+    // Merge dimension d-1 into the run while every output steps over the run exactly.
+    for (; d > 0; --d) {
+      bool merge = true;
+      for (const auto& v : slots_)
+        if (wanted(v) && v.stride(d - 1) != v.stride(rank - 1) * run_) merge = false;
+      if (!merge) break;
+      run_ *= shape[static_cast<std::size_t>(d - 1)];
+    }
+    outer_.assign(shape.begin(), shape.begin() + std::max(d, 0));
+    for (const auto& v : slots_) unit_ = unit_ && (!wanted(v) || v.rank() == 0 || v.stride(rank - 1) == 1);
+  }
+  static bool wanted(const ArrayView<Out>& v) { return v.data() != nullptr || v.rank() != 0; }
+
+  /// Runs polar(comps, len, ptrs) over samples [flat, flat + count) whose components start at
+  /// comps[k] (contiguous, sample `flat` first).
+  template <class S, class Polar>
+  void write(index_t flat, index_t count, const std::vector<const S*>& comps, const Polar& polar) const {
+    std::vector<const S*> c(comps.size());
+    MapPtrs<Out> p;
+    const std::size_t nn = slots_.size() - 3;
+    p.normals.resize(nn);
+    std::vector<Out> scratch;
+    if (!unit_) scratch.resize(slots_.size() * static_cast<std::size_t>(kChunk));
+    const int rank = slots_.empty() ? 0 : rank_of_outputs();
+    std::vector<index_t> offsets(slots_.size());
+    std::vector<const S*> cj(comps.size());
+    for (index_t s = flat; s < flat + count;) {
+      const index_t r = s / run_, q = s % run_;
+      const index_t len = std::min(run_ - q, flat + count - s);
+      for (std::size_t k = 0; k < c.size(); ++k) c[k] = comps[k] + (s - flat);
+      std::fill(offsets.begin(), offsets.end(), 0);
+      index_t rest = r;
+      for (int d = static_cast<int>(outer_.size()) - 1; d >= 0; --d) {
+        const index_t i = rest % outer_[static_cast<std::size_t>(d)];
+        rest /= outer_[static_cast<std::size_t>(d)];
+        for (std::size_t k = 0; k < slots_.size(); ++k)
+          if (wanted(slots_[k])) offsets[k] += i * slots_[k].stride(d);
+      }
+      if (unit_) {
+        auto at = [&](std::size_t k) {
+          return wanted(slots_[k]) ? slots_[k].data() + offsets[k] + q * inner(k, rank) : nullptr;
+        };
+        p.mag = at(0), p.dir = at(1), p.elev = at(2);
+        for (std::size_t k = 0; k < nn; ++k) p.normals[k] = at(3 + k);
+        polar(c, len, p);
+      } else {
+        for (index_t j0 = 0; j0 < len; j0 += kChunk) {
+          const index_t m = std::min(kChunk, len - j0);
+          auto at = [&](std::size_t k) {
+            return wanted(slots_[k]) ? scratch.data() + k * static_cast<std::size_t>(kChunk) : nullptr;
+          };
+          p.mag = at(0), p.dir = at(1), p.elev = at(2);
+          for (std::size_t k = 0; k < nn; ++k) p.normals[k] = at(3 + k);
+          for (std::size_t k = 0; k < c.size(); ++k) cj[k] = c[k] + j0;
+          polar(cj, m, p);
+          for (std::size_t k = 0; k < slots_.size(); ++k) {
+            if (!wanted(slots_[k])) continue;
+            const index_t st = inner(k, rank);
+            Out* dst = slots_[k].data() + offsets[k] + (q + j0) * st;
+            for (index_t j = 0; j < m; ++j) dst[j * st] = scratch[k * static_cast<std::size_t>(kChunk) + j];
+          }
+        }
+      }
+      s += len;
+    }
+  }
+
+ private:
+  int rank_of_outputs() const {
+    for (const auto& v : slots_)
+      if (wanted(v)) return v.rank();
+    return 0;
+  }
+  index_t inner(std::size_t k, int rank) const { return rank == 0 ? 1 : slots_[k].stride(rank - 1); }
+
+  std::vector<ArrayView<Out>> slots_;
+  index_t run_ = 1;
+  Shape outer_;  ///< extents of the dimensions outside the run
+  bool unit_ = true;
+};
+
 /// The per-sample maps over whole component arrays, in parallel blocks.
-template <class S, class Out, class PtrsAt>
+template <class S, class Out>
 void maps_from_components(const std::vector<Array>& comps, const std::vector<int>& order,
-                          const EdgeOptions& o, const PtrsAt& ptrs_at) {
+                          const EdgeOptions& o, const MapSink<Out>& sink) {
   const index_t total = comps.front().size();
   tbb::parallel_for(tbb::blocked_range<index_t>(0, total, 1 << 14),
                     [&](const tbb::blocked_range<index_t>& r) {
                       std::vector<const S*> c;
                       for (const auto& a : comps) c.push_back(static_cast<const S*>(a.data()) + r.begin());
-                      polar_block<S, Out>(c, order, r.end() - r.begin(), o, ptrs_at(r.begin()));
+                      sink.write(r.begin(), r.end() - r.begin(), c,
+                                 [&](const std::vector<const S*>& cc, index_t len, const MapPtrs<Out>& p) {
+                                   polar_block<S, Out>(cc, order, len, o, p);
+                                 });
                     });
 }
 
@@ -277,27 +374,30 @@ std::vector<int> axis_order(const std::vector<int>& axes) {
   return order;
 }
 
-/// Allocates the requested maps and returns a function giving the output pointers at an offset.
+void check_map_axes(bool direction, bool elevation, bool normals, int n, const char* who) {
+  if (direction && n != 2 && n != 3)
+    throw InvalidArgument(std::string(who) + ": a direction needs 2 or 3 selected axes, got " +
+                          std::to_string(n) + " (select axes, or ask for the magnitude only)");
+  if (elevation && n != 3)
+    throw InvalidArgument(std::string(who) + ": an elevation needs 3 selected axes, got " +
+                          std::to_string(n));
+  if (normals && n < 2) throw InvalidArgument(std::string(who) + ": normals need at least 2 selected axes");
+}
+
+/// Allocates the maps `o` asks for and returns views of them in MapSink's slot order.
 template <class Out>
-auto allocate_maps(EdgeMaps& maps, const EdgeOptions& o, int n, DType out_type, const Shape& shape) {
-  if (o.direction && n != 2 && n != 3)
-    throw InvalidArgument("edges: a direction needs 2 or 3 selected axes, got " + std::to_string(n) +
-                          " (select axes, or ask for the magnitude only)");
-  if (o.normals && n < 2) throw InvalidArgument("edges: normals need at least 2 selected axes");
+std::vector<ArrayView<Out>> allocate_maps(EdgeMaps& maps, const EdgeOptions& o, int n, DType out_type,
+                                          const Shape& shape) {
+  check_map_axes(o.direction, false, o.normals, n, "edges");
   if (o.magnitude) maps.magnitude = Array::uninitialized(out_type, shape);
   if (o.direction) maps.direction = Array::uninitialized(out_type, shape);
   if (o.direction && n == 3) maps.elevation = Array::uninitialized(out_type, shape);
   if (o.normals)
     for (int k = 0; k < n; ++k) maps.normals.push_back(Array::uninitialized(out_type, shape));
-  return [&maps](index_t offset) {
-    MapPtrs<Out> p;
-    auto at = [&](Array& a) { return a.empty() ? nullptr : static_cast<Out*>(a.data()) + offset; };
-    p.mag = at(maps.magnitude);
-    p.dir = at(maps.direction);
-    p.elev = at(maps.elevation);
-    for (auto& a : maps.normals) p.normals.push_back(at(a));
-    return p;
-  };
+  auto view = [](Array& a) { return a.empty() ? ArrayView<Out>() : a.view<Out>(); };
+  std::vector<ArrayView<Out>> slots{view(maps.magnitude), view(maps.direction), view(maps.elevation)};
+  for (auto& a : maps.normals) slots.push_back(view(a));
+  return slots;
 }
 
 /// Integer input of at most 16 bits, float32 maps, and on every selected axis a uniform step
@@ -320,60 +420,27 @@ bool components_exact_in_float32(const std::vector<detail::AxisPlan>& plans) {
   return false;
 }
 
+/// The fused pass: tiles of whole axis-0 rows sized to stay in L2 with all their components.
 template <class In, class S, class Out>
-EdgeMaps edges_planned(ConstArrayView<In> f, const EdgeOptions& o, DType out_type,
-                       const std::vector<detail::AxisPlan>& plans);
-
-template <class In, class Out>
-EdgeMaps edges_typed(ConstArrayView<In> f, const EdgeOptions& o, DType out_type) {
-  const auto plans = detail::plan_gradient(dtype_of_v<In>, f.extents(), o.gradient);
-  if (components_exact_in_float32<In, Out>(plans))
-    return edges_planned<In, float, Out>(f, o, out_type, plans);
-  return edges_planned<In, result_t<In>, Out>(f, o, out_type, plans);
-}
-
-/// edges() with the components held as S: numpy's result type, or float32 where that is exact.
-template <class In, class S, class Out>
-EdgeMaps edges_planned(ConstArrayView<In> f, const EdgeOptions& o, DType out_type,
-                       const std::vector<detail::AxisPlan>& plans) {
+void fused_maps(ConstArrayView<In> f, const std::vector<detail::AxisPlan>& plans,
+                const std::vector<int>& order, const EdgeOptions& o, const MapSink<Out>& sink) {
   const int n = static_cast<int>(plans.size());
-  if (n == 0) throw InvalidArgument("edges: no axes selected");
-  if (n > 16) throw InvalidArgument("edges: at most 16 axes");
-  std::vector<int> axes;
-  for (const auto& p : plans) axes.push_back(p.axis);
-  const std::vector<int> order = axis_order(axes);
-  EdgeMaps maps;
-  const Shape& shape = f.extents();
-  const auto ptrs_at = allocate_maps<Out>(maps, o, n, out_type, shape);
-  if (f.size() == 0) return maps;
-
   const In* in = f.data();
+  const Shape& shape = f.extents();
   const Shape& strides = f.strides();
   const index_t n0 = shape[0];
   const index_t per_row = f.size() / n0;
-
-  if (o.components) {
-    // Unfused: numpy's components first (also returned), then the maps from them.
-    std::vector<Array> comps_s;
-    for (int k = 0; k < n; ++k) comps_s.push_back(Array::uninitialized(dtype_of_v<S>, shape));
-    std::vector<ArrayView<S>> views;
-    for (auto& a : comps_s) views.push_back(a.view<S>());
-    gradient_into<In, S>(f, views, o.gradient);
-    maps_from_components<S, Out>(comps_s, order, o, ptrs_at);
-    for (auto& a : comps_s) maps.components.push_back(out_type == a.dtype() ? a : astype(a, out_type));
-    return maps;
-  }
-
-  // Fused: tiles of whole axis-0 rows sized to stay in L2 with all their components.
   index_t tile = o.tile_rows;
   if (tile <= 0) {
     const index_t budget = 512 * 1024;
     tile = std::max<index_t>(1, budget / std::max<index_t>(1, per_row * n * static_cast<index_t>(sizeof(S))));
   }
   const index_t tiles = (n0 + tile - 1) / tile;
-  tbb::enumerable_thread_specific<std::vector<S>> scratch;
   tbb::parallel_for(tbb::blocked_range<index_t>(0, tiles, 1), [&](const tbb::blocked_range<index_t>& r) {
-    std::vector<S>& buf = scratch.local();
+    // One tile of components per thread, kept between calls (it only grows): a loop of edges_into
+    // calls on frames of one size allocates nothing after the first. A thread holds at most one
+    // tile per component type (about 512 KiB, or one axis-0 row when a row is larger).
+    static thread_local std::vector<S> buf;
     for (index_t t = r.begin(); t < r.end(); ++t) {
       const index_t t0 = t * tile, t1 = std::min(n0, t0 + tile);
       const index_t count = (t1 - t0) * per_row;
@@ -388,9 +455,55 @@ EdgeMaps edges_planned(ConstArrayView<In> f, const EdgeOptions& o, DType out_typ
                                        plans[static_cast<std::size_t>(k)], t0, t1);
         c.push_back(dst);
       }
-      polar_block<S, Out>(c, order, count, o, ptrs_at(t0 * per_row));
+      sink.write(t0 * per_row, count, c,
+                 [&](const std::vector<const S*>& cc, index_t len, const MapPtrs<Out>& p) {
+                   polar_block<S, Out>(cc, order, len, o, p);
+                 });
     }
   });
+}
+
+template <class In>
+std::vector<detail::AxisPlan> edge_plans(ConstArrayView<In> f, const EdgeOptions& o, const char* who) {
+  detail::check_view_data(f, who, "the input");
+  auto plans = detail::plan_gradient(dtype_of_v<In>, f.extents(), o.gradient);
+  if (plans.empty()) throw InvalidArgument(std::string(who) + ": no axes selected");
+  if (plans.size() > 16) throw InvalidArgument(std::string(who) + ": at most 16 axes");
+  return plans;
+}
+
+std::vector<int> plan_axes(const std::vector<detail::AxisPlan>& plans) {
+  std::vector<int> axes;
+  for (const auto& p : plans) axes.push_back(p.axis);
+  return axes;
+}
+
+template <class In, class Out>
+EdgeMaps edges_typed(ConstArrayView<In> f, const EdgeOptions& o, DType out_type) {
+  using S = result_t<In>;
+  const auto plans = edge_plans(f, o, "edges");
+  const int n = static_cast<int>(plans.size());
+  const std::vector<int> order = axis_order(plan_axes(plans));
+  EdgeMaps maps;
+  const Shape& shape = f.extents();
+  const MapSink<Out> sink(allocate_maps<Out>(maps, o, n, out_type, shape), shape);
+  if (f.size() == 0) return maps;
+
+  if (o.components) {
+    // Unfused: numpy's components first (also returned), then the maps from them.
+    std::vector<Array> comps_s;
+    for (int k = 0; k < n; ++k) comps_s.push_back(Array::uninitialized(dtype_of_v<S>, shape));
+    std::vector<ArrayView<S>> views;
+    for (auto& a : comps_s) views.push_back(a.view<S>());
+    gradient_into<In, S>(f, views, o.gradient);
+    maps_from_components<S, Out>(comps_s, order, o, sink);
+    for (auto& a : comps_s) maps.components.push_back(out_type == a.dtype() ? a : astype(a, out_type));
+    return maps;
+  }
+  if (components_exact_in_float32<In, Out>(plans))
+    fused_maps<In, float, Out>(f, plans, order, o, sink);
+  else
+    fused_maps<In, S, Out>(f, plans, order, o, sink);
   return maps;
 }
 
@@ -398,10 +511,11 @@ template <class S, class Out>
 EdgeMaps from_components_typed(const std::vector<Array>& comps, const std::vector<int>& axes,
                                const EdgeOptions& o, DType out_type) {
   EdgeMaps maps;
-  const auto ptrs_at =
-      allocate_maps<Out>(maps, o, static_cast<int>(comps.size()), out_type, comps.front().shape());
+  const Shape& shape = comps.front().shape();
+  const MapSink<Out> sink(allocate_maps<Out>(maps, o, static_cast<int>(comps.size()), out_type, shape),
+                          shape);
   if (comps.front().size() == 0) return maps;
-  maps_from_components<S, Out>(comps, axis_order(axes), o, ptrs_at);
+  maps_from_components<S, Out>(comps, axis_order(axes), o, sink);
   return maps;
 }
 
@@ -495,12 +609,82 @@ EdgeMaps edges(ConstArrayView<T> f, const EdgeOptions& options) {
     if (options.components) maps.components = std::move(components);
     return maps;
   }
-  return visit_dtype(out_type, [&](auto out_tag) -> EdgeMaps {
-    using Out = decltype(out_tag);
-    if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> || std::is_same_v<Out, double>)
-      return edges_typed<In, Out>(f, options, out_type);
+  return detail::with_threads(options.gradient.threads, "edges", [&] {
+    return visit_dtype(out_type, [&](auto out_tag) -> EdgeMaps {
+      using Out = decltype(out_tag);
+      if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> ||
+                    std::is_same_v<Out, double>)
+        return edges_typed<In, Out>(f, options, out_type);
+      else
+        throw InvalidArgument("edges: output dtype must be a float type");
+    });
+  });
+}
+
+template <class T, class Out>
+void edges_into(ConstArrayView<T> f, const EdgeViews<Out>& out, const EdgeOptions& options) {
+  using In = std::remove_const_t<T>;
+  using S = result_t<In>;
+  const char* who = "edges_into";
+  if (options.components)
+    throw InvalidArgument(
+        "edges_into: EdgeOptions::components is set; edges_into writes maps only (use "
+        "gradient_into for the components)");
+  if (options.gradient.dtype && *options.gradient.dtype != dtype_of_v<Out>)
+    throw InvalidArgument(std::string("edges_into: options.gradient.dtype is ") +
+                          dtype_name(*options.gradient.dtype) + " but the output views hold " +
+                          dtype_name(dtype_of_v<Out>));
+  // numpy.gradient's fused pass (plans), or a padded operator's components then the maps.
+  const bool filtered = detail::is_filtered(options.gradient);
+  std::vector<detail::AxisPlan> plans;
+  std::vector<int> axes;
+  if (filtered) {
+    detail::check_view_data(f, who, "the input");
+    axes = detail::filtered_axes(f.extents(), options.gradient);
+    if (axes.empty()) throw InvalidArgument("edges_into: no axes selected");
+  } else {
+    plans = edge_plans(f, options, who);
+    axes = plan_axes(plans);
+  }
+  const int n = static_cast<int>(axes.size());
+  std::vector<ArrayView<Out>> slots{out.magnitude, out.direction, out.elevation};
+  std::vector<std::string> names{"the magnitude view", "the direction view", "the elevation view"};
+  for (std::size_t k = 0; k < out.normals.size(); ++k) {
+    slots.push_back(out.normals[k]);
+    names.push_back("normals view " + std::to_string(k));
+  }
+  using Sink = MapSink<Out>;
+  check_map_axes(Sink::wanted(out.direction), Sink::wanted(out.elevation), !out.normals.empty(), n, who);
+  if (!out.normals.empty() && static_cast<int>(out.normals.size()) != n)
+    throw InvalidArgument("edges_into: " + std::to_string(out.normals.size()) + " normals views for " +
+                          std::to_string(n) + " selected axes (give none or one per axis)");
+  bool any = false;
+  for (std::size_t k = 0; k < slots.size(); ++k) {
+    if (!Sink::wanted(slots[k])) continue;
+    any = true;
+    if (slots[k].extents() != f.extents())
+      throw ShapeError("edges_into: " + names[k] + " has shape " + shape_string(slots[k].extents()) +
+                       ", the input " + shape_string(f.extents()));
+    detail::check_view_data(slots[k], who, names[k]);
+    detail::check_disjoint(slots[k], names[k], f, "the input", who);
+    for (std::size_t j = 0; j < k; ++j)
+      if (Sink::wanted(slots[j])) detail::check_disjoint(slots[j], names[j], slots[k], names[k], who);
+  }
+  if (!any || f.size() == 0) return;
+  const Sink sink(std::move(slots), f.extents());
+  if (filtered) {
+    GradientOptions g = options.gradient;
+    g.dtype = dtype_of_v<S>;
+    const std::vector<Array> components = gradient(f, g);
+    detail::with_threads(options.gradient.threads, who,
+                         [&] { maps_from_components<S, Out>(components, axis_order(axes), options, sink); });
+    return;
+  }
+  detail::with_threads(options.gradient.threads, who, [&] {
+    if (components_exact_in_float32<In, Out>(plans))
+      fused_maps<In, float, Out>(f, plans, axis_order(plan_axes(plans)), options, sink);
     else
-      throw InvalidArgument("edges: output dtype must be a float type");
+      fused_maps<In, S, Out>(f, plans, axis_order(plan_axes(plans)), options, sink);
   });
 }
 
@@ -511,7 +695,12 @@ EdgeMaps edges(const Array& f, const EdgeOptions& options) {
   });
 }
 
-#define GRADMAP_INSTANTIATE(T) template EdgeMaps edges<T>(ConstArrayView<T>, const EdgeOptions&);
+#define GRADMAP_INSTANTIATE(T)                                                                        \
+  template EdgeMaps edges<T>(ConstArrayView<T>, const EdgeOptions&);                                  \
+  template void edges_into<T, float16_t>(ConstArrayView<T>, const EdgeViews<float16_t>&,              \
+                                         const EdgeOptions&);                                         \
+  template void edges_into<T, float>(ConstArrayView<T>, const EdgeViews<float>&, const EdgeOptions&); \
+  template void edges_into<T, double>(ConstArrayView<T>, const EdgeViews<double>&, const EdgeOptions&);
 GRADMAP_FOR_EACH_DTYPE(GRADMAP_INSTANTIATE)
 #undef GRADMAP_INSTANTIATE
 

@@ -452,27 +452,40 @@ template <class T, class Out>
 void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out,
                    const GradientOptions& options) {
   using In = std::remove_const_t<T>;
-  if (detail::is_filtered(options)) {
-    for (const auto& o : out)
-      if (o.extents() != f.extents())
-        throw ShapeError("gradient_into: output shape " + shape_string(o.extents()) +
-                         " differs from input shape " + shape_string(f.extents()));
-    return detail::filtered_gradient_into<In, Out>(ConstArrayView<In>(f), out, options);
-  }
-  const auto plans = detail::plan_gradient(dtype_of_v<In>, f.extents(), options);
-  if (out.size() != plans.size())
+  detail::check_view_data(f, "gradient_into", "the input");
+  // numpy.gradient (plans), or one of the padded operators of operators.cpp.
+  const bool filtered = detail::is_filtered(options);
+  std::vector<detail::AxisPlan> plans;
+  std::size_t selected = 0;
+  if (filtered)
+    selected = detail::filtered_axes(f.extents(), options).size();
+  else
+    plans = detail::plan_gradient(dtype_of_v<In>, f.extents(), options), selected = plans.size();
+  if (out.size() != selected)
     throw ShapeError("gradient_into: " + std::to_string(out.size()) + " output views for " +
-                     std::to_string(plans.size()) + " selected axes");
-  for (const auto& o : out)
-    if (o.extents() != f.extents())
-      throw ShapeError("gradient_into: output shape " + shape_string(o.extents()) +
-                       " differs from input shape " + shape_string(f.extents()));
+                     std::to_string(selected) + " selected axes");
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    const std::string name = "output " + std::to_string(k);
+    if (out[k].extents() != f.extents())
+      throw ShapeError("gradient_into: " + name + " has shape " + shape_string(out[k].extents()) +
+                       ", the input " + shape_string(f.extents()));
+    detail::check_view_data(out[k], "gradient_into", name);
+    detail::check_disjoint(out[k], name, f, "the input", "gradient_into");
+    for (std::size_t j = 0; j < k; ++j)
+      detail::check_disjoint(out[j], "output " + std::to_string(j), out[k], name, "gradient_into");
+  }
   if (f.size() == 0) return;
-  run_components(f.data(), f.extents(), f.strides(), out, plans);
+  detail::with_threads(options.threads, "gradient_into", [&] {
+    if (filtered)
+      detail::filtered_gradient_into<In, Out>(ConstArrayView<In>(f), out, options);
+    else
+      run_components(f.data(), f.extents(), f.strides(), out, plans);
+  });
 }
 
 template <class T>
 std::vector<Array> gradient(ConstArrayView<T> f, const GradientOptions& options) {
+  detail::check_view_data(f, "gradient", "the input");
   const DType out_type = gradient_dtype(dtype_of_v<T>, options);
   // Validate before allocating.
   const auto axes = detail::is_filtered(options) ? detail::filtered_axes(f.extents(), options)

@@ -3,6 +3,9 @@
 // entry point that the fused edge-map pass shares with gradient().
 #pragma once
 
+#include <tbb/task_arena.h>
+
+#include <string>
 #include <vector>
 
 #include "gradient/diff_kernels.hpp"
@@ -30,6 +33,19 @@ std::vector<AxisPlan> plan_gradient(DType in, const Shape& shape, const Gradient
 template <class In, class Out>
 void diff_axis_range(const In* in, const Shape& shape, const Shape& in_strides, Out* out,
                      const Shape& out_strides, const AxisPlan& plan, index_t r0, index_t r1);
+
+/// Runs fn() under GradientOptions::threads: directly when it is 0 or the calling arena already
+/// has that many threads, else in a oneTBB arena of `threads` threads. Throws InvalidArgument for
+/// a negative count.
+template <class Fn>
+decltype(auto) with_threads(int threads, const char* who, Fn&& fn) {
+  if (threads < 0)
+    throw InvalidArgument(std::string(who) + ": threads is " + std::to_string(threads) +
+                          "; give 0 (the calling arena's threads) or a positive count");
+  if (threads == 0 || tbb::this_task_arena::max_concurrency() == threads) return fn();
+  tbb::task_arena arena(threads);
+  return arena.execute(fn);
+}
 
 /// True when `options` ask for another operator or boundary than numpy.gradient's.
 bool is_filtered(const GradientOptions& options);
