@@ -44,12 +44,12 @@ foreach(component IN LISTS GRADMAP_COMPONENTS ITEMS gradmap)
 endforeach()
 
 # What the config needs to know about this build: static libraries carry their private
-# dependencies (oneTBB, SLEEF, libdeflate, zlib, libjpeg) into the consumer's link; shared ones do not.
+# dependencies (oneTBB, SLEEF, libdeflate, zlib, libjpeg, libpng) into the consumer's link; shared ones do not.
 get_target_property(_gradmap_core_type gradmap_core TYPE)
 if(_gradmap_core_type STREQUAL "STATIC_LIBRARY")
   set(GRADMAP_STATIC ON)
   set(GRADMAP_PC_CFLAGS " -DGRADMAP_STATIC_DEFINE")
-  set(GRADMAP_PC_REQUIRES_PRIVATE "tbb zlib libjpeg")
+  set(GRADMAP_PC_REQUIRES_PRIVATE "tbb zlib libjpeg libpng")
   set(GRADMAP_PC_LIBS_PRIVATE "-lsleef -ldeflate")
 else()
   set(GRADMAP_STATIC OFF)
