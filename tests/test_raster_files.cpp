@@ -368,7 +368,7 @@ for f, msg in [('filter.png', 'bad adaptive filter value'), ('adler.png', 'IDAT:
     const auto r = run_cli("info " + shell_quote(file));
     EXPECT_EQ(r.exit_code, 3) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    EXPECT_EQ(r.err.rfind("gradmap: error: '" + file + "': cannot decode PNG data: libpng: " + msg, 0), 0u)
+    EXPECT_EQ(r.err.rfind("gradmap: error: '" + file + "': truncated or corrupt PNG: libpng: " + msg, 0), 0u)
         << r.err;
   }
 }

@@ -28,7 +28,7 @@ struct DecodeState {
   png_infop info = nullptr;
   const std::vector<unsigned char>* bytes = nullptr;
   std::size_t pos = 0;
-  std::string failure;  // why the decode stopped, when it did
+  std::string failure;  // why the decode stopped, when it did ("libpng: ..." when libpng said so)
   DecoderWarnings warnings{"libpng"};
   std::vector<png_bytep> rows;  // png_read_image's row pointers, into out->samples
   PngPixels* out = nullptr;
@@ -39,7 +39,7 @@ DecodeState& state_of(png_structp p) { return *static_cast<DecodeState*>(png_get
 
 void on_error(png_structp p, png_const_charp text) {
   try {
-    state_of(p).failure = text;
+    state_of(p).failure = std::string("libpng: ") + text;
   } catch (...) {  // no exception may cross libpng's C frames; the reason is then unknown
   }
   png_longjmp(p, 1);
@@ -145,7 +145,7 @@ PngPixels decode_png(const std::string& path, const std::vector<unsigned char>& 
   resources.state = &s;
   s.info = png_create_info_struct(s.png);
   if (!s.info) throw io_error(path, "cannot decode PNG data: libpng cannot allocate its decoder");
-  if (!run_decoder(s)) throw io_error(path, "cannot decode PNG data: libpng: " + s.failure);
+  if (!run_decoder(s)) throw io_error(path, "truncated or corrupt PNG: " + s.failure);
   out.warnings = s.warnings.take();
   return out;
 }
