@@ -44,7 +44,7 @@ foreach(component IN LISTS GRADMAP_COMPONENTS ITEMS gradmap)
 endforeach()
 
 # What the config needs to know about this build: static libraries carry their private
-# dependencies (oneTBB, SLEEF, libdeflate, zlib, libjpeg) into the consumer's link; shared ones do not.
+# dependencies (oneTBB, SLEEF, libdeflate, zlib, libjpeg, libpng) into the consumer's link; shared ones do not.
 # pkg-config: a static libgradmap-core.a is unusable without them, so the .pc of a static build
 # lists them in Requires/Libs, not the .private fields, and `pkg-config --cflags --libs
 # gradmap-core` links without --static (which would also pull every dependency's own private libs).
@@ -52,7 +52,7 @@ get_target_property(_gradmap_core_type gradmap_core TYPE)
 if(_gradmap_core_type STREQUAL "STATIC_LIBRARY")
   set(GRADMAP_STATIC ON)
   set(GRADMAP_PC_CFLAGS " -DGRADMAP_STATIC_DEFINE")
-  set(GRADMAP_PC_REQUIRES "tbb zlib libjpeg")
+  set(GRADMAP_PC_REQUIRES "tbb zlib libjpeg libpng")
   set(GRADMAP_PC_LIBS_STATIC " -lsleef -ldeflate")
 else()
   set(GRADMAP_STATIC OFF)

@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gradmap/io.hpp"
 #include "test_util.hpp"
@@ -320,6 +323,143 @@ cv2.imwrite(d + '/prog.jpg', a, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])
   r = run_cli("info --max-memory 64M " + shell_quote(d / "prog.jpg"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
+}
+
+/// Python that defines png(w, h, depth, ctype, raw rows, extra chunks, zlib stream) and
+/// chunk(type, body): PNG files written byte by byte, damaged where a test wants.
+const char* const kPngWriter = R"(
+import zlib, struct, subprocess
+def chunk(t, b): return struct.pack('>I', len(b)) + t + b + struct.pack('>I', zlib.crc32(t + b))
+def png(w, h, depth, ctype, raw, extra=b'', z=None, interlace=0):
+    ihdr = struct.pack('>IIBBBBB', w, h, depth, ctype, 0, 0, interlace)
+    z = zlib.compress(raw) if z is None else z
+    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) + extra + chunk(b'IDAT', z) + chunk(b'IEND', b'')
+def opencv_stderr(path):
+    r = subprocess.run([sys.executable, '-c', 'import cv2, sys; cv2.imread(sys.argv[1], -1)', path],
+                       capture_output=True, text=True)
+    return r.stderr
+rows = [bytes([0]) + bytes(range(y * 8, y * 8 + 8)) for y in range(4)]
+)";
+
+TEST(RasterFiles, LibpngErrorsBecomeOneGradmapErrorNamingTheFile) {
+  // PNGs damaged inside their pixel data: a row with filter type 9, a zlib stream whose Adler-32
+  // is wrong, and an OpenCV PNG with one IDAT byte flipped. OpenCV prints libpng's error line
+  // (checked, so the test can fail); gradmap refuses with one line of its own naming the file and
+  // saying what libpng said.
+  TempDir d;
+  python_in(d, std::string(kPngWriter) + R"(
+bad = list(rows); bad[2] = bytes([9]) + bad[2][1:]
+open(d + '/filter.png', 'wb').write(png(8, 4, 8, 0, b''.join(bad)))
+z = bytearray(zlib.compress(b''.join(rows))); z[-1] ^= 0xff
+open(d + '/adler.png', 'wb').write(png(8, 4, 8, 0, b''.join(rows), z=bytes(z)))
+import cv2
+b = bytearray(cv2.imencode('.png', (np.arange(48 * 64 * 3).reshape(48, 64, 3) % 251).astype(np.uint8))[1].tobytes())
+b[b.index(b'IDAT') + 40] ^= 0x55
+open(d + '/flipped.png', 'wb').write(bytes(b))
+for f, msg in [('filter.png', 'bad adaptive filter value'), ('adler.png', 'IDAT: incorrect data check'),
+               ('flipped.png', 'libpng error: ')]:
+    e = opencv_stderr(d + '/' + f)
+    assert 'libpng error: ' + msg in e or msg in e, (f, e)
+)");
+  for (const auto& [f, msg] : {std::pair<const char*, const char*>{"filter.png", "bad adaptive filter value"},
+                               {"adler.png", "IDAT: incorrect data check"},
+                               {"flipped.png", ""}}) {
+    const std::string file = d / f;
+    const auto r = run_cli("info " + shell_quote(file));
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.err.rfind("gradmap: error: '" + file + "': truncated or corrupt PNG: libpng: " + msg, 0), 0u)
+        << r.err;
+  }
+}
+
+TEST(RasterFiles, LibpngWarningsBecomeOneGradmapWarningNamingTheFile) {
+  // A gray PNG whose tRNS chunk has 4 bytes instead of 2 (tRNS is the one ancillary chunk libpng
+  // is still given, since it decides alpha): libpng ignores it with a warning, which OpenCV prints
+  // raw (checked, so the test can fail); gradmap reads OpenCV's pixels and prints one warning of
+  // its own naming the file.
+  TempDir d;
+  python_in(d, std::string(kPngWriter) + R"(
+open(d + '/trns.png', 'wb').write(png(8, 4, 8, 0, b''.join(rows), extra=chunk(b'tRNS', b'\0\0\0\0')))
+assert 'libpng warning: tRNS: invalid' in opencv_stderr(d + '/trns.png')
+)");
+  const std::string file = d / "trns.png";
+  const gradmap::Image img = read_and_dump(file);
+  EXPECT_EQ(img.warnings, std::vector<std::string>{"libpng: tRNS: invalid"});
+  for (const char* cmd : {"info", "gradient"}) {
+    const auto r = run_cli(std::string(cmd) + " " + shell_quote(file) +
+                           (std::string(cmd) == "gradient" ? " -o " + shell_quote(d / "out") : ""));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "gradmap: warning: '" + file + "': libpng: tRNS: invalid\n");
+  }
+  python_in(d, R"(
+import cv2
+assert np.array_equal(np.load(d + '/trns.png.npy'), cv2.imread(d + '/trns.png', cv2.IMREAD_UNCHANGED))
+)");
+}
+
+TEST(RasterFiles, PngKindsDecodeAsOpenCvDecodesThem) {
+  // gradmap decodes PNG with libpng itself: every color type and bit depth (1, 2, 4-bit gray
+  // expanded; 16-bit kept), palettes with and without tRNS, gray and RGB color keys, interlaced
+  // files. gradmap's pixels must be OpenCV's: gray as is, gray + alpha its gray, color as R, G, B
+  // planes (alpha dropped). 16-bit gray + alpha is refused (OpenCV byte-swaps it) elsewhere.
+  TempDir d;
+  python_in(d, std::string(kPngWriter) + R"(
+import cv2
+w, h = 13, 7
+rng = np.random.default_rng(11)
+def rows_of(a, depth):
+    a = a.reshape(h, -1)
+    if depth < 8:
+        per = 8 // depth
+        a = np.pad(a, ((0, 0), (0, (-a.shape[1]) % per)))
+        a = (a.reshape(h, -1, per) << (depth * np.arange(per - 1, -1, -1))).sum(-1).astype(np.uint8)
+    elif depth == 16:
+        a = a.astype('>u2').view(np.uint8).reshape(h, -1)
+    return b''.join(b'\0' + r.tobytes() for r in a.astype(np.uint8))
+files = {}
+for depth in [1, 2, 4, 8, 16]:
+    files['gray%d.png' % depth] = (0, depth, rng.integers(0, 2 ** depth, (h, w)), b'')
+for depth in [8, 16]:
+    files['rgb%d.png' % depth] = (2, depth, rng.integers(0, 2 ** depth, (h, w, 3)), b'')
+    files['rgba%d.png' % depth] = (6, depth, rng.integers(0, 2 ** depth, (h, w, 4)), b'')
+files['graya8.png'] = (4, 8, rng.integers(0, 256, (h, w, 2)), b'')
+pal = rng.integers(0, 256, (16, 3)).astype(np.uint8).tobytes()
+files['palette4.png'] = (3, 4, rng.integers(0, 16, (h, w)), chunk(b'PLTE', pal))
+files['palette8.png'] = (3, 8, rng.integers(0, 16, (h, w)), chunk(b'PLTE', pal))
+files['palette8_trns.png'] = (3, 8, rng.integers(0, 16, (h, w)), chunk(b'PLTE', pal) + chunk(b'tRNS', bytes(range(0, 160, 20))))
+g = rng.integers(0, 4, (h, w))
+files['gray8_key.png'] = (0, 8, g, chunk(b'tRNS', b'\0\2'))
+c = rng.integers(0, 3, (h, w, 3))
+files['rgb8_key.png'] = (2, 8, c, chunk(b'tRNS', b'\0\1\0\2\0\1'))
+for f, (ctype, depth, a, extra) in files.items():
+    open(d + '/' + f, 'wb').write(png(w, h, depth, ctype, rows_of(a, depth), extra=extra))
+a = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+adam7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+raw = b''.join(b'\0' + r.tobytes() for x0, y0, dx, dy in adam7 if a[y0::dy, x0::dx].size for r in a[y0::dy, x0::dx])
+open(d + '/interlaced.png', 'wb').write(png(w, h, 8, 2, raw, interlace=1))
+names = sorted(files) + ['interlaced.png']
+open(d + '/names.txt', 'w').write('\n'.join(names))
+for f in names:
+    assert cv2.imread(d + '/' + f, cv2.IMREAD_UNCHANGED) is not None, f
+)");
+  std::ifstream names(d / "names.txt");
+  std::string f;
+  int n = 0;
+  while (std::getline(names, f)) {
+    const gradmap::Image img = read_and_dump(d / f, gradmap::ColorMode::channels);
+    EXPECT_TRUE(img.warnings.empty()) << f;
+    ++n;
+  }
+  EXPECT_EQ(n, 16);
+  python_in(d, R"(
+import cv2
+for f in open(d + '/names.txt').read().split():
+    got = np.load(d + '/' + f + '.npy')
+    c = cv2.imread(d + '/' + f, cv2.IMREAD_UNCHANGED)
+    want = c if c.ndim == 2 else c[..., 0] if f.startswith('graya') else np.moveaxis(c[..., 2::-1], -1, 0)
+    assert got.dtype == c.dtype and np.array_equal(got, want), (f, got.dtype, c.dtype, got, want)
+)");
 }
 
 TEST(RasterFiles, TiffOutputsOfStacksAreRefusedBeforeAnythingIsWritten) {

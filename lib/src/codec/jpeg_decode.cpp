@@ -18,6 +18,7 @@
 #include <jerror.h>
 #include <jpeglib.h>
 
+#include "codec/decoder_warnings.hpp"
 #include "io/backend.hpp"
 
 namespace gradmap::detail {
@@ -25,8 +26,6 @@ namespace {
 
 // Real progressive files have about ten scans; libjpeg-turbo's own fuzzers stop at 500.
 constexpr int kMaxScans = 1000;
-// Distinct warnings kept; a badly corrupt file can warn once per MCU row.
-constexpr std::size_t kMaxWarnings = 50;
 
 /// Everything one decode's callbacks reach. libjpeg reports errors through error_exit, which
 /// must not return; it longjmps back to run_decoder (a C++ exception thrown through libjpeg's C
@@ -39,8 +38,7 @@ struct DecodeState {
   std::jmp_buf jump{};
   std::string failure;  // why the decode stopped, when it did
   bool over_budget = false;
-  std::vector<std::string> warnings;
-  std::size_t more_warnings = 0;
+  DecoderWarnings warnings{"libjpeg"};
   JpegPixels* out = nullptr;
   double width = 0, height = 0;
 };
@@ -64,17 +62,7 @@ void on_message(j_common_ptr c, int level) {
   ++c->err->num_warnings;
   char text[JMSG_LENGTH_MAX] = {};
   c->err->format_message(c, text);
-  try {
-    const std::string w = std::string("libjpeg: ") + text;
-    for (const std::string& seen : s.warnings)
-      if (seen == w) return;
-    if (s.warnings.size() < kMaxWarnings) {
-      s.warnings.push_back(w);
-    } else {
-      ++s.more_warnings;
-    }
-  } catch (...) {  // no exception may cross libjpeg's C frames; a lost warning is the lesser harm
-  }
+  s.warnings.add(text);
 }
 
 void on_output(j_common_ptr) {}  // nothing is ever printed
@@ -178,9 +166,7 @@ JpegPixels decode_jpeg(const std::string& path, double width, double height, std
                                "(raise --max-memory if the machine has enough RAM)");
     throw io_error(path, "cannot decode JPEG data: " + s.failure);
   }
-  out.warnings = std::move(s.warnings);
-  if (s.more_warnings > 0)
-    out.warnings.push_back("libjpeg: " + std::to_string(s.more_warnings) + " further warnings");
+  out.warnings = s.warnings.take();
   return out;
 }
 

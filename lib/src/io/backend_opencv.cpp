@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The raster backend (one of the gradmap_opencv sources, the only files that include OpenCV): decoding
-// with OpenCV (JPEG with libjpeg itself, codec/jpeg_decode.cpp), orientation, gray/color pixels,
-// and writing. Files are recognized by their first
-// bytes, not their extension, and their header is parsed by io/probes/raster_probe.cpp (no OpenCV)
-// before OpenCV decodes anything, so a hostile header (say 100000 × 100000 pixels) is refused
-// before any memory is allocated.
+// with OpenCV (JPEG and PNG with libjpeg and libpng themselves, codec/*_decode.cpp), orientation, gray/color
+// pixels, and writing. Files are recognized by their first bytes, not their extension, and their header is
+// parsed by io/probes/raster_probe.cpp (no OpenCV) before OpenCV decodes anything, so a hostile header (say
+// 100000 × 100000 pixels) is refused before any memory is allocated.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "codec/jpeg_decode.hpp"
+#include "codec/png_decode.hpp"
 #include "codec/png_encode.hpp"
 #include "core/luminance.hpp"
 #include "gradmap/opencv.hpp"
@@ -166,6 +166,7 @@ Image read(const std::string& path, const ReadOptions& options) {
 
   std::vector<cv::Mat> pages;
   JpegPixels jpeg;  // owns the samples of pages[0] for a JPEG
+  PngPixels png;    // and for a PNG
   try {
     QuietOpenCv quiet;
     // IMREAD_UNCHANGED: full bit depth, alpha kept (dropped below), and no EXIF rotation (for
@@ -175,7 +176,13 @@ Image read(const std::string& path, const ReadOptions& options) {
       int exif = 0;
       const std::vector<unsigned char> bytes = png_pixel_chunks(path, exif);
       h.orientation = applied_orientation(exif, "PNG eXIf", h.warnings);
-      pages.push_back(cv::imdecode(bytes, cv::IMREAD_UNCHANGED));
+      // libpng directly (codec/png_decode.cpp), not imdecode: its warnings become Image::warnings
+      // and its errors IoErrors instead of lines on stderr.
+      png = decode_png(path, bytes, h.width, h.height);
+      h.warnings.insert(h.warnings.end(), png.warnings.begin(), png.warnings.end());
+      pages.emplace_back(png.rows, png.cols,
+                         CV_MAKETYPE(png.bytes_per_sample == 2 ? CV_16U : CV_8U, png.channels),
+                         png.samples.data());
     } else if (h.format == "jpeg") {
       // libjpeg directly (codec/jpeg_decode.cpp), not imread: its warnings become Image::warnings
       // instead of lines on stderr. It may use what the limit leaves beside the image itself.
