@@ -478,10 +478,11 @@ std::vector<int> plan_axes(const std::vector<detail::AxisPlan>& plans) {
   return axes;
 }
 
-template <class In, class Out>
-EdgeMaps edges_typed(ConstArrayView<In> f, const EdgeOptions& o, DType out_type) {
-  using S = result_t<In>;
-  const auto plans = edge_plans(f, o, "edges");
+/// edges() with the components held as S: numpy's result type, or float32 where that is exact.
+/// The fused and the unfused (components requested) paths hold the same S, so they agree bit for bit.
+template <class In, class S, class Out>
+EdgeMaps edges_held(ConstArrayView<In> f, const EdgeOptions& o, DType out_type,
+                    const std::vector<detail::AxisPlan>& plans) {
   const int n = static_cast<int>(plans.size());
   const std::vector<int> order = axis_order(plan_axes(plans));
   EdgeMaps maps;
@@ -490,7 +491,7 @@ EdgeMaps edges_typed(ConstArrayView<In> f, const EdgeOptions& o, DType out_type)
   if (f.size() == 0) return maps;
 
   if (o.components) {
-    // Unfused: numpy's components first (also returned), then the maps from them.
+    // Unfused: the components first (also returned), then the maps from them.
     std::vector<Array> comps_s;
     for (int k = 0; k < n; ++k) comps_s.push_back(Array::uninitialized(dtype_of_v<S>, shape));
     std::vector<ArrayView<S>> views;
@@ -500,11 +501,15 @@ EdgeMaps edges_typed(ConstArrayView<In> f, const EdgeOptions& o, DType out_type)
     for (auto& a : comps_s) maps.components.push_back(out_type == a.dtype() ? a : astype(a, out_type));
     return maps;
   }
-  if (components_exact_in_float32<In, Out>(plans))
-    fused_maps<In, float, Out>(f, plans, order, o, sink);
-  else
-    fused_maps<In, S, Out>(f, plans, order, o, sink);
+  fused_maps<In, S, Out>(f, plans, order, o, sink);
   return maps;
+}
+
+template <class In, class Out>
+EdgeMaps edges_typed(ConstArrayView<In> f, const EdgeOptions& o, DType out_type) {
+  const auto plans = edge_plans(f, o, "edges");
+  if (components_exact_in_float32<In, Out>(plans)) return edges_held<In, float, Out>(f, o, out_type, plans);
+  return edges_held<In, result_t<In>, Out>(f, o, out_type, plans);
 }
 
 template <class S, class Out>
