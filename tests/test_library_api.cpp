@@ -39,18 +39,41 @@ std::atomic<long long> g_new_bytes{0};
 std::atomic<long long> g_new_calls{0};
 }  // namespace
 
+// The whole unaligned family is replaced: a sanitizer's runtime supplies the forms left out, and
+// memory from its nothrow new freed by our delete is an alloc-dealloc mismatch.
 void* operator new(std::size_t n) {
   g_new_bytes += static_cast<long long>(n);
   ++g_new_calls;
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return operator new(n);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
 using namespace gradmap;
+
+// Under ASan or TSan freed memory sits in a quarantine and every first touch also faults in shadow
+// memory, so page faults say nothing about the code's own allocations there.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kFaultsAreMeaningful = false;
+#else
+constexpr bool kFaultsAreMeaningful = true;
+#endif
 
 long long minor_faults() {
   rusage u{};
@@ -296,7 +319,7 @@ TEST(LibraryApi, EdgesIntoAllocatesNoMapOnTheSecondCall) {
   // What remains is the per-thread tile of components (at most 512 KiB each) and a few small
   // vectors; one map is 4 MiB.
   EXPECT_LT(c.bytes, map_bytes / 4) << c.bytes << " bytes allocated";
-  EXPECT_LT(c.faults, map_bytes / 4096 / 8) << c.faults << " page faults";
+  if (kFaultsAreMeaningful) EXPECT_LT(c.faults, map_bytes / 4096 / 8) << c.faults << " page faults";
 }
 
 // ---- ergonomics ----
@@ -360,7 +383,7 @@ TEST(LibraryApiOpenCv, EdgesIntoCreatesOnceAndReusesInALoop) {
   EXPECT_EQ(maps.direction.data, dir_data);
   const long long map_bytes = 512LL * 768 * 4;
   EXPECT_LT(c.bytes, map_bytes / 4) << c.bytes << " bytes allocated";
-  EXPECT_LT(c.faults, map_bytes / 4096 / 8) << c.faults << " page faults";
+  if (kFaultsAreMeaningful) EXPECT_LT(c.faults, map_bytes / 4096 / 8) << c.faults << " page faults";
   // And the values are edges()'s.
   const EdgeMaps want = edges(to_array(b));
   expect_view_equals<float>(view_of<float>(maps.magnitude), want.magnitude, "magnitude");
