@@ -4,14 +4,19 @@
 Case A: 2-D float32 4096² -> 2 components; case B: 3-D float32 256³ -> 3 components. For each
 operator gradmap.gradient(f, operator=...) at 1 and 2 threads against scipy.ndimage's equivalent
 (the same values: see README "Beyond numpy") and, in 2-D, OpenCV's (cv2.Sobel ksize 3, cv2.Scharr,
-GaussianBlur + Sobel ksize 1: the same derivative up to scale and border rule). ITK's
-GradientRecursiveGaussianImageFilter has no Python binding on Debian 12 and is not run here.
+GaussianBlur + Sobel ksize 1: the same derivative up to scale and border rule). For gaussian,
+ITK's GradientRecursiveGaussianImageFilter (Deriche's recursive approximation, O(1) per sample
+whatever sigma): ITK has no Python binding on Debian 12, so build/bench/bench_itk_gaussian is run
+on the same array, written to a temporary raw file.
 
-Usage: PYTHONPATH=build/python /usr/bin/python3 bench/operators_bench.py [--quick]
+Usage: PYTHONPATH=build/python /usr/bin/python3 bench/operators_bench.py [--quick] [--itk PATH]
 Prints a Markdown table: times in ms (best of the repetitions), and peer / gradmap ratios
 (> 1: gradmap faster).
 """
+import os
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -79,17 +84,37 @@ def opencv_components(f, op):
     return None
 
 
+def itk_gaussian(tool, raw, f, op, threads):
+    """ITK's best time in ms for a gaussian operator (None when the tool is missing or not gaussian)."""
+    if tool is None or not op.startswith("gaussian:"):
+        return None
+    shape = ",".join(str(s) for s in f.shape)
+    r = subprocess.run([tool, raw, shape, op.split(":")[1], str(threads), "3"], capture_output=True, text=True,
+                       check=True)
+    return float(r.stdout)
+
+
 def main():
     quick = "--quick" in sys.argv
+    here = os.path.dirname(os.path.abspath(__file__))
+    tool = sys.argv[sys.argv.index("--itk") + 1] if "--itk" in sys.argv else os.path.join(
+        here, "..", "build", "bench", "bench_itk_gaussian")
+    if not os.access(tool, os.X_OK):
+        print(f"(no {tool}: the ITK column is empty; build with scripts/build.sh)", file=sys.stderr)
+        tool = None
     rng = np.random.default_rng(0)
     cases = {
         "A 2-D f32 " + ("1024²" if quick else "4096²"): rng.random((1024, 1024) if quick else (4096, 4096), dtype=np.float32),
         "B 3-D f32 " + ("64³" if quick else "256³"): rng.random((64, 64, 64) if quick else (256, 256, 256), dtype=np.float32),
     }
     ops = ["central", "central4", "sobel", "prewitt", "scharr", "gaussian:1", "gaussian:4", "gaussian:16"]
-    print("| case | operator | gradmap 1 / 2 threads ms | scipy ms | scipy ÷ gradmap (1 / 2) | OpenCV ms 1 / 2 | OpenCV ÷ gradmap (1 / 2) |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| case | operator | gradmap 1 / 2 threads ms | scipy ms | scipy ÷ gradmap (1 / 2) | OpenCV ms 1 / 2 "
+          "| OpenCV ÷ gradmap (1 / 2) | ITK ms 1 / 2 | ITK ÷ gradmap (1 / 2) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    tmp = tempfile.TemporaryDirectory()
     for name, f in cases.items():
+        raw = os.path.join(tmp.name, "case.f32")
+        f.tofile(raw)
         gradmap.gradient(f, operator="sobel")  # warm-up: thread pool, page cache of the outputs
         for op in ops:
             boundary = "reflect"
@@ -103,6 +128,12 @@ def main():
                 cv2.setNumThreads(2)
                 c2 = best(lambda: opencv_components(f, op))
                 row += f" {c1:.1f} / {c2:.1f} | {c1 / g1:.2f} / {c2 / g2:.2f} |"
+            else:
+                row += " n/a | n/a |"
+            i1 = itk_gaussian(tool, raw, f, op, 1)
+            if i1 is not None:
+                i2 = itk_gaussian(tool, raw, f, op, 2)
+                row += f" {i1:.1f} / {i2:.1f} | {i1 / g1:.2f} / {i2 / g2:.2f} |"
             else:
                 row += " n/a | n/a |"
             print(row, flush=True)

@@ -8,6 +8,8 @@
 #   scripts/bench.sh            # full sizes (4096² images, 256³ and 512×512×300 volumes)
 #   scripts/bench.sh --quick    # small sizes, seconds (also BENCH_QUICK=1)
 #   scripts/bench.sh --reps 11 --cases A,C   # any other bench_peers flag is passed through
+#   scripts/bench.sh --operators  # also the operators (sobel, gaussian, ...) against scipy, OpenCV
+#                                 # and ITK's recursive Gaussian: bench/results/operators.md
 #
 # BUILD_DIR chooses the build directory (default build/), BENCH_OUT the markdown file.
 set -euo pipefail
@@ -15,13 +17,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 out=${BENCH_OUT:-$root/bench/results/peers.md}
 
-args=("$@")
+args=()
+operators=0
+for a in "$@"; do
+  if [[ $a == --operators ]]; then operators=1; else args+=("$a"); fi
+done
 if [[ ${BENCH_QUICK:-0} != 0 ]]; then args=(--quick "${args[@]}"); fi
 
 "$root/scripts/setup.sh"
 BUILD_DIR=$build "$root/scripts/build.sh" -DGRADMAP_BUILD_BENCH=ON >/dev/null
 # build.sh builds everything; name the benchmark explicitly so a stale tree cannot skip it.
-cmake --build "$build" --target bench_peers -j "${JOBS:-$(nproc)}" >/dev/null
+cmake --build "$build" --target bench_peers bench_itk_gaussian -j "${JOBS:-$(nproc)}" >/dev/null
 
 mkdir -p "$(dirname "$out")"
 start=$SECONDS
@@ -29,3 +35,11 @@ start=$SECONDS
 "$build/bench/bench_peers" --markdown "$out" "${args[@]}"
 echo
 echo "bench: $((SECONDS - start)) s; table written to $out"
+if ((operators)); then
+  ops_out=$(dirname "$out")/operators.md
+  quick=()
+  [[ " ${args[*]} " == *" --quick "* ]] && quick=(--quick)
+  PYTHONPATH=$build/python /usr/bin/python3 "$root/bench/operators_bench.py" "${quick[@]}" \
+    --itk "$build/bench/bench_itk_gaussian" | tee "$ops_out"
+  echo "operators: table written to $ops_out"
+fi

@@ -10,9 +10,38 @@
 #include <opencv2/core.hpp>
 #include <string>
 #include <type_traits>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace gradmap {
 namespace {
+
+/// Asks Linux for 2 MiB pages on a freshly created Mat's aligned interior, before its first touch.
+/// OpenCV allocates large Mats with fresh anonymous mappings, which fault in 4 KiB at a time: on
+/// the benchmark machine that costs 20x the computation for a 4096² map (648 ms against 33 ms for
+/// gradmap's own buffers, which are advised the same way in core/array.cpp). Harmless on reused
+/// memory and where transparent huge pages are off.
+void advise_huge_pages(const cv::Mat& m) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t kHuge = std::uintptr_t{1} << 21;
+  if (!m.isContinuous()) return;
+  const auto begin = reinterpret_cast<std::uintptr_t>(m.data);
+  const std::uintptr_t end = begin + m.total() * m.elemSize();
+  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+  const std::uintptr_t last = end & ~(kHuge - 1);
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#else
+  (void)m;
+#endif
+}
+
+/// m.create(...), with huge pages advised when it allocated.
+void create_mat(cv::Mat& m, int dims, const int* sizes, int type) {
+  const uchar* before = m.data;
+  m.create(dims, sizes, type);
+  if (m.data != before) advise_huge_pages(m);
+}
 
 Shape mat_shape(const cv::Mat& m) {
   Shape extents, strides;
@@ -203,7 +232,7 @@ std::vector<cv::Mat> gradient(const cv::Mat& src, const GradientOptions& options
   const DType out_type = gradient_dtype(mat_dtype(src), o);
   std::vector<cv::Mat> out;
   for (std::size_t k = 0; k < resolved.axes.size(); ++k)
-    out.emplace_back(src.dims, src.size.p, CV_MAKETYPE(mat_depth(out_type), src.channels()));
+    create_mat(out.emplace_back(), src.dims, src.size.p, CV_MAKETYPE(mat_depth(out_type), src.channels()));
   if (!out.empty()) gradient_into(src, out, o);
   return out;
 }
@@ -220,7 +249,7 @@ void edges_into(const cv::Mat& src, MatEdgeMaps& dst, const EdgeOptions& options
   const int n = static_cast<int>(resolve_axes(mat_shape(src), o.gradient).axes.size());
   const DType out_type = gradient_dtype(mat_dtype(src), o.gradient);
   const int type = CV_MAKETYPE(mat_depth(out_type), src.channels());
-  auto make = [&](cv::Mat& m) { m.create(src.dims, src.size.p, type); };
+  auto make = [&](cv::Mat& m) { create_mat(m, src.dims, src.size.p, type); };
   if (o.magnitude) make(dst.magnitude);
   if (o.direction) make(dst.direction);
   if (o.direction && n == 3) make(dst.elevation);
