@@ -180,6 +180,78 @@ def _map_blocks(x, varargs, axis, edge_order, compute, n_out, out_dtype, token):
     return _halo_graph(x, axes, depth, block_fn, n_out, out_dtype, (spacing, token))
 
 
+def _padded(operator, boundary):
+    """True for the operators and boundaries of scipy-style padded filters (not numpy's gradient)."""
+    return operator != "central" or boundary not in (None, "numpy")
+
+
+def _operator_radius(x, varargs, operator, truncate):
+    """Per axis, the samples an output reads on each side under `operator` (at least that many):
+    1 for central/sobel/prewitt/scharr (smoothing spans every spatial axis), 2 for central4, and
+    for gaussian scipy's int(truncate * sigma + 0.5) with sigma in samples, over-estimated by one
+    sample and taken at the smallest step in play (non-selected axes have step 1)."""
+    name, _, arg = operator.partition(":")
+    if name != "gaussian":
+        return [2 if name == "central4" else 1] * x.ndim
+    sigmas = [abs(float(v)) for v in arg.split(",")]
+    if len(sigmas) != x.ndim:
+        sigmas = [max(sigmas)] * x.ndim
+    h = min([abs(float(v)) for v in varargs if np.ndim(v) == 0 and float(v) != 0] + [1.0])
+    return [int(float(truncate) * sg / h + 0.5) + 1 for sg in sigmas]
+
+
+def _map_padded(x, varargs, axis, edge_order, compute, n_out, out_dtype, operator, boundary, truncate):
+    """The operators beyond numpy's (and central with a padded boundary) on blocks: separable
+    filters whose smoothing spans every axis need edge and corner neighbours too, so this is
+    ``map_overlap`` with the operator's radius. At the array's true ends the block's own padding is
+    the array's (``boundary='none'``); for ``wrap`` dask's ``'periodic'`` halo brings the opposite
+    end. Each output is then computed from the same samples, in the same order, as on the whole
+    array: bit-identical to ``gradmap.gradient(x.compute(), ...)``."""
+    axes = _selected_axes(x.ndim, axis)
+    _resolve(x.shape, varargs, axis)
+    if any(np.ndim(v) == 1 for v in varargs):
+        eff = boundary if boundary is not None else ("numpy" if operator == "central" else "reflect")
+        raise gradmap.InvalidArgument(
+            f"the {operator.partition(':')[0]} operator with boundary {eff} needs uniform steps; coordinate "
+            "arrays (non-uniform spacing) are accepted by central with boundary numpy only")
+    # gradmap's own checks of the operator, boundary, edge_order and truncate, before any task runs.
+    probe = np.zeros((3,) * x.ndim, dtype=x.dtype)
+    gradmap.gradient(probe, *varargs, axis=axis, edge_order=edge_order, operator=operator, boundary=boundary,
+                     truncate=truncate)
+    periodic = (boundary or "").partition(":")[0] == "wrap"
+    radius = _operator_radius(x, varargs, operator, truncate)
+    chunks = list(x.chunks)
+    depth = {}
+    for ax, c in enumerate(chunks):
+        if len(c) == 1:
+            depth[ax] = 0  # gradmap pads the whole axis itself
+        elif radius[ax] >= x.shape[ax]:
+            chunks[ax], depth[ax] = (x.shape[ax],), 0
+        else:
+            chunks[ax], depth[ax] = ensure_minimum_chunksize(radius[ax], c), radius[ax]
+    if tuple(chunks) != x.chunks:
+        x = x.rechunk(tuple(chunks))
+    ndim = x.ndim
+
+    def block_fn(block, block_info=None):
+        info = block_info[0]
+        loc, nch = info["chunk-location"], info["num-chunks"]
+        index = []
+        for ax in range(ndim):
+            d = depth[ax]
+            lo = d if (loc[ax] > 0 or periodic) else 0
+            hi = d if (loc[ax] < nch[ax] - 1 or periodic) else 0
+            index.append(slice(lo, block.shape[ax] - hi))
+        outs = compute(block, tuple(axes), list(varargs))
+        return np.stack([o[tuple(index)] for o in outs])
+
+    meta = np.empty((0,) * (ndim + 1), dtype=out_dtype)
+    stacked = da.map_overlap(block_fn, x, depth=depth, boundary="periodic" if periodic else "none", trim=False,
+                             allow_rechunk=False, chunks=((n_out,),) + x.chunks, new_axis=[0], dtype=out_dtype,
+                             meta=meta)
+    return [stacked[k] for k in range(n_out)]
+
+
 def _out_dtype(x, dtype):
     name = np.dtype(x.dtype).name
     if name not in gradmap._INPUT_DTYPES:
@@ -187,13 +259,17 @@ def _out_dtype(x, dtype):
     return np.dtype(_gradmap.gradient_dtype(name, gradmap._dtype_name(dtype)))
 
 
-def gradient(x, *varargs, axis=None, edge_order=1, dtype=None, threads=None):
+def gradient(x, *varargs, axis=None, edge_order=1, dtype=None, threads=None, operator="central", boundary=None,
+             truncate=4.0):
     """Return the gradient of a Dask array, as dask arrays of its shape and chunks.
 
     Equivalent to ``numpy.gradient(x.compute(), *varargs, axis=axis, edge_order=edge_order)``, bit
     for bit, for any chunking (uneven chunks included). Arguments and return form as
     `gradmap.gradient`; coordinate arrays are numpy arrays of the axis' length. `threads`: gradmap
     threads per block (None: every core; 1 when the scheduler already runs a task per core).
+    `operator`, `boundary`, `truncate` as for `gradmap.gradient`: beyond numpy's central differences
+    the result equals ``gradmap.gradient(x.compute(), ...)`` bit for bit (halos of the operator's
+    radius, including edge and corner neighbours; ``wrap`` takes the opposite end's samples).
 
     Examples
     --------
@@ -209,22 +285,27 @@ def gradient(x, *varargs, axis=None, edge_order=1, dtype=None, threads=None):
     if naxes == 0:
         return []
 
+    ops = dict(operator=operator, boundary=boundary, truncate=truncate) if _padded(operator, boundary) else {}
+
     def compute(block, axes, spacing):
-        g = gradmap.gradient(block, *spacing, axis=axes, edge_order=edge_order, dtype=dtype, threads=threads)
+        g = gradmap.gradient(block, *spacing, axis=axes, edge_order=edge_order, dtype=dtype, threads=threads, **ops)
         return g if isinstance(g, list) else [g]
 
-    comps = _map_blocks(x, varargs, axis, edge_order, compute, naxes, out_dtype,
-                        ("gradient", dtype, threads))
+    if ops:
+        comps = _map_padded(x, varargs, axis, edge_order, compute, naxes, out_dtype, **ops)
+    else:
+        comps = _map_blocks(x, varargs, axis, edge_order, compute, naxes, out_dtype, ("gradient", dtype, threads))
     return comps[0] if naxes == 1 else comps
 
 
 def edges(x, *varargs, axis=None, edge_order=1, dtype=None, direction=None, units="rad", angle_range="signed",
-          y_up=False, orientation=False, compass=False, threads=None):
+          y_up=False, orientation=False, compass=False, threads=None, operator="central", boundary=None, truncate=4.0):
     """Return gradmap.edges of a Dask array, as dask arrays of its shape and chunks.
 
     Equal, bit for bit, to ``gradmap.edges(x.compute(), ...)`` (which equals
     ``np.hypot(*np.gradient(...))`` and ``np.arctan2`` within the bounds documented there), for any
-    chunking. Arguments and named tuples as `gradmap.edges`.
+    chunking. Arguments and named tuples as `gradmap.edges`, `operator`, `boundary` and `truncate`
+    included (as for `gradient`).
     """
     x = da.asarray(x)
     out_dtype = _out_dtype(x, dtype)
@@ -235,10 +316,15 @@ def edges(x, *varargs, axis=None, edge_order=1, dtype=None, direction=None, unit
     options = dict(edge_order=edge_order, dtype=dtype, direction=direction, units=units, angle_range=angle_range,
                    y_up=y_up, orientation=orientation, compass=compass, threads=threads)
 
-    def compute(block, axes, spacing):
-        return list(gradmap.edges(block, *spacing, axis=axes, **options))
+    ops = dict(operator=operator, boundary=boundary, truncate=truncate) if _padded(operator, boundary) else {}
 
-    maps = _map_blocks(x, varargs, axis, edge_order, compute, n_out, out_dtype, ("edges", options))
+    def compute(block, axes, spacing):
+        return list(gradmap.edges(block, *spacing, axis=axes, **options, **ops))
+
+    if ops:
+        maps = _map_padded(x, varargs, axis, edge_order, compute, n_out, out_dtype, **ops)
+    else:
+        maps = _map_blocks(x, varargs, axis, edge_order, compute, n_out, out_dtype, ("edges", options))
     if not direction:
         return EdgesND(*maps)
     return Edges3D(*maps) if n_out == 3 else Edges2D(*maps)

@@ -20,7 +20,15 @@ class EdgesND(NamedTuple):
     magnitude: da.Array
 
 def gradient(
-    x: Any, *varargs: Any, axis: _Axis = ..., edge_order: int = ..., dtype: Any = ..., threads: Optional[int] = ...
+    x: Any,
+    *varargs: Any,
+    axis: _Axis = ...,
+    edge_order: int = ...,
+    dtype: Any = ...,
+    threads: Optional[int] = ...,
+    operator: str = ...,
+    boundary: Optional[str] = ...,
+    truncate: float = ...,
 ) -> Union[da.Array, List[da.Array]]: ...
 def edges(
     x: Any,
@@ -35,4 +43,7 @@ def edges(
     orientation: bool = ...,
     compass: bool = ...,
     threads: Optional[int] = ...,
+    operator: str = ...,
+    boundary: Optional[str] = ...,
+    truncate: float = ...,
 ) -> Union[Edges2D, Edges3D, EdgesND]: ...
