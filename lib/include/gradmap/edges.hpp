@@ -53,7 +53,8 @@ struct EdgeOptions {
   bool components = false;
   /// 3-D only: the unit gradient vector (gz, gy, gx) / magnitude, 0 where the magnitude is 0.
   bool normals = false;
-  /// Rows (along axis 0) per tile of the fused pass; 0 chooses one that fits the L2 cache.
+  /// Rows (along axis 0) per tile of the fused pass (per block for the padded operators); 0 chooses
+  /// one that fits the cache.
   /// Results do not depend on it.
   index_t tile_rows = 0;
 };

@@ -20,6 +20,7 @@
 #include "edges/polar_kernels.hpp"
 #include "edges/polar_simd.hpp"
 #include "gradient/gradient_plan.hpp"
+#include "gradmap/operators.hpp"
 
 namespace gradmap {
 namespace {
@@ -374,6 +375,69 @@ std::vector<int> axis_order(const std::vector<int>& axes) {
   return order;
 }
 
+/// The padded operators' maps without full-size components: blocks of axis-0 rows, each computed
+/// with filtered_gradient_into on the block plus `filtered_halo0` rows of halo on each side (which
+/// equal the whole array's rows: the operators are tile-invariant, and at the array's true ends the
+/// block pads exactly as the whole array does), then the maps of the block's own rows. Peak memory:
+/// the outputs plus one block of components. wrap pads from the opposite end, so it (and arrays
+/// too short for a block and its halos) takes the components in full first.
+template <class In, class S, class Out>
+void filtered_maps(ConstArrayView<In> f, const std::vector<int>& axes, const EdgeOptions& o,
+                   const MapSink<Out>& sink) {
+  GradientOptions g = o.gradient;
+  g.dtype = dtype_of_v<S>;
+  const Shape& shape = f.extents();
+  const std::size_t n = axes.size();
+  const index_t n0 = shape.empty() ? 0 : shape[0];
+  const index_t row_len = n0 > 0 ? shape_size(shape) / n0 : 0;
+  const index_t halo = shape.size() >= 2 ? detail::filtered_halo0(shape, g) : 0;
+  // About 16 MiB of components per block (or o.tile_rows; smaller blocks measured slower, the
+  // parallel passes inside a block getting too short), and at least 8 halos of rows so the halo
+  // stays a minority.
+  const index_t rows = std::max<index_t>(
+      {8 * halo, 1,
+       o.tile_rows > 0
+           ? o.tile_rows
+           : (index_t{1} << 24) / std::max<index_t>(1, row_len * static_cast<index_t>(n * sizeof(S)))});
+  if (shape.size() < 2 || effective_boundary(g) == Boundary::wrap || n0 < 2 * rows) {
+    std::vector<Array> comps;
+    for (std::size_t k = 0; k < n; ++k) comps.push_back(Array::uninitialized(dtype_of_v<S>, shape));
+    std::vector<ArrayView<S>> views;
+    for (auto& c : comps) views.push_back(c.view<S>());
+    detail::filtered_gradient_into<In, S>(f, views, g);
+    maps_from_components<S, Out>(comps, axis_order(axes), o, sink);
+    return;
+  }
+  const index_t cap = rows + 2 * halo;
+  std::vector<Array> comps;
+  for (std::size_t k = 0; k < n; ++k) {
+    Shape block = shape;
+    block[0] = cap;
+    comps.push_back(Array::uninitialized(dtype_of_v<S>, block));
+  }
+  const std::vector<int> order = axis_order(axes);
+  for (index_t t0 = 0; t0 < n0; t0 += rows) {
+    const index_t t1 = std::min(n0, t0 + rows);
+    const index_t a = std::max<index_t>(0, t0 - halo), b = std::min(n0, t1 + halo);
+    Shape sub = shape;
+    sub[0] = b - a;
+    const ConstArrayView<In> in(f.data() + a * f.strides()[0], sub, f.strides());
+    std::vector<ArrayView<S>> views;
+    for (auto& c : comps) views.emplace_back(static_cast<S*>(c.data()), sub);
+    detail::filtered_gradient_into<In, S>(in, views, g);
+    const index_t skip = (t0 - a) * row_len, count = (t1 - t0) * row_len, flat0 = t0 * row_len;
+    tbb::parallel_for(tbb::blocked_range<index_t>(0, count, 1 << 14),
+                      [&](const tbb::blocked_range<index_t>& r) {
+                        std::vector<const S*> c;
+                        for (const auto& v : views) c.push_back(v.data() + skip + r.begin());
+                        sink.write(flat0 + r.begin(), r.end() - r.begin(), c,
+                                   [&](const std::vector<const S*>& cc, index_t len, const MapPtrs<Out>& p) {
+                                     polar_block<S, Out>(cc, order, len, o, p);
+                                   });
+                      });
+  }
+}
+
 void check_map_axes(bool direction, bool elevation, bool normals, int n, const char* who) {
   if (direction && n != 2 && n != 3)
     throw InvalidArgument(std::string(who) + ": a direction needs 2 or 3 selected axes, got " +
@@ -604,8 +668,28 @@ template <class T>
 EdgeMaps edges(ConstArrayView<T> f, const EdgeOptions& options) {
   using In = std::remove_const_t<T>;
   const DType out_type = gradient_dtype(dtype_of_v<In>, options.gradient);
+  if (detail::is_filtered(options.gradient) && !options.components) {
+    // The padded operators' blockwise pass; components in the maps' dtype, as the path below.
+    const std::vector<int> axes = detail::filtered_axes(f.extents(), options.gradient);
+    return detail::with_threads(options.gradient.threads, "edges", [&] {
+      return visit_dtype(out_type, [&](auto out_tag) -> EdgeMaps {
+        using Out = decltype(out_tag);
+        if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> ||
+                      std::is_same_v<Out, double>) {
+          EdgeMaps maps;
+          const MapSink<Out> sink(
+              allocate_maps<Out>(maps, options, static_cast<int>(axes.size()), out_type, f.extents()),
+              f.extents());
+          if (f.size() > 0) filtered_maps<In, Out, Out>(f, axes, options, sink);
+          return maps;
+        } else {
+          throw InvalidArgument("edges: output dtype must be a float type");
+        }
+      });
+    });
+  }
   if (detail::is_filtered(options.gradient)) {
-    // The padded operators have no fused pass yet: components first, then the maps from them.
+    // Components asked for: computed in full, then the maps from them.
     std::vector<Array> components = gradient(f, options.gradient);
     EdgeOptions o = options;
     o.components = false;
@@ -639,7 +723,7 @@ void edges_into(ConstArrayView<T> f, const EdgeViews<Out>& out, const EdgeOption
     throw InvalidArgument(std::string("edges_into: options.gradient.dtype is ") +
                           dtype_name(*options.gradient.dtype) + " but the output views hold " +
                           dtype_name(dtype_of_v<Out>));
-  // numpy.gradient's fused pass (plans), or a padded operator's components then the maps.
+  // numpy.gradient's fused pass (plans), or a padded operator's blocks of rows (filtered_maps).
   const bool filtered = detail::is_filtered(options.gradient);
   std::vector<detail::AxisPlan> plans;
   std::vector<int> axes;
@@ -678,11 +762,8 @@ void edges_into(ConstArrayView<T> f, const EdgeViews<Out>& out, const EdgeOption
   if (!any || f.size() == 0) return;
   const Sink sink(std::move(slots), f.extents());
   if (filtered) {
-    GradientOptions g = options.gradient;
-    g.dtype = dtype_of_v<S>;
-    const std::vector<Array> components = gradient(f, g);
     detail::with_threads(options.gradient.threads, who,
-                         [&] { maps_from_components<S, Out>(components, axis_order(axes), options, sink); });
+                         [&] { filtered_maps<In, S, Out>(f, axes, options, sink); });
     return;
   }
   detail::with_threads(options.gradient.threads, who, [&] {

@@ -53,6 +53,11 @@ bool is_filtered(const GradientOptions& options);
 /// The selected axes of those requests, validated (padded axes may be shorter than numpy allows).
 std::vector<int> filtered_axes(const Shape& shape, const GradientOptions& options);
 
+/// How many samples along axis 0 an output of those requests reads on each side (the largest
+/// radius of their axis-0 passes): a block of rows computed with that many rows of halo equals the
+/// whole array's rows, except for wrap, whose padding comes from the opposite end.
+index_t filtered_halo0(const Shape& shape, const GradientOptions& options);
+
 /// gradient_into for those requests (operators.cpp): separable float64 filters with padding.
 template <class In, class Out>
 void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Out>>& out,

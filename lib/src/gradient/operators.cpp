@@ -488,6 +488,14 @@ std::vector<int> filtered_axes(const Shape& shape, const GradientOptions& option
   return axes;
 }
 
+index_t filtered_halo0(const Shape& shape, const GradientOptions& options) {
+  index_t r = 0;
+  for (const auto& c : plan_filtered(shape, options).components)
+    for (const Pass& p : c.passes)
+      if (p.axis == 0) r = std::max<index_t>(r, static_cast<index_t>(p.w.size() / 2));
+  return r;
+}
+
 /// Per-thread slab buffers, kept between tiles and calls: fresh pages for every tile would cost
 /// more than the filtering (page faults and zeroing).
 struct Scratch {
@@ -521,7 +529,9 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
   const Shape row_in_strides(in_strides.begin() + 1, in_strides.end());
   const index_t row_len = shape_size(row_shape);
   const In* base = f.data();
-  tbb::enumerable_thread_specific<Scratch> scratch_of_thread;
+  // One per thread for the process: edges() calls this once per block of rows, and fresh slab
+  // buffers per call would fault their pages in every time. A tile body never runs another.
+  static tbb::enumerable_thread_specific<Scratch> scratch_of_thread;
 
   for (std::size_t k = 0; k < plan.components.size(); ++k) {
     const ComponentPlan& c = plan.components[k];
