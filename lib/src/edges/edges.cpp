@@ -351,18 +351,26 @@ class MapSink {
 
 /// The per-sample maps over whole component arrays, in parallel blocks.
 template <class S, class Out>
-void maps_from_components(const std::vector<Array>& comps, const std::vector<int>& order,
-                          const EdgeOptions& o, const MapSink<Out>& sink) {
-  const index_t total = comps.front().size();
-  tbb::parallel_for(tbb::blocked_range<index_t>(0, total, 1 << 14),
+void maps_from_components(const std::vector<const S*>& comps, index_t flat0, index_t count,
+                          const std::vector<int>& order, const EdgeOptions& o, const MapSink<Out>& sink) {
+  // comps[k][j] is component k of sample flat0 + j.
+  tbb::parallel_for(tbb::blocked_range<index_t>(0, count, 1 << 14),
                     [&](const tbb::blocked_range<index_t>& r) {
                       std::vector<const S*> c;
-                      for (const auto& a : comps) c.push_back(static_cast<const S*>(a.data()) + r.begin());
-                      sink.write(r.begin(), r.end() - r.begin(), c,
+                      for (const S* a : comps) c.push_back(a + r.begin());
+                      sink.write(flat0 + r.begin(), r.end() - r.begin(), c,
                                  [&](const std::vector<const S*>& cc, index_t len, const MapPtrs<Out>& p) {
                                    polar_block<S, Out>(cc, order, len, o, p);
                                  });
                     });
+}
+
+template <class S, class Out>
+void maps_from_components(const std::vector<Array>& comps, const std::vector<int>& order,
+                          const EdgeOptions& o, const MapSink<Out>& sink) {
+  std::vector<const S*> c;
+  for (const auto& a : comps) c.push_back(static_cast<const S*>(a.data()));
+  maps_from_components<S, Out>(c, 0, comps.front().size(), order, o, sink);
 }
 
 /// Component indices sorted by axis number: order.back() is gx, then gy, gz.
@@ -425,16 +433,9 @@ void filtered_maps(ConstArrayView<In> f, const std::vector<int>& axes, const Edg
     std::vector<ArrayView<S>> views;
     for (auto& c : comps) views.emplace_back(static_cast<S*>(c.data()), sub);
     detail::filtered_gradient_into<In, S>(in, views, g);
-    const index_t skip = (t0 - a) * row_len, count = (t1 - t0) * row_len, flat0 = t0 * row_len;
-    tbb::parallel_for(tbb::blocked_range<index_t>(0, count, 1 << 14),
-                      [&](const tbb::blocked_range<index_t>& r) {
-                        std::vector<const S*> c;
-                        for (const auto& v : views) c.push_back(v.data() + skip + r.begin());
-                        sink.write(flat0 + r.begin(), r.end() - r.begin(), c,
-                                   [&](const std::vector<const S*>& cc, index_t len, const MapPtrs<Out>& p) {
-                                     polar_block<S, Out>(cc, order, len, o, p);
-                                   });
-                      });
+    std::vector<const S*> own_rows;  // the block's rows, after the halo
+    for (const auto& v : views) own_rows.push_back(v.data() + (t0 - a) * row_len);
+    maps_from_components<S, Out>(own_rows, t0 * row_len, (t1 - t0) * row_len, order, o, sink);
   }
 }
 
