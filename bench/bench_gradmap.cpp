@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "bench_cases.hpp"
+#include "gradmap/operators.hpp"
 
 #ifdef BENCH_HAVE_OPENCV
 #include <opencv2/core.hpp>
@@ -141,6 +142,48 @@ void register_mat() {
 }
 #endif
 
+/// Issue #14's operators with a padded boundary (reflect) on cases A (2-D float32 4096²) and B
+/// (3-D float32 256³): gradient_into with preallocated float32 components, as operators_bench.py
+/// times them from Python against scipy, OpenCV and ITK.
+void run_operator(benchmark::State& state, const CaseSpec& spec, const std::string& op) {
+  const int threads = static_cast<int>(state.range(0));
+  const Array& in = input_for(spec);
+  const auto f = in.view<float>();
+  std::vector<Array> outs;
+  std::vector<gradmap::ArrayView<float>> views;
+  for (int k = 0; k < spec.rank(); ++k) outs.emplace_back(gradmap::DType::float32, spec.shape);
+  for (auto& o : outs) views.push_back(o.view<float>());
+  gradmap::GradientOptions options;
+  gradmap::parse_operator(op, options);
+  options.boundary = gradmap::Boundary::reflect;
+  tbb::task_arena arena(threads);
+  arena.execute([&] { gradmap::gradient_into(f, views, options); });  // warm-up
+  for (auto _ : state) {
+    arena.execute([&] { gradmap::gradient_into(f, views, options); });
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(spec.input_bytes() + spec.output_bytes()));
+  state.counters["threads"] = threads;
+}
+
+void register_operators(bool quick) {
+  for (const CaseSpec& spec : make_cases(quick)) {
+    if (spec.id != "A" && spec.id != "B") continue;
+    for (const char* op :
+         {"central", "central4", "sobel", "prewitt", "scharr", "gaussian:1", "gaussian:4", "gaussian:16"}) {
+      const std::string name = std::string("Operators/") + spec.id + "/" + op;
+      benchmark::RegisterBenchmark(
+          name.c_str(), [spec, o = std::string(op)](benchmark::State& st) { run_operator(st, spec, o); })
+          ->Arg(1)
+          ->Arg(2)
+          ->ArgName("threads")
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+}
+
 int register_all() {
 #ifdef BENCH_HAVE_OPENCV
   register_mat();
@@ -148,6 +191,7 @@ int register_all() {
   const char* q = std::getenv("GRADMAP_BENCH_QUICK");
   const bool quick = q && *q && std::strcmp(q, "0") != 0;
   const int hw = tbb::info::default_concurrency();
+  register_operators(quick);
   for (const CaseSpec& spec : make_cases(quick)) {
     const std::string kind = spec.kind == Kind::components ? "Gradient" : "Edges";
     auto* b = benchmark::RegisterBenchmark((kind + "/" + spec.id).c_str(),

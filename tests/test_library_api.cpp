@@ -135,6 +135,23 @@ std::string message_of(const std::function<void()>& fn) {
 
 // ---- views that cannot silently corrupt ----
 
+// A large Array held by a static object is released at exit, possibly after the library's own
+// statics: it must not touch a destroyed buffer cache (this crashed with "double free" at exit).
+// The threadsafe style runs the statement in a fresh process, so the library's cache is first
+// created by the allocation below, after `kept`, and is destroyed first if it is destructible.
+TEST(LibraryApi, LargeArraysInStaticObjectsAreReleasedCleanlyAtExit) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        static std::vector<gradmap::Array> kept;
+        kept.emplace_back(gradmap::DType::float32, gradmap::Shape{1024, 1024});  // 4 MiB: the cached kind
+        kept.emplace_back(gradmap::DType::float32, gradmap::Shape{1024, 1024});
+        kept.pop_back();  // one buffer back in the cache, one still held at exit
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
 TEST(LibraryApi, GradientIntoRefusesAnOutputOverlappingTheInput) {
   std::vector<double> buf(60);
   for (std::size_t i = 0; i < buf.size(); ++i) buf[i] = double(i * i % 17);

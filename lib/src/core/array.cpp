@@ -140,9 +140,6 @@ class BufferCache {
     }
     std::free(p);
   }
-  ~BufferCache() {
-    for (auto& f : free_) std::free(f.second);
-  }
 
  private:
   std::mutex mutex_;
@@ -150,9 +147,12 @@ class BufferCache {
   std::size_t cached_ = 0;
 };
 
+// Never destroyed: an Array in a static object (a cache of inputs, a global frame) may be released
+// at exit after a function-local static cache would be gone. The buffers it holds then go back to
+// the system with the process.
 BufferCache& buffer_cache() {
-  static BufferCache cache;
-  return cache;
+  static BufferCache* const cache = new BufferCache;
+  return *cache;
 }
 
 std::shared_ptr<unsigned char[]> allocate(std::size_t bytes, bool zero) {
