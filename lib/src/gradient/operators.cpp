@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -377,30 +378,107 @@ int symmetry(const std::vector<double>& w) {
 }
 
 /// out[t] = sum over taps of w · rows[tap][t], in scipy's order: rows[tap] is the input at offset
-/// tap - r from the output sample.
-void combine(double* __restrict out, const double* const* rows, const double* w, index_t r, index_t len,
-             int sym) {
-  if (sym == 0) {
-    const double* __restrict last = rows[2 * r];
-    for (index_t t = 0; t < len; ++t) out[t] = last[t] * w[2 * r];
-    for (index_t j = 0; j < 2 * r; ++j) {
-      const double* __restrict a = rows[j];
-      for (index_t t = 0; t < len; ++t) out[t] += a[t] * w[j];
+/// tap - r from the output sample. Chunks of kChunk samples keep `out` in L1 while every tap adds
+/// to it; each sample still sees the same operations in the same order. Cloned per ISA (GCC's
+/// target_clones): with -ffp-contract=off a wider vector performs the same IEEE adds and multiplies,
+/// so every clone gives the same bits.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void combine(double* __restrict out,
+                                                                          const double* const* rows,
+                                                                          const double* w, index_t r,
+                                                                          index_t len, int sym) {
+  constexpr index_t kChunk = 512;
+  for (index_t c0 = 0; c0 < len; c0 += kChunk) {
+    const index_t n = std::min(kChunk, len - c0);
+    double* __restrict o = out + c0;
+    if (sym == 0) {
+      const double* __restrict last = rows[2 * r] + c0;
+      const double wl = w[2 * r];
+      for (index_t t = 0; t < n; ++t) o[t] = last[t] * wl;
+      for (index_t j = 0; j < 2 * r; ++j) {
+        const double* __restrict a = rows[j] + c0;
+        const double wj = w[j];
+        for (index_t t = 0; t < n; ++t) o[t] += a[t] * wj;
+      }
+      continue;
     }
-    return;
-  }
-  const double* __restrict mid = rows[r];
-  for (index_t t = 0; t < len; ++t) out[t] = mid[t] * w[r];
-  for (index_t j = 0; j < r; ++j) {  // scipy's jj = -r .. -1: the pair (i + jj, i - jj)
-    const double* __restrict a = rows[j];
-    const double* __restrict b = rows[2 * r - j];
-    const double wj = w[j];
-    if (sym > 0)
-      for (index_t t = 0; t < len; ++t) out[t] += (a[t] + b[t]) * wj;
-    else
-      for (index_t t = 0; t < len; ++t) out[t] += (a[t] - b[t]) * wj;
+    const double* __restrict mid = rows[r] + c0;
+    const double wm = w[r];
+    if (r == 1) {  // the 3-tap kernels: one sweep, the same two operations per sample
+      const double* __restrict a = rows[0] + c0;
+      const double* __restrict b = rows[2] + c0;
+      const double w0 = w[0];
+      if (sym > 0)
+        for (index_t t = 0; t < n; ++t) o[t] = mid[t] * wm + (a[t] + b[t]) * w0;
+      else
+        for (index_t t = 0; t < n; ++t) o[t] = mid[t] * wm + (a[t] - b[t]) * w0;
+      continue;
+    }
+    for (index_t t = 0; t < n; ++t) o[t] = mid[t] * wm;
+    for (index_t j = 0; j < r; ++j) {  // scipy's jj = -r .. -1: the pair (i + jj, i - jj)
+      const double* __restrict a = rows[j] + c0;
+      const double* __restrict b = rows[2 * r - j] + c0;
+      const double wj = w[j];
+      if (sym > 0)
+        for (index_t t = 0; t < n; ++t) o[t] += (a[t] + b[t]) * wj;
+      else
+        for (index_t t = 0; t < n; ++t) o[t] += (a[t] - b[t]) * wj;
+    }
   }
 }
+
+/// correlate1d of one line of n contiguous samples along the last axis. Interior samples read the
+/// line itself (tap m is the line shifted by m); the r samples at each end read a short padded copy
+/// of the line's ends; a line no longer than 2r is padded whole.
+class LineFilter {
+ public:
+  LineFilter(const Pass& pass, Boundary mode, double cval, index_t n)
+      : w_(pass.w.data()),
+        r_(static_cast<index_t>(pass.w.size() / 2)),
+        sym_(symmetry(pass.w)),
+        mode_(mode),
+        cval_(cval),
+        n_(n),
+        split_(n > 2 * r_),
+        taps_(static_cast<std::size_t>(2 * r_ + 1)),
+        padded_(static_cast<std::size_t>(split_ ? 3 * r_ : n + 2 * r_)) {}
+
+  void operator()(const double* in, double* out) {
+    const index_t r = r_, n = n_;
+    if (!split_) {
+      for (index_t j = -r; j < n + r; ++j) padded_[static_cast<std::size_t>(j + r)] = value(in, j);
+      point_taps(padded_.data());
+      combine(out, taps_.data(), w_, r, n, sym_);
+      return;
+    }
+    point_taps(in);
+    combine(out + r, taps_.data(), w_, r, n - 2 * r, sym_);
+    if (r == 0) return;
+    point_taps(padded_.data());
+    for (index_t j = -r; j < 2 * r; ++j) padded_[static_cast<std::size_t>(j + r)] = value(in, j);
+    combine(out, taps_.data(), w_, r, r, sym_);  // outputs 0 .. r-1 read inputs -r .. 2r-1
+    for (index_t j = n - 2 * r; j < n + r; ++j)
+      padded_[static_cast<std::size_t>(j - (n - 2 * r))] = value(in, j);
+    combine(out + n - r, taps_.data(), w_, r, r, sym_);  // outputs n-r .. n-1 read n-2r .. n+r-1
+  }
+
+ private:
+  double value(const double* in, index_t j) const {
+    return mode_ == Boundary::constant && (j < 0 || j >= n_) ? cval_ : in[extend(j, n_, mode_)];
+  }
+  void point_taps(const double* p) {
+    for (std::size_t m = 0; m < taps_.size(); ++m) taps_[m] = p + m;
+  }
+
+  const double* w_;
+  index_t r_;
+  int sym_;
+  Boundary mode_;
+  double cval_;
+  index_t n_;
+  bool split_;
+  std::vector<const double*> taps_;
+  std::vector<double> padded_;
+};
 
 /// dst = correlate1d(src, w, axis) for C-contiguous float64 arrays of `shape`, on the calling
 /// thread (the tiles of filtered_gradient_into are the parallel work).
@@ -431,16 +509,8 @@ void correlate_axis(const double* src, double* dst, const Shape& shape, const Pa
     }
     return;
   }
-  // The last axis: pad each line once; tap m is the padded line shifted by m.
-  std::vector<double> padded(static_cast<std::size_t>(n + 2 * r));
-  for (index_t m = 0; m <= 2 * r; ++m) taps[static_cast<std::size_t>(m)] = padded.data() + m;
-  for (index_t line = 0; line < outer; ++line) {
-    const double* in = src + line * n;
-    for (index_t j = -r; j < n + r; ++j)
-      padded[static_cast<std::size_t>(j + r)] =
-          mode == Boundary::constant && (j < 0 || j >= n) ? cval : in[extend(j, n, mode)];
-    combine(dst + line * n, taps.data(), w, r, n, sym);
-  }
+  LineFilter line_filter(pass, mode, cval, n);
+  for (index_t line = 0; line < outer; ++line) line_filter(src + line * n, dst + line * n);
 }
 
 template <class T>
@@ -457,6 +527,30 @@ Out from_double(double v) {
     return float16_t{double_to_half(v)};
   else
     return static_cast<Out>(v);
+}
+
+/// dst[i] = src[i] / d rounded to Out, for one contiguous row. When 1/d is a power of two the
+/// product with it is the same correctly rounded quotient (the exact values are equal), and a
+/// multiply costs a fraction of a divide. Cloned per ISA: the same IEEE operations at any width.
+template <class Out>
+__attribute__((target_clones("avx512f", "avx2", "default"))) void store_quotients(
+    Out* __restrict dst, const double* __restrict src, index_t len, double d) {
+  int e = 0;
+  const bool power_of_two = std::frexp(d, &e) == 0.5 || std::frexp(d, &e) == -0.5;
+  const double inv = 1.0 / d;
+  if (power_of_two && std::isfinite(inv) && std::isnormal(inv)) {
+    for (index_t i = 0; i < len; ++i) dst[i] = from_double<Out>(src[i] * inv);
+  } else {
+    for (index_t i = 0; i < len; ++i) dst[i] = from_double<Out>(src[i] / d);
+  }
+}
+
+/// dst[i] = src[i] as double, for one contiguous row.
+template <class In>
+__attribute__((target_clones("avx512f", "avx2", "default"))) void load_row(double* __restrict dst,
+                                                                           const In* __restrict src,
+                                                                           index_t len) {
+  for (index_t i = 0; i < len; ++i) dst[i] = as_double(src[i]);
 }
 
 /// Calls fn(flat index, element offset) for every element of extents/strides, in C order.
@@ -529,6 +623,7 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
   const Shape row_in_strides(in_strides.begin() + 1, in_strides.end());
   const index_t row_len = shape_size(row_shape);
   const In* base = f.data();
+  const bool in_contiguous = row_in_strides == c_strides(row_shape);
   // One per thread for the process: edges() calls this once per block of rows, and fresh slab
   // buffers per call would fault their pages in every time. A tile body never runs another.
   static tbb::enumerable_thread_specific<Scratch> scratch_of_thread;
@@ -553,7 +648,17 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
     const Shape row_out_strides(out_strides.begin() + 1, out_strides.end());
     Out* obase = out[k].data();
     const double d = c.denominator;
+    const bool out_contiguous = row_out_strides == c_strides(row_shape);
     const int sym = along0 ? symmetry(along0->w) : 0;
+    // A pass along the last axis works line by line, so it can run right after a row is loaded
+    // (first pass) or right before it is stored (last pass) on a line that stays in L1, sparing
+    // a sweep over the slab; the operations per sample are the same.
+    const int last_axis = static_cast<int>(shape.size()) - 1;
+    const index_t line_len = rows_shape.back();
+    const bool fuse_first =
+        in_contiguous && last_axis > 0 && !before.empty() && before.front().axis == last_axis;
+    const bool fuse_last =
+        out_contiguous && last_axis > 0 && along0 && !after.empty() && after.back().axis == last_axis;
 
     tbb::parallel_for(
         tbb::blocked_range<index_t>(0, (n0 + tile - 1) / tile),
@@ -565,6 +670,10 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
           double* result = buffers.get(2, static_cast<std::size_t>(tile * row_len));
           std::vector<const double*> taps(static_cast<std::size_t>(2 * R + 1));
           const std::vector<double> constant_row(static_cast<std::size_t>(row_len), plan.cval);
+          std::vector<double> line(static_cast<std::size_t>(line_len));
+          std::optional<LineFilter> first, last;
+          if (fuse_first) first.emplace(before.front(), plan.mode, plan.cval, line_len);
+          if (fuse_last) last.emplace(after.back(), plan.mode, plan.cval, line_len);
           for (index_t t = tiles.begin(); t < tiles.end(); ++t) {
             const index_t t0 = t * tile, t1 = std::min(n0, t0 + tile);
             const index_t lo = t0 - R, rows = t1 - t0 + 2 * R;
@@ -575,13 +684,22 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
               if (plan.mode == Boundary::constant && (src < 0 || src >= n0)) continue;
               double* dst = slab + j * row_len;
               const In* row = base + extend(src, n0, plan.mode) * in_strides[0];
-              for_each_offset(row_shape, row_in_strides,
-                              [&](index_t i, index_t off) { dst[i] = as_double(row[off]); });
+              if (first) {
+                for (index_t l = 0; l < row_len; l += line_len) {
+                  load_row(line.data(), row + l, line_len);
+                  (*first)(line.data(), dst + l);
+                }
+              } else if (in_contiguous)
+                load_row(dst, row, row_len);
+              else
+                for_each_offset(row_shape, row_in_strides,
+                                [&](index_t i, index_t off) { dst[i] = as_double(row[off]); });
             }
             double* cur = slab;
             Shape slab_shape = rows_shape;
             slab_shape[0] = rows;
-            for (const Pass& p : before) {
+            for (std::size_t b = first ? 1 : 0; b < before.size(); ++b) {
+              const Pass& p = before[b];
               double* next = cur == slab ? scratch : slab;
               correlate_axis(cur, next, slab_shape, p, plan.mode, plan.cval);
               cur = next;
@@ -602,17 +720,31 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
               double* spare = cur == slab ? scratch : slab;
               Shape tile_shape = rows_shape;
               tile_shape[0] = t1 - t0;
-              for (const Pass& p : after) {
-                correlate_axis(now, spare, tile_shape, p, plan.mode, plan.cval);
+              for (std::size_t b = 0; b + (last ? 1 : 0) < after.size(); ++b) {
+                correlate_axis(now, spare, tile_shape, after[b], plan.mode, plan.cval);
                 std::swap(now, spare);
               }
               filtered = now;
             }
+            if (last) {
+              for (index_t i = t0; i < t1; ++i) {
+                const double* src = filtered + (i - t0) * row_len;
+                Out* row = obase + i * out_strides[0];
+                for (index_t l = 0; l < row_len; l += line_len) {
+                  (*last)(src + l, line.data());
+                  store_quotients(row + l, line.data(), line_len, d);
+                }
+              }
+              continue;
+            }
             for (index_t i = t0; i < t1; ++i) {
               const double* src = filtered + (i - t0) * row_len;
               Out* row = obase + i * out_strides[0];
-              for_each_offset(row_shape, row_out_strides,
-                              [&](index_t e, index_t off) { row[off] = from_double<Out>(src[e] / d); });
+              if (out_contiguous)
+                store_quotients(row, src, row_len, d);
+              else
+                for_each_offset(row_shape, row_out_strides,
+                                [&](index_t e, index_t off) { row[off] = from_double<Out>(src[e] / d); });
             }
           }
         });
