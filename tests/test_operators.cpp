@@ -384,7 +384,8 @@ np.save(d + '/gx.npy', gx)
 #endif
 
 TEST(Operators, TilesAlongAxisZeroMatchScipy) {
-  // Arrays large enough for several tiles (about 1 MiB of rows each): the halo rows, the padding
+  // Arrays large enough for several tiles (about 256 KiB of rows each) and, for gaussian, several
+  // column strips of the axis-0 pass (the last one partial): the halo rows, the padding
   // at both ends and the passes after the axis-0 pass must join up exactly as one scipy call.
   TempDir d;
   python_in(R"(
