@@ -384,11 +384,9 @@ std::vector<int> axis_order(const std::vector<int>& axes) {
 }
 
 /// The padded operators' maps without full-size components: blocks of axis-0 rows, each computed
-/// with filtered_gradient_into on the block plus `filtered_halo0` rows of halo on each side (which
-/// equal the whole array's rows: the operators are tile-invariant, and at the array's true ends the
-/// block pads exactly as the whole array does), then the maps of the block's own rows. Peak memory:
-/// the outputs plus one block of components. wrap pads from the opposite end, so it (and arrays
-/// too short for a block and its halos) takes the components in full first.
+/// by filtered_gradient_into as those rows of the whole array (the halo rows and the padding at the
+/// array's ends, wrap's included, read from the whole input), then the maps of the block. Peak
+/// memory: the outputs plus one block of components.
 template <class In, class S, class Out>
 void filtered_maps(ConstArrayView<In> f, const std::vector<int>& axes, const EdgeOptions& o,
                    const MapSink<Out>& sink) {
@@ -397,45 +395,35 @@ void filtered_maps(ConstArrayView<In> f, const std::vector<int>& axes, const Edg
   const Shape& shape = f.extents();
   const std::size_t n = axes.size();
   const index_t n0 = shape.empty() ? 0 : shape[0];
-  const index_t row_len = n0 > 0 ? shape_size(shape) / n0 : 0;
-  const index_t halo = shape.size() >= 2 ? detail::filtered_halo0(shape, g) : 0;
+  if (n0 == 0) return;
+  const index_t row_len = shape.size() >= 2 ? shape_size(shape) / n0 : 1;
+  const index_t halo = detail::filtered_halo0(shape, g);
   // About 16 MiB of components per block (or o.tile_rows; smaller blocks measured slower, the
-  // parallel passes inside a block getting too short), and at least 8 halos of rows so the halo
-  // stays a minority.
-  const index_t rows = std::max<index_t>(
-      {8 * halo, 1,
-       o.tile_rows > 0
-           ? o.tile_rows
-           : (index_t{1} << 24) / std::max<index_t>(1, row_len * static_cast<index_t>(n * sizeof(S)))});
-  if (shape.size() < 2 || effective_boundary(g) == Boundary::wrap || n0 < 2 * rows) {
-    std::vector<Array> comps;
-    for (std::size_t k = 0; k < n; ++k) comps.push_back(Array::uninitialized(dtype_of_v<S>, shape));
-    std::vector<ArrayView<S>> views;
-    for (auto& c : comps) views.push_back(c.view<S>());
-    detail::filtered_gradient_into<In, S>(f, views, g);
-    maps_from_components<S, Out>(comps, axis_order(axes), o, sink);
-    return;
-  }
-  const index_t cap = rows + 2 * halo;
+  // parallel passes inside a block getting too short), and at least 8 halos of rows: each block
+  // reads its halo rows again.
+  const index_t rows = std::min(
+      n0, std::max<index_t>({8 * halo, 1,
+                             o.tile_rows > 0
+                                 ? o.tile_rows
+                                 : (index_t{1} << 24) /
+                                       std::max<index_t>(1, row_len * static_cast<index_t>(n * sizeof(S)))}));
   std::vector<Array> comps;
   for (std::size_t k = 0; k < n; ++k) {
     Shape block = shape;
-    block[0] = cap;
+    block[0] = rows;
     comps.push_back(Array::uninitialized(dtype_of_v<S>, block));
   }
   const std::vector<int> order = axis_order(axes);
   for (index_t t0 = 0; t0 < n0; t0 += rows) {
     const index_t t1 = std::min(n0, t0 + rows);
-    const index_t a = std::max<index_t>(0, t0 - halo), b = std::min(n0, t1 + halo);
     Shape sub = shape;
-    sub[0] = b - a;
-    const ConstArrayView<In> in(f.data() + a * f.strides()[0], sub, f.strides());
+    sub[0] = t1 - t0;
     std::vector<ArrayView<S>> views;
     for (auto& c : comps) views.emplace_back(static_cast<S*>(c.data()), sub);
-    detail::filtered_gradient_into<In, S>(in, views, g);
-    std::vector<const S*> own_rows;  // the block's rows, after the halo
-    for (const auto& v : views) own_rows.push_back(v.data() + (t0 - a) * row_len);
-    maps_from_components<S, Out>(own_rows, t0 * row_len, (t1 - t0) * row_len, order, o, sink);
+    detail::filtered_gradient_into<In, S>(f, views, g, t0, t1);
+    std::vector<const S*> block;
+    for (const auto& v : views) block.push_back(v.data());
+    maps_from_components<S, Out>(block, t0 * row_len, (t1 - t0) * row_len, order, o, sink);
   }
 }
 

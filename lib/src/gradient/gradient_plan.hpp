@@ -54,13 +54,15 @@ bool is_filtered(const GradientOptions& options);
 std::vector<int> filtered_axes(const Shape& shape, const GradientOptions& options);
 
 /// How many samples along axis 0 an output of those requests reads on each side (the largest
-/// radius of their axis-0 passes): a block of rows computed with that many rows of halo equals the
-/// whole array's rows, except for wrap, whose padding comes from the opposite end.
+/// radius of their axis-0 passes).
 index_t filtered_halo0(const Shape& shape, const GradientOptions& options);
 
 /// gradient_into for those requests (operators.cpp): separable float64 filters with padding.
+/// With row_begin/row_end, only the whole array's axis-0 rows [row_begin, row_end) are computed,
+/// into outputs of that many rows; they equal those rows of the whole call bit for bit, the
+/// padding at the array's ends (wrap's included) coming from the whole input.
 template <class In, class Out>
 void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Out>>& out,
-                            const GradientOptions& options);
+                            const GradientOptions& options, index_t row_begin = 0, index_t row_end = -1);
 
 }  // namespace gradmap::detail
