@@ -377,13 +377,30 @@ int symmetry(const std::vector<double>& w) {
   return sym ? 1 : anti ? -1 : 0;
 }
 
+template <class T>
+double as_double(T v) {
+  if constexpr (std::is_same_v<T, float16_t>)
+    return static_cast<double>(half_to_float(v.bits));
+  else
+    return static_cast<double>(v);
+}
+
+template <class Out>
+Out from_double(double v) {
+  if constexpr (std::is_same_v<Out, float16_t>)
+    return float16_t{double_to_half(v)};
+  else
+    return static_cast<Out>(v);
+}
+
 /// out[t] = sum over taps of w · rows[tap][t], in scipy's order: rows[tap] is the input at offset
 /// tap - r from the output sample. Chunks of kChunk samples keep `out` in L1 while every tap adds
 /// to it; each sample still sees the same operations in the same order. Cloned per ISA (GCC's
 /// target_clones): with -ffp-contract=off a wider vector performs the same IEEE adds and multiplies,
 /// so every clone gives the same bits.
+template <class T>
 __attribute__((target_clones("avx512f", "avx2", "default"))) void combine(double* __restrict out,
-                                                                          const double* const* rows,
+                                                                          const T* const* rows,
                                                                           const double* w, index_t r,
                                                                           index_t len, int sym) {
   constexpr index_t kChunk = 512;
@@ -391,37 +408,39 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void combine(double
     const index_t n = std::min(kChunk, len - c0);
     double* __restrict o = out + c0;
     if (sym == 0) {
-      const double* __restrict last = rows[2 * r] + c0;
+      const T* __restrict last = rows[2 * r] + c0;
       const double wl = w[2 * r];
-      for (index_t t = 0; t < n; ++t) o[t] = last[t] * wl;
+      for (index_t t = 0; t < n; ++t) o[t] = as_double(last[t]) * wl;
       for (index_t j = 0; j < 2 * r; ++j) {
-        const double* __restrict a = rows[j] + c0;
+        const T* __restrict a = rows[j] + c0;
         const double wj = w[j];
-        for (index_t t = 0; t < n; ++t) o[t] += a[t] * wj;
+        for (index_t t = 0; t < n; ++t) o[t] += as_double(a[t]) * wj;
       }
       continue;
     }
-    const double* __restrict mid = rows[r] + c0;
+    const T* __restrict mid = rows[r] + c0;
     const double wm = w[r];
     if (r == 1) {  // the 3-tap kernels: one sweep, the same two operations per sample
-      const double* __restrict a = rows[0] + c0;
-      const double* __restrict b = rows[2] + c0;
+      const T* __restrict a = rows[0] + c0;
+      const T* __restrict b = rows[2] + c0;
       const double w0 = w[0];
       if (sym > 0)
-        for (index_t t = 0; t < n; ++t) o[t] = mid[t] * wm + (a[t] + b[t]) * w0;
+        for (index_t t = 0; t < n; ++t)
+          o[t] = as_double(mid[t]) * wm + (as_double(a[t]) + as_double(b[t])) * w0;
       else
-        for (index_t t = 0; t < n; ++t) o[t] = mid[t] * wm + (a[t] - b[t]) * w0;
+        for (index_t t = 0; t < n; ++t)
+          o[t] = as_double(mid[t]) * wm + (as_double(a[t]) - as_double(b[t])) * w0;
       continue;
     }
-    for (index_t t = 0; t < n; ++t) o[t] = mid[t] * wm;
+    for (index_t t = 0; t < n; ++t) o[t] = as_double(mid[t]) * wm;
     for (index_t j = 0; j < r; ++j) {  // scipy's jj = -r .. -1: the pair (i + jj, i - jj)
-      const double* __restrict a = rows[j] + c0;
-      const double* __restrict b = rows[2 * r - j] + c0;
+      const T* __restrict a = rows[j] + c0;
+      const T* __restrict b = rows[2 * r - j] + c0;
       const double wj = w[j];
       if (sym > 0)
-        for (index_t t = 0; t < n; ++t) o[t] += (a[t] + b[t]) * wj;
+        for (index_t t = 0; t < n; ++t) o[t] += (as_double(a[t]) + as_double(b[t])) * wj;
       else
-        for (index_t t = 0; t < n; ++t) o[t] += (a[t] - b[t]) * wj;
+        for (index_t t = 0; t < n; ++t) o[t] += (as_double(a[t]) - as_double(b[t])) * wj;
     }
   }
 }
@@ -511,22 +530,6 @@ void correlate_axis(const double* src, double* dst, const Shape& shape, const Pa
   }
   LineFilter line_filter(pass, mode, cval, n);
   for (index_t line = 0; line < outer; ++line) line_filter(src + line * n, dst + line * n);
-}
-
-template <class T>
-double as_double(T v) {
-  if constexpr (std::is_same_v<T, float16_t>)
-    return static_cast<double>(half_to_float(v.bits));
-  else
-    return static_cast<double>(v);
-}
-
-template <class Out>
-Out from_double(double v) {
-  if constexpr (std::is_same_v<Out, float16_t>)
-    return float16_t{double_to_half(v)};
-  else
-    return static_cast<Out>(v);
 }
 
 /// dst[i] = src[i] / d rounded to Out, for one contiguous row. When 1/d is a power of two the
@@ -642,6 +645,7 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
     double d = 1.0;
     Shape out_strides;
     bool out_contiguous = false, fuse_first = false, fuse_last = false;
+    bool direct = false;  // the axis-0 pass reads the input rows themselves (no slab)
   };
   // A pass along the last axis works line by line, so it can run right after a row is loaded
   // (first pass) or right before it is stored (last pass) on a line that stays in L1, sparing a
@@ -669,6 +673,10 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
     s.fuse_first = in_contiguous && last_axis > 0 && !s.before.empty() && s.before.front().axis == last_axis;
     s.fuse_last =
         s.out_contiguous && last_axis > 0 && s.along0 && !s.after.empty() && s.after.back().axis == last_axis;
+    // When the axis-0 pass comes first it can convert the input rows as it reads them: the same
+    // values as a converted slab, without writing and reading one (constant padding needs rows of
+    // the padding value, which the input type may not hold, so it keeps the slab).
+    s.direct = s.along0 && s.before.empty() && in_contiguous && plan.mode != Boundary::constant;
     R_max = std::max(R_max, s.R);
   }
   // Tiles of axis-0 rows, every component computed on a tile before the next tile, so that the
@@ -690,6 +698,7 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
         const std::vector<double> constant_row(static_cast<std::size_t>(row_len), plan.cval);
         std::vector<double> line(static_cast<std::size_t>(line_len));
         std::vector<const double*> taps(static_cast<std::size_t>(2 * R_max + 1));
+        std::vector<const In*> input_taps(static_cast<std::size_t>(2 * R_max + 1));
         std::vector<std::optional<LineFilter>> firsts(schedules.size()), lasts(schedules.size());
         for (std::size_t k = 0; k < schedules.size(); ++k) {
           if (schedules[k].fuse_first)
@@ -704,7 +713,7 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
             const index_t R = s.R;
             std::optional<LineFilter>& first = firsts[k];
             std::optional<LineFilter>& last = lasts[k];
-            const index_t lo = t0 - R, rows = t1 - t0 + 2 * R;
+            const index_t lo = t0 - R, rows = s.direct ? 0 : t1 - t0 + 2 * R;
             // Rows lo .. lo + rows - 1 of the input, padded along axis 0 (constant rows are filled
             // in after the other passes: scipy pads the intermediate result, not the input).
             for (index_t j = 0; j < rows; ++j) {
@@ -745,6 +754,14 @@ void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Ou
               for (index_t c0 = 0; c0 < row_len; c0 += strip) {
                 const index_t width = std::min(strip, row_len - c0);
                 for (index_t i = t0; i < t1; ++i) {
+                  if (s.direct) {
+                    for (index_t m = -R; m <= R; ++m)
+                      input_taps[static_cast<std::size_t>(m + R)] =
+                          base + extend(i + m, n0, plan.mode) * in_strides[0] + c0;
+                    combine(result + (i - t0) * row_len + c0, input_taps.data(), s.along0->w.data(), R, width,
+                            s.sym);
+                    continue;
+                  }
                   for (index_t m = -R; m <= R; ++m) {
                     const index_t j = i + m;
                     taps[static_cast<std::size_t>(m + R)] =
