@@ -2,12 +2,15 @@
 // The padded derivative operators of gradmap/operators.hpp: central, central4, sobel, prewitt,
 // scharr and gaussian with scipy.ndimage's boundary modes, as separable float64 1-D passes.
 //
-// Schedule: tiles of rows along axis 0, in parallel, the passes in scipy's order (the derivative
-// first, then the smoothing in increasing axis order). A tile converts the input rows it needs (its
-// rows plus the halo of the axis-0 pass) to float64, runs the passes that precede the axis-0 pass on
-// them, then the axis-0 pass and the passes after it on its own rows, divides by the component's
-// denominator and rounds once to the output type. Nothing full-size is allocated besides the
-// outputs, and every sample is computed by the same operations whatever the tiling or thread.
+// Schedule (FilterJob): tiles of rows along axis 0, in parallel, every component of a tile before
+// the next tile; the passes of a component in scipy's order (the derivative first, then the
+// smoothing in increasing axis order). A tile converts the input rows it needs (its rows plus the
+// halo of the axis-0 pass) to float64, runs the passes that precede the axis-0 pass on them, then
+// the axis-0 pass and the passes after it on its own rows, divides by the component's denominator
+// and rounds once to the output type. Passes along the last axis run line by line, fused with the
+// loading or the storing of a row where they come first or last; an axis-0 pass that comes first
+// reads the input rows directly. Nothing full-size is allocated besides the outputs, and every
+// sample is computed by the same operations whatever the tiling, the thread or the ISA clone.
 #include "gradmap/operators.hpp"
 
 #include <tbb/blocked_range.h>
@@ -610,200 +613,265 @@ struct Scratch {
 /// and then combined along axis 0 — all in a slab that stays in cache, with no full-size temporary.
 /// Each output sample is computed by the same operations whatever the tiling and the thread.
 template <class In, class Out>
-void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Out>>& out,
-                            const GradientOptions& options, index_t row_begin, index_t row_end) {
-  const FilterPlan plan = plan_filtered(f.extents(), options);
-  if (out.size() != plan.components.size())
-    throw ShapeError("gradient_into: " + std::to_string(out.size()) + " output views for " +
-                     std::to_string(plan.components.size()) + " selected axes");
-  const Shape& shape = f.extents();
-  if (shape.empty() || shape_size(shape) == 0) return;
-  // A 1-D array is one row of one sample each: view it as (n, 1) so that axis 0 is the only axis.
-  const Shape rows_shape = shape.size() == 1 ? Shape{shape[0], 1} : shape;
-  const Shape in_strides = shape.size() == 1 ? Shape{f.strides()[0], 1} : f.strides();
-  const index_t n0 = rows_shape[0];
-  if (row_end < 0) row_end = n0;
-  if (row_begin < 0 || row_begin > row_end || row_end > n0)
-    throw InvalidArgument("filtered_gradient_into: rows [" + std::to_string(row_begin) + ", " +
-                          std::to_string(row_end) + ") outside axis 0 of " + std::to_string(n0));
-  if (row_begin == row_end) return;
-  const Shape row_shape(rows_shape.begin() + 1, rows_shape.end());
-  const Shape row_in_strides(in_strides.begin() + 1, in_strides.end());
-  const index_t row_len = shape_size(row_shape);
-  const In* base = f.data();
-  const bool in_contiguous = row_in_strides == c_strides(row_shape);
-  // One per thread for the process: edges() calls this once per block of rows, and fresh slab
-  // buffers per call would fault their pages in every time. A tile body never runs another.
-  static tbb::enumerable_thread_specific<Scratch> scratch_of_thread;
+class FilterJob {
+ public:
+  FilterJob(ConstArrayView<In> f, const std::vector<ArrayView<Out>>& out, const GradientOptions& options,
+            index_t row_begin, index_t row_end)
+      : plan_(plan_filtered(f.extents(), options)), out_(out) {
+    if (out.size() != plan_.components.size())
+      throw ShapeError("gradient_into: " + std::to_string(out.size()) + " output views for " +
+                       std::to_string(plan_.components.size()) + " selected axes");
+    const Shape& shape = f.extents();
+    empty_ = shape.empty() || shape_size(shape) == 0;
+    if (empty_) return;
+    // A 1-D array is one row of one sample each: view it as (n, 1) so that axis 0 is the only axis.
+    rows_shape_ = shape.size() == 1 ? Shape{shape[0], 1} : shape;
+    in_strides_ = shape.size() == 1 ? Shape{f.strides()[0], 1} : f.strides();
+    n0_ = rows_shape_[0];
+    begin_ = row_begin;
+    end_ = row_end < 0 ? n0_ : row_end;
+    if (begin_ < 0 || begin_ > end_ || end_ > n0_)
+      throw InvalidArgument("filtered_gradient_into: rows [" + std::to_string(begin_) + ", " +
+                            std::to_string(end_) + ") outside axis 0 of " + std::to_string(n0_));
+    row_shape_ = Shape(rows_shape_.begin() + 1, rows_shape_.end());
+    row_in_strides_ = Shape(in_strides_.begin() + 1, in_strides_.end());
+    row_len_ = shape_size(row_shape_);
+    line_len_ = rows_shape_.back();
+    base_ = f.data();
+    in_contiguous_ = row_in_strides_ == c_strides(row_shape_);
+    const int last_axis = static_cast<int>(shape.size()) - 1;
+    schedules_.resize(plan_.components.size());
+    for (std::size_t k = 0; k < plan_.components.size(); ++k) {
+      const ComponentPlan& c = plan_.components[k];
+      Schedule& s = schedules_[k];
+      // scipy's order of passes is kept: those before the axis-0 pass run on the slab (halo rows
+      // included), those after it on the tile's rows (with constant padding the order matters).
+      for (const Pass& p : c.passes) {
+        if (p.axis == 0)
+          s.along0 = &p;
+        else
+          (s.along0 ? s.after : s.before).push_back(p);
+      }
+      s.R = s.along0 ? static_cast<index_t>(s.along0->w.size() / 2) : 0;
+      s.sym = s.along0 ? symmetry(s.along0->w) : 0;
+      s.d = c.denominator;
+      s.out_strides = shape.size() == 1 ? Shape{out[k].strides()[0], 1} : out[k].strides();
+      s.out_contiguous = Shape(s.out_strides.begin() + 1, s.out_strides.end()) == c_strides(row_shape_);
+      // A pass along the last axis works line by line, so it can run right after a row is loaded
+      // (first pass) or right before it is stored (last pass) on a line that stays in L1, sparing
+      // a sweep over the slab; the operations per sample are the same.
+      s.fuse_first =
+          in_contiguous_ && last_axis > 0 && !s.before.empty() && s.before.front().axis == last_axis;
+      s.fuse_last = s.out_contiguous && last_axis > 0 && s.along0 && !s.after.empty() &&
+                    s.after.back().axis == last_axis;
+      // When the axis-0 pass comes first it can convert the input rows as it reads them: the same
+      // values as a converted slab, without writing and reading one (constant padding needs rows
+      // of the padding value, which the input type may not hold, so it keeps the slab).
+      s.direct = s.along0 && s.before.empty() && in_contiguous_ && plan_.mode != Boundary::constant;
+      // Strips of columns, all the tile's rows in each: row i+1 reads 2R of the rows row i read,
+      // which stay in cache within a strip (whole rows would not, for a wide kernel). Measured at
+      // 1 thread: 256³ gaussian:4 1074 -> 768 ms, gaussian:16 5368 -> 4273 ms; on 4096-sample rows
+      // beyond 64 taps the narrow strips cost more in calls than they save (4096² gaussian:16
+      // 1007 -> 1165 ms), so those keep whole rows. Widths are multiples of 32 samples.
+      const index_t R = s.R;
+      const bool strips = R > 2 && (2 * R + 1 <= 64 || row_len_ >= (index_t{1} << 14));
+      s.strip = strips ? std::max<index_t>(64, ((index_t{1} << 12) / (2 * R + 1)) & ~index_t{31}) : row_len_;
+      // Whole rows with nothing between the axis-0 pass and the (possibly fused) store: each row
+      // is stored as soon as it is combined, from a buffer that stays in cache.
+      s.row_by_row = s.along0 && !strips && s.after.size() == (s.fuse_last ? 1u : 0u);
+      R_max_ = std::max(R_max_, R);
+    }
+    // Tiles of axis-0 rows, every component computed on a tile before the next tile, so that the
+    // input rows a component reads are still in cache for the next one. About 256 KiB of rows per
+    // slab buffer (measured on 4096² sobel: 26 ms at 1 thread, 31 ms with 1 MiB, 36 with 2 MiB:
+    // the three buffers then stay in L2), and at least 2R rows so the halo stays a minority.
+    tile_ = std::min(end_ - begin_,
+                     std::max<index_t>({1, 2 * R_max_, (index_t{1} << 15) / std::max<index_t>(row_len_, 1)}));
+  }
 
-  // What each component does to a tile, decided once.
+  void run() {
+    if (empty_ || begin_ == end_) return;
+    tbb::parallel_for(tbb::blocked_range<index_t>(0, (end_ - begin_ + tile_ - 1) / tile_),
+                      [&](const tbb::blocked_range<index_t>& tiles) {
+                        Worker w(*this);
+                        for (index_t t = tiles.begin(); t < tiles.end(); ++t) {
+                          const index_t t0 = begin_ + t * tile_, t1 = std::min(end_, t0 + tile_);
+                          for (std::size_t k = 0; k < schedules_.size(); ++k) w.component(k, t0, t1);
+                        }
+                      });
+  }
+
+ private:
+  /// What each component does to a tile, decided once.
   struct Schedule {
     const Pass* along0 = nullptr;
     std::vector<Pass> before, after;
-    index_t R = 0;
+    index_t R = 0, strip = 0;
     int sym = 0;
     double d = 1.0;
     Shape out_strides;
     bool out_contiguous = false, fuse_first = false, fuse_last = false;
-    bool direct = false;  // the axis-0 pass reads the input rows themselves (no slab)
+    bool direct = false;      // the axis-0 pass reads the input rows themselves (no slab)
+    bool row_by_row = false;  // each row stored as soon as the axis-0 pass gives it
   };
-  // A pass along the last axis works line by line, so it can run right after a row is loaded
-  // (first pass) or right before it is stored (last pass) on a line that stays in L1, sparing a
-  // sweep over the slab; the operations per sample are the same.
-  const int last_axis = static_cast<int>(shape.size()) - 1;
-  const index_t line_len = rows_shape.back();
-  std::vector<Schedule> schedules(plan.components.size());
-  index_t R_max = 0;
-  for (std::size_t k = 0; k < plan.components.size(); ++k) {
-    const ComponentPlan& c = plan.components[k];
-    Schedule& s = schedules[k];
-    // scipy's order of passes is kept: those before the axis-0 pass run on the slab (halo rows
-    // included), those after it on the tile's rows (with constant padding the order matters).
-    for (const Pass& p : c.passes) {
-      if (p.axis == 0)
-        s.along0 = &p;
-      else
-        (s.along0 ? s.after : s.before).push_back(p);
-    }
-    s.R = s.along0 ? static_cast<index_t>(s.along0->w.size() / 2) : 0;
-    s.sym = s.along0 ? symmetry(s.along0->w) : 0;
-    s.d = c.denominator;
-    s.out_strides = shape.size() == 1 ? Shape{out[k].strides()[0], 1} : out[k].strides();
-    s.out_contiguous = Shape(s.out_strides.begin() + 1, s.out_strides.end()) == c_strides(row_shape);
-    s.fuse_first = in_contiguous && last_axis > 0 && !s.before.empty() && s.before.front().axis == last_axis;
-    s.fuse_last =
-        s.out_contiguous && last_axis > 0 && s.along0 && !s.after.empty() && s.after.back().axis == last_axis;
-    // When the axis-0 pass comes first it can convert the input rows as it reads them: the same
-    // values as a converted slab, without writing and reading one (constant padding needs rows of
-    // the padding value, which the input type may not hold, so it keeps the slab).
-    s.direct = s.along0 && s.before.empty() && in_contiguous && plan.mode != Boundary::constant;
-    R_max = std::max(R_max, s.R);
-  }
-  // Tiles of axis-0 rows, every component computed on a tile before the next tile, so that the
-  // input rows a component reads are still in cache for the next one. About 256 KiB of rows per
-  // slab buffer (measured on 4096² sobel: 26 ms at 1 thread, 31 ms with 1 MiB, 36 with 2 MiB: the
-  // three buffers then stay in L2), and at least 2R rows so the halo stays a minority.
-  const index_t tile =
-      std::min(row_end - row_begin,
-               std::max<index_t>({1, 2 * R_max, (index_t{1} << 15) / std::max<index_t>(row_len, 1)}));
 
-  tbb::parallel_for(
-      tbb::blocked_range<index_t>(0, (row_end - row_begin + tile - 1) / tile),
-      [&](const tbb::blocked_range<index_t>& tiles) {
-        Scratch& buffers = scratch_of_thread.local();
-        const auto slab_size = static_cast<std::size_t>((tile + 2 * R_max) * row_len);
-        double* slab = buffers.get(0, slab_size);
-        double* scratch = buffers.get(1, slab_size);
-        double* result = buffers.get(2, static_cast<std::size_t>(tile * row_len));
-        const std::vector<double> constant_row(static_cast<std::size_t>(row_len), plan.cval);
-        std::vector<double> line(static_cast<std::size_t>(line_len));
-        std::vector<const double*> taps(static_cast<std::size_t>(2 * R_max + 1));
-        std::vector<const In*> input_taps(static_cast<std::size_t>(2 * R_max + 1));
-        std::vector<std::optional<LineFilter>> firsts(schedules.size()), lasts(schedules.size());
-        for (std::size_t k = 0; k < schedules.size(); ++k) {
-          if (schedules[k].fuse_first)
-            firsts[k].emplace(schedules[k].before.front(), plan.mode, plan.cval, line_len);
-          if (schedules[k].fuse_last)
-            lasts[k].emplace(schedules[k].after.back(), plan.mode, plan.cval, line_len);
+  /// One thread's buffers and the tile body.
+  class Worker {
+   public:
+    explicit Worker(const FilterJob& job)
+        : j_(job),
+          constant_row_(static_cast<std::size_t>(job.row_len_), job.plan_.cval),
+          line_(static_cast<std::size_t>(job.line_len_)),
+          taps_(static_cast<std::size_t>(2 * job.R_max_ + 1)),
+          input_taps_(static_cast<std::size_t>(2 * job.R_max_ + 1)),
+          firsts_(job.schedules_.size()),
+          lasts_(job.schedules_.size()) {
+      // One per thread for the process: edges() calls this once per block of rows, and fresh
+      // slab buffers per call would fault their pages in every time. A tile body never runs
+      // another.
+      static tbb::enumerable_thread_specific<Scratch> scratch_of_thread;
+      Scratch& buffers = scratch_of_thread.local();
+      const auto slab_size = static_cast<std::size_t>((job.tile_ + 2 * job.R_max_) * job.row_len_);
+      slab_ = buffers.get(0, slab_size);
+      scratch_ = buffers.get(1, slab_size);
+      result_ = buffers.get(2, static_cast<std::size_t>(job.tile_ * job.row_len_));
+      for (std::size_t k = 0; k < job.schedules_.size(); ++k) {
+        const Schedule& s = job.schedules_[k];
+        if (s.fuse_first) firsts_[k].emplace(s.before.front(), job.plan_.mode, job.plan_.cval, job.line_len_);
+        if (s.fuse_last) lasts_[k].emplace(s.after.back(), job.plan_.mode, job.plan_.cval, job.line_len_);
+      }
+    }
+
+    /// Rows [t0, t1) of component k.
+    void component(std::size_t k, index_t t0, index_t t1) {
+      const Schedule& s = j_.schedules_[k];
+      const index_t lo = t0 - s.R, rows = s.direct ? 0 : t1 - t0 + 2 * s.R;
+      load_slab(k, lo, rows);
+      double* cur = slab_;
+      Shape slab_shape = j_.rows_shape_;
+      slab_shape[0] = rows;
+      for (std::size_t b = firsts_[k] ? 1 : 0; b < s.before.size(); ++b) {
+        double* next = cur == slab_ ? scratch_ : slab_;
+        correlate_axis(cur, next, slab_shape, s.before[b], j_.plan_.mode, j_.plan_.cval);
+        cur = next;
+      }
+      const double* filtered = cur;
+      if (s.along0) {
+        along0(k, t0, t1, lo, filtered);
+        if (s.row_by_row) return;
+        // The passes after it: the tile's rows only, in result and the slab's free buffer.
+        double* now = result_;
+        double* spare = cur == slab_ ? scratch_ : slab_;
+        Shape tile_shape = j_.rows_shape_;
+        tile_shape[0] = t1 - t0;
+        for (std::size_t b = 0; b + (lasts_[k] ? 1 : 0) < s.after.size(); ++b) {
+          correlate_axis(now, spare, tile_shape, s.after[b], j_.plan_.mode, j_.plan_.cval);
+          std::swap(now, spare);
         }
-        for (index_t t = tiles.begin(); t < tiles.end(); ++t) {
-          const index_t t0 = row_begin + t * tile, t1 = std::min(row_end, t0 + tile);
-          for (std::size_t k = 0; k < schedules.size(); ++k) {
-            const Schedule& s = schedules[k];
-            const index_t R = s.R;
-            std::optional<LineFilter>& first = firsts[k];
-            std::optional<LineFilter>& last = lasts[k];
-            const index_t lo = t0 - R, rows = s.direct ? 0 : t1 - t0 + 2 * R;
-            // Rows lo .. lo + rows - 1 of the input, padded along axis 0 (constant rows are filled
-            // in after the other passes: scipy pads the intermediate result, not the input).
-            for (index_t j = 0; j < rows; ++j) {
-              const index_t src = lo + j;
-              if (plan.mode == Boundary::constant && (src < 0 || src >= n0)) continue;
-              double* dst = slab + j * row_len;
-              const In* row = base + extend(src, n0, plan.mode) * in_strides[0];
-              if (first) {
-                for (index_t l = 0; l < row_len; l += line_len) {
-                  load_row(line.data(), row + l, line_len);
-                  (*first)(line.data(), dst + l);
-                }
-              } else if (in_contiguous) {
-                load_row(dst, row, row_len);
-              } else {
-                for_each_offset(row_shape, row_in_strides,
-                                [&](index_t i, index_t off) { dst[i] = as_double(row[off]); });
-              }
-            }
-            double* cur = slab;
-            Shape slab_shape = rows_shape;
-            slab_shape[0] = rows;
-            for (std::size_t b = first ? 1 : 0; b < s.before.size(); ++b) {
-              double* next = cur == slab ? scratch : slab;
-              correlate_axis(cur, next, slab_shape, s.before[b], plan.mode, plan.cval);
-              cur = next;
-            }
-            const double* filtered = cur;
-            if (s.along0) {
-              // Strips of columns, all the tile's rows in each: row i+1 reads 2R of the rows row i
-              // read, which stay in cache within a strip (whole rows would not, for a wide kernel).
-              // Measured at 1 thread: 256³ gaussian:4 1074 -> 768 ms, gaussian:16 5368 -> 4273 ms;
-              // on 4096-sample rows beyond 64 taps the narrow strips cost more in calls than they
-              // save (4096² gaussian:16 1007 -> 1165 ms), so those keep whole rows.
-              const bool strips = R > 2 && (2 * R + 1 <= 64 || row_len >= (index_t{1} << 14));
-              const index_t strip =
-                  strips ? std::max<index_t>(64, (index_t{1} << 12) / (2 * R + 1)) : row_len;
-              for (index_t c0 = 0; c0 < row_len; c0 += strip) {
-                const index_t width = std::min(strip, row_len - c0);
-                for (index_t i = t0; i < t1; ++i) {
-                  if (s.direct) {
-                    for (index_t m = -R; m <= R; ++m)
-                      input_taps[static_cast<std::size_t>(m + R)] =
-                          base + extend(i + m, n0, plan.mode) * in_strides[0] + c0;
-                    combine(result + (i - t0) * row_len + c0, input_taps.data(), s.along0->w.data(), R, width,
-                            s.sym);
-                    continue;
-                  }
-                  for (index_t m = -R; m <= R; ++m) {
-                    const index_t j = i + m;
-                    taps[static_cast<std::size_t>(m + R)] =
-                        (plan.mode == Boundary::constant && (j < 0 || j >= n0)
-                             ? constant_row.data()
-                             : filtered + (j - lo) * row_len) +
-                        c0;
-                  }
-                  combine(result + (i - t0) * row_len + c0, taps.data(), s.along0->w.data(), R, width, s.sym);
-                }
-              }
-              // The passes after it: the tile's rows only, in result and the slab's free buffer.
-              double* now = result;
-              double* spare = cur == slab ? scratch : slab;
-              Shape tile_shape = rows_shape;
-              tile_shape[0] = t1 - t0;
-              for (std::size_t b = 0; b + (last ? 1 : 0) < s.after.size(); ++b) {
-                correlate_axis(now, spare, tile_shape, s.after[b], plan.mode, plan.cval);
-                std::swap(now, spare);
-              }
-              filtered = now;
-            }
-            Out* obase = out[k].data();
-            for (index_t i = t0; i < t1; ++i) {
-              const double* src = filtered + (i - t0) * row_len;
-              Out* row = obase + (i - row_begin) * s.out_strides[0];
-              if (last) {
-                for (index_t l = 0; l < row_len; l += line_len) {
-                  (*last)(src + l, line.data());
-                  store_quotients(row + l, line.data(), line_len, s.d);
-                }
-              } else if (s.out_contiguous) {
-                store_quotients(row, src, row_len, s.d);
-              } else {
-                const Shape row_out_strides(s.out_strides.begin() + 1, s.out_strides.end());
-                for_each_offset(row_shape, row_out_strides,
-                                [&](index_t e, index_t off) { row[off] = from_double<Out>(src[e] / s.d); });
-              }
-            }
+        filtered = now;
+      }
+      for (index_t i = t0; i < t1; ++i) store_row(k, i, filtered + (i - t0) * j_.row_len_);
+    }
+
+   private:
+    /// Rows lo .. lo + rows - 1 of the input into the slab, padded along axis 0, with the first
+    /// pass if it is fused (constant rows are filled in after the other passes: scipy pads the
+    /// intermediate result, not the input).
+    void load_slab(std::size_t k, index_t lo, index_t rows) {
+      const index_t row_len = j_.row_len_, line_len = j_.line_len_;
+      for (index_t j = 0; j < rows; ++j) {
+        const index_t src = lo + j;
+        if (j_.plan_.mode == Boundary::constant && (src < 0 || src >= j_.n0_)) continue;
+        double* dst = slab_ + j * row_len;
+        const In* row = j_.base_ + extend(src, j_.n0_, j_.plan_.mode) * j_.in_strides_[0];
+        if (firsts_[k]) {
+          for (index_t l = 0; l < row_len; l += line_len) {
+            load_row(line_.data(), row + l, line_len);
+            (*firsts_[k])(line_.data(), dst + l);
           }
+        } else if (j_.in_contiguous_) {
+          load_row(dst, row, row_len);
+        } else {
+          for_each_offset(j_.row_shape_, j_.row_in_strides_,
+                          [&](index_t i, index_t off) { dst[i] = as_double(row[off]); });
         }
-      });
+      }
+    }
+
+    /// The axis-0 pass of component k for rows [t0, t1) into result (or straight to the output,
+    /// row by row), reading the filtered slab whose first row is lo, or the input itself.
+    void along0(std::size_t k, index_t t0, index_t t1, index_t lo, const double* filtered) {
+      const Schedule& s = j_.schedules_[k];
+      const index_t R = s.R, n0 = j_.n0_, row_len = j_.row_len_;
+      const Boundary mode = j_.plan_.mode;
+      for (index_t c0 = 0; c0 < row_len; c0 += s.strip) {
+        const index_t width = std::min(s.strip, row_len - c0);
+        for (index_t i = t0; i < t1; ++i) {
+          double* dst = s.row_by_row ? result_ : result_ + (i - t0) * row_len + c0;
+          if (s.direct) {
+            for (index_t m = -R; m <= R; ++m)
+              input_taps_[static_cast<std::size_t>(m + R)] =
+                  j_.base_ + extend(i + m, n0, mode) * j_.in_strides_[0] + c0;
+            combine(dst, input_taps_.data(), s.along0->w.data(), R, width, s.sym);
+          } else {
+            for (index_t m = -R; m <= R; ++m) {
+              const index_t j = i + m;
+              const bool pad = mode == Boundary::constant && (j < 0 || j >= n0);
+              taps_[static_cast<std::size_t>(m + R)] =
+                  (pad ? constant_row_.data() : filtered + (j - lo) * row_len) + c0;
+            }
+            combine(dst, taps_.data(), s.along0->w.data(), R, width, s.sym);
+          }
+          if (s.row_by_row) store_row(k, i, result_);
+        }
+      }
+    }
+
+    /// Output row i (of the whole array) of component k from its filtered row: the last pass if
+    /// fused, the division by the denominator, the conversion to Out.
+    void store_row(std::size_t k, index_t i, const double* src) {
+      const Schedule& s = j_.schedules_[k];
+      const index_t row_len = j_.row_len_, line_len = j_.line_len_;
+      Out* row = j_.out_[k].data() + (i - j_.begin_) * s.out_strides[0];
+      if (lasts_[k]) {
+        for (index_t l = 0; l < row_len; l += line_len) {
+          (*lasts_[k])(src + l, line_.data());
+          store_quotients(row + l, line_.data(), line_len, s.d);
+        }
+      } else if (s.out_contiguous) {
+        store_quotients(row, src, row_len, s.d);
+      } else {
+        const Shape row_out_strides(s.out_strides.begin() + 1, s.out_strides.end());
+        for_each_offset(j_.row_shape_, row_out_strides,
+                        [&](index_t e, index_t off) { row[off] = from_double<Out>(src[e] / s.d); });
+      }
+    }
+
+    const FilterJob& j_;
+    double* slab_ = nullptr;
+    double* scratch_ = nullptr;
+    double* result_ = nullptr;
+    const std::vector<double> constant_row_;
+    std::vector<double> line_;
+    std::vector<const double*> taps_;
+    std::vector<const In*> input_taps_;
+    std::vector<std::optional<LineFilter>> firsts_, lasts_;
+  };
+
+  const FilterPlan plan_;
+  const std::vector<ArrayView<Out>>& out_;
+  bool empty_ = false;
+  Shape rows_shape_, in_strides_, row_shape_, row_in_strides_;
+  index_t n0_ = 0, begin_ = 0, end_ = 0, row_len_ = 0, line_len_ = 0, R_max_ = 0, tile_ = 1;
+  const In* base_ = nullptr;
+  bool in_contiguous_ = false;
+  std::vector<Schedule> schedules_;
+};
+
+template <class In, class Out>
+void filtered_gradient_into(ConstArrayView<In> f, const std::vector<ArrayView<Out>>& out,
+                            const GradientOptions& options, index_t row_begin, index_t row_end) {
+  FilterJob<In, Out>(f, out, options, row_begin, row_end).run();
 }
 
 #define GRADMAP_INSTANTIATE(T)                                                                              \
