@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/isa_clones.hpp"
 #include "core/numeric.hpp"
 
 namespace gradmap {
@@ -305,15 +306,9 @@ inline void map_levels(const In* in, Out* o, std::size_t n, const LevelMap& m) {
   }
 }
 
-/// map_levels for float → 8 bits, also compiled for AVX2 and AVX-512 and picked at run time
-/// (GCC's target_clones): the double division dominates and wider vectors divide more at once.
-/// The operations are the same IEEE ones in every clone (no contraction), so are the levels.
-/// Not under ThreadSanitizer: GCC instruments the clones' ifunc resolver, which the dynamic loader
-/// runs before the TSan runtime exists, so every TSan binary crashed at load.
-#ifndef __SANITIZE_THREAD__
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-void map_float_to_u8(const float* in, std::uint8_t* o, std::size_t n, const LevelMap& m) {
+/// map_levels for float → 8 bits, also compiled for AVX2 and AVX-512 (core/isa_clones.hpp): the
+/// double division dominates and wider vectors divide more at once; the levels are the same.
+GRADMAP_ISA_CLONES void map_float_to_u8(const float* in, std::uint8_t* o, std::size_t n, const LevelMap& m) {
   map_levels(in, o, n, m);
 }
 

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: MIT
+// GRADMAP_ISA_CLONES: compile a function for AVX-512, AVX2 and the x86-64 baseline and pick one at
+// load time (GCC's target_clones). The kernels are built without FP contraction, so every clone
+// performs the same IEEE operations in the same order and gives the same bits; the wider ones just
+// do more at once. Not under ThreadSanitizer: GCC instruments the clones' ifunc resolver, which
+// the dynamic loader runs before the TSan runtime exists, so every TSan binary crashed at load.
+#pragma once
+
+#ifdef __SANITIZE_THREAD__
+#define GRADMAP_ISA_CLONES
+#else
+#define GRADMAP_ISA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
