@@ -403,7 +403,7 @@ Out from_double(double v) {
 /// (core/isa_clones.hpp): every clone gives the same bits.
 template <class T>
 GRADMAP_ISA_CLONES void combine(double* __restrict out, const T* const* rows, const double* w, index_t r,
-                                index_t len, int sym) {
+                                index_t len, int sym, bool cached) {
   constexpr index_t kChunk = 512;
   for (index_t c0 = 0; c0 < len; c0 += kChunk) {
     const index_t n = std::min(kChunk, len - c0);
@@ -435,15 +435,15 @@ GRADMAP_ISA_CLONES void combine(double* __restrict out, const T* const* rows, co
     }
     // Blocks of 32 samples accumulate in four vectors over every tap pair: the operations and
     // their order are those of the sweeps below (which finish the chunk), without a load and a
-    // store of `o` per pair. Measured faster on the narrow strips of a wide kernel, whose rows
-    // are in L1 (256³ gaussian:16 2934 -> 2377 ms at 1 thread), slower on whole rows, where the
-    // sweeps stream each tap's row (4096² gaussian:16 622 -> 762 ms); hence only for short calls.
-    // (No lambda here: it would not be cloned for the target.)
+    // store of `o` per pair. Measured faster where the taps are `cached` — one line's shifted
+    // windows, or the narrow strips of a wide kernel (256³ gaussian:16 2934 -> 2377 ms at 1
+    // thread) — and slower on whole rows, where the sweeps stream each tap's row (4096²
+    // gaussian:16 622 -> 762 ms). (No lambda here: it would not be cloned for the target.)
     index_t done = 0;
     if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
       typedef double V8 __attribute__((vector_size(64)));
       typedef T VT __attribute__((vector_size(8 * sizeof(T))));
-      const index_t blocked = len <= 2048 ? n : 0;
+      const index_t blocked = cached ? n : 0;
       for (; done + 32 <= blocked; done += 32) {
         V8 acc[4];
         VT x, y;
@@ -511,18 +511,18 @@ class LineFilter {
     if (!split_) {
       for (index_t j = -r; j < n + r; ++j) padded_[static_cast<std::size_t>(j + r)] = value(in, j);
       point_taps(padded_.data());
-      combine(out, taps_.data(), w_, r, n, sym_);
+      combine(out, taps_.data(), w_, r, n, sym_, true);
       return;
     }
     point_taps(in);
-    combine(out + r, taps_.data(), w_, r, n - 2 * r, sym_);
+    combine(out + r, taps_.data(), w_, r, n - 2 * r, sym_, true);
     if (r == 0) return;
     point_taps(padded_.data());
     for (index_t j = -r; j < 2 * r; ++j) padded_[static_cast<std::size_t>(j + r)] = value(in, j);
-    combine(out, taps_.data(), w_, r, r, sym_);  // outputs 0 .. r-1 read inputs -r .. 2r-1
+    combine(out, taps_.data(), w_, r, r, sym_, true);  // outputs 0 .. r-1 read inputs -r .. 2r-1
     for (index_t j = n - 2 * r; j < n + r; ++j)
       padded_[static_cast<std::size_t>(j - (n - 2 * r))] = value(in, j);
-    combine(out + n - r, taps_.data(), w_, r, r, sym_);  // outputs n-r .. n-1 read n-2r .. n+r-1
+    combine(out + n - r, taps_.data(), w_, r, r, sym_, true);  // outputs n-r .. n-1 read n-2r .. n+r-1
   }
 
  private:
@@ -569,7 +569,7 @@ void correlate_axis(const double* src, double* dst, const Shape& shape, const Pa
                                                     ? constant_row.data()
                                                     : src + (o * n + extend(j, n, mode)) * inner;
       }
-      combine(dst + row * inner, taps.data(), w, r, inner, sym);
+      combine(dst + row * inner, taps.data(), w, r, inner, sym, false);
     }
     return;
   }
@@ -852,7 +852,7 @@ class FilterJob {
             for (index_t m = -R; m <= R; ++m)
               input_taps_[static_cast<std::size_t>(m + R)] =
                   j_.base_ + extend(i + m, n0, mode) * j_.in_strides_[0] + c0;
-            combine(dst, input_taps_.data(), s.along0->w.data(), R, width, s.sym);
+            combine(dst, input_taps_.data(), s.along0->w.data(), R, width, s.sym, width < j_.row_len_);
           } else {
             for (index_t m = -R; m <= R; ++m) {
               const index_t j = i + m;
@@ -860,7 +860,7 @@ class FilterJob {
               taps_[static_cast<std::size_t>(m + R)] =
                   (pad ? constant_row_.data() : filtered + (j - lo) * row_len) + c0;
             }
-            combine(dst, taps_.data(), s.along0->w.data(), R, width, s.sym);
+            combine(dst, taps_.data(), s.along0->w.data(), R, width, s.sym, width < j_.row_len_);
           }
           if (s.row_by_row) store_row(k, i, result_);
         }
