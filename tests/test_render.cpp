@@ -10,6 +10,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <sstream>
 #include <filesystem>
 #include <limits>
 #include <random>
@@ -328,6 +331,64 @@ TEST(DisplayMap, PercentileClipsAtNumpysPercentileOfAbsoluteValues) {
   EXPECT_GT(std::count(mm.begin(), mm.end(), 0), 4900);
 }
 
+// The clip level is found from the bit patterns of the |values| (two histogram passes, no sort);
+// it must be numpy's percentile exactly, whatever the ties, signs, non-finite values, and values
+// that differ only in the low 16 bits of their pattern or straddle a bucket's edge.
+TEST(DisplayMap, PercentileIsExactlyNumpysForTiesBucketEdgesAndNonFiniteValues) {
+  std::mt19937_64 rng(11);
+  auto from_bits = [](std::uint32_t b) {
+    float f;
+    std::memcpy(&f, &b, sizeof f);
+    return f;
+  };
+  std::vector<Array> cases;
+  cases.push_back(make<float>({3.5f}));
+  cases.push_back(make<float>({-2.0f, 1.0f}));
+  cases.push_back(make<float>({static_cast<float>(kNaN), 0.0f, -0.0f, static_cast<float>(kInf), -7.0f}));
+  std::vector<float> edge, ties, wide;
+  for (int i = 0; i < 3001; ++i) {  // patterns 0x3f80fffd .. 0x3f810002: one bucket edge, both signs
+    const float f = from_bits(0x3f80fffdu + static_cast<std::uint32_t>(rng() % 6));
+    edge.push_back(rng() % 2 ? f : -f);
+  }
+  for (int i = 0; i < 4000; ++i) ties.push_back(static_cast<float>(rng() % 7) * 0.25f);
+  std::normal_distribution<float> normal(0.f, 50.f);
+  for (int i = 0; i < 70001; ++i) wide.push_back(i % 997 == 0 ? static_cast<float>(kNaN) : normal(rng));
+  wide[5] = 1e30f;
+  wide[6] = -static_cast<float>(kInf);
+  wide[7] = 1e-40f;  // subnormal
+  for (const auto* v : {&edge, &ties, &wide}) cases.push_back(make(*v));
+  std::vector<std::int16_t> shorts;
+  for (int i = 0; i < 5000; ++i) shorts.push_back(static_cast<std::int16_t>(rng()));
+  shorts[0] = -32768;
+  cases.push_back(make(shorts));
+
+  const std::vector<double> ps = {0.01, 1, 37.5, 50, 99, 99.9, 100};
+  TempDir tmp;
+  std::string args;
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const std::string npy = tmp / ("c" + std::to_string(c) + ".npy");
+    write_npy(npy, astype(cases[c], DType::float64));
+    args += npy + " ";
+  }
+  const auto r = run_python(
+      "import sys, numpy as np\n"
+      "for path in sys.argv[1:]:\n"
+      "    a = np.load(path)\n"
+      "    f = np.abs(a[np.isfinite(a)])\n"
+      "    print(' '.join(repr(float(np.percentile(f, p))) for p in (0.01, 1, 37.5, 50, 99, 99.9, 100)))\n",
+      args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  for (std::size_t c = 0; c < cases.size(); ++c)
+    for (double p : ps) {
+      double want = 0;
+      ASSERT_TRUE(lines >> want) << r.out;
+      DisplayScale scale;
+      display_map(cases[c], opts("percentile:" + std::to_string(p)), false, &scale);
+      EXPECT_EQ(scale.hi, want) << "case " << c << " (" << dtype_name(cases[c].dtype()) << ") percentile " << p;
+    }
+}
+
 TEST(DisplayMap, SignedPercentileClipsSymmetrically) {
   std::mt19937_64 rng(7);
   std::normal_distribution<double> dist(0.0, 3.0);
@@ -394,6 +455,49 @@ TEST(DirectionHsv, ValueChannelEqualsTheGrayMagnitudeMap) {
     const std::vector<int> gray = levels(display_map(make(m), o));
     for (std::size_t i = 0; i < d.size(); ++i)
       ASSERT_EQ(std::max({rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]}), gray[i]) << i;
+  }
+}
+
+// Every pixel of a long float32 map (the vectorized 8-bit path, its tails, and the 16-bit one)
+// against HSV computed one pixel at a time from its definition: hue = angle / period turns with
+// red at 0 (floor for negative angles), S = 1, V = the magnitude's level; NaN or infinite angles
+// black. Angles include sector edges, huge and tiny values, -0 and non-finite ones.
+TEST(DirectionHsv, EveryPixelIsTheHsvOfItsAngleAndLevel) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<float> angle(-7.f, 7.f), size(-0.5f, 2.5f);
+  const double period = 2 * kPi;
+  std::vector<float> d(20011), m(20011);
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    d[i] = angle(rng);
+    m[i] = size(rng);
+  }
+  const float specials[] = {0.f, -0.f, static_cast<float>(kPi / 3), static_cast<float>(-kPi / 3),
+                            static_cast<float>(kPi), static_cast<float>(-kPi), -1e-30f, 1e-30f, 3e9f,
+                            -3e9f, 1e38f, static_cast<float>(kNaN), static_cast<float>(kInf),
+                            -static_cast<float>(kInf)};
+  for (std::size_t j = 0; j < std::size(specials); ++j) d[17 * j] = specials[j];
+  for (int k = 0; k <= 12; ++k) d[1000 + k] = static_cast<float>(k * kPi / 6);  // sector edges
+  m[3] = static_cast<float>(kNaN);
+  m[4] = static_cast<float>(kInf);
+  const double max = 2.0;
+  for (int bits : {8, 16}) {
+    const double top = bits == 8 ? 255 : 65535;
+    const std::vector<int> got = levels(direction_hsv(make(d), make(m), opts("fixed:2", bits), period));
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      const double mag = m[i];
+      double value = std::isnan(mag) ? 0.0 : std::min(std::max(mag / max * top, 0.0), top);
+      const double x = d[i] / period;
+      double h = x - std::floor(x);
+      if (!std::isfinite(h)) value = 0;
+      if (!(h < 1)) h = 0;
+      const int sector = std::min(5, static_cast<int>(h * 6));
+      const double f = h * 6 - sector, rise = value * f, fall = value * (1 - f);
+      const double table[6][3] = {{value, rise, 0},  {fall, value, 0}, {0, value, rise},
+                                  {0, fall, value}, {rise, 0, value}, {value, 0, fall}};
+      for (int c = 0; c < 3; ++c)
+        ASSERT_EQ(got[3 * i + c], static_cast<int>(std::floor(table[sector][c] + 0.5)))
+            << "pixel " << i << " channel " << c << " angle " << d[i] << " magnitude " << m[i] << " bits " << bits;
+    }
   }
 }
 

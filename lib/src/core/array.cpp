@@ -156,7 +156,7 @@ BufferCache& buffer_cache() {
 }
 
 std::shared_ptr<unsigned char[]> allocate(std::size_t bytes, bool zero) {
-  if (bytes < 2 * kHuge) {
+  if (bytes < kHuge / 2) {
     auto* p = zero ? new unsigned char[std::max<std::size_t>(bytes, 1)]()
                    : new unsigned char[std::max<std::size_t>(bytes, 1)];
     return std::shared_ptr<unsigned char[]>(p);

@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <system_error>
@@ -186,6 +187,73 @@ double abs_percentile(const T* p, index_t n, double percent) {
   return gamma >= 0.5 ? upper - diff * (1 - gamma) : lower + diff * gamma;
 }
 
+/// abs_percentile for values that are exact in float32: the same result, found by the bit patterns
+/// of the |v| as float (non-negative floats order like their patterns as integers). A histogram of
+/// the top 16 bits finds the bucket of each order statistic needed, a second pass the low 16 bits
+/// within it: two reads of the data, no copy of it (nth_element on a copy cost 5 ms per
+/// one-megapixel map, and a batch's magnitude and HSV direction maps each ask for it).
+template <class T>
+double abs_percentile_bits(const T* p, index_t n, double percent) {
+  auto bits_of = [](double v) {
+    const float f = static_cast<float>(std::fabs(v));
+    std::uint32_t b;
+    std::memcpy(&b, &f, sizeof b);
+    return b;
+  };
+  std::vector<std::uint32_t> high(std::size_t{1} << 16, 0);
+  std::size_t count = 0;
+  for (index_t i = 0; i < n; ++i) {
+    const double v = load(p[i]);
+    if (!std::isfinite(v)) continue;
+    ++high[bits_of(v) >> 16];
+    ++count;
+  }
+  if (count == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double q = percent / 100.0;
+  const double virtual_index = static_cast<double>(count - 1) * q;
+  const std::size_t below = virtual_index >= static_cast<double>(count - 1)
+                                ? count - 1
+                                : static_cast<std::size_t>(std::floor(virtual_index));
+  const std::size_t above = std::min(below + 1, count - 1);
+  // The buckets of ranks `below` and `above`, and how many values lie in the buckets before each.
+  std::size_t bucket[2] = {0, 0}, before[2] = {0, 0};
+  {
+    const std::size_t rank[2] = {below, above};
+    std::size_t seen = 0, b = 0;
+    for (int r = 0; r < 2; ++r) {
+      while (seen + high[b] <= rank[r]) seen += high[b++];
+      bucket[r] = b, before[r] = seen;
+    }
+  }
+  std::vector<std::uint32_t> low[2];
+  low[0].assign(std::size_t{1} << 16, 0);
+  if (bucket[1] != bucket[0]) low[1].assign(std::size_t{1} << 16, 0);
+  for (index_t i = 0; i < n; ++i) {
+    const double v = load(p[i]);
+    if (!std::isfinite(v)) continue;
+    const std::uint32_t b = bits_of(v);
+    if ((b >> 16) == bucket[0])
+      ++low[0][b & 0xffff];
+    else if ((b >> 16) == bucket[1])
+      ++low[1][b & 0xffff];
+  }
+  auto value = [&](std::size_t rank, int r) {
+    const std::vector<std::uint32_t>& h = bucket[r] == bucket[0] ? low[0] : low[1];
+    std::size_t seen = before[r], l = 0;
+    while (seen + h[l] <= rank) seen += h[l++];
+    const auto b = static_cast<std::uint32_t>(bucket[r] << 16 | l);
+    float f;
+    std::memcpy(&f, &b, sizeof f);
+    return static_cast<double>(f);
+  };
+  const double lower = value(below, 0);
+  if (above == below) return lower;  // the maximum (numpy's index n - 1)
+  const double upper = value(above, 1);
+  const double gamma = virtual_index - static_cast<double>(below);
+  const double diff = upper - lower;
+  return gamma >= 0.5 ? upper - diff * (1 - gamma) : lower + diff * gamma;
+}
+
 template <class T>
 constexpr bool fits_float() {
   return std::is_same_v<T, float> || std::is_same_v<T, float16_t> || std::is_same_v<T, std::int8_t> ||
@@ -207,7 +275,7 @@ LevelMap choose_map(const Array& values, const Normalization& norm, double top, 
         return range_map(mm.lo, mm.hi, top);
       }
       case Normalization::Kind::percentile: {
-        double clip = fits_float<T>() ? abs_percentile<float>(p, n, norm.percentile)
+        double clip = fits_float<T>() ? abs_percentile_bits(p, n, norm.percentile)
                                       : abs_percentile<double>(p, n, norm.percentile);
         if (std::isnan(clip)) clip = 0;
         return signed_data ? symmetric_map(clip, top) : range_map(0, clip, top);
@@ -236,14 +304,6 @@ inline Out quantize(double x) {
   return static_cast<Out>(static_cast<std::int32_t>(x + 0.5));
 }
 
-/// x - floor(x), in [0, 1] (1 only by rounding of a tiny negative x), for the hue.
-inline double fraction(double x) {
-  // Truncation instead of std::floor (see quantize); angles over the period are small, and the
-  // rare huge or non-finite ones take the library path.
-  if (!(std::fabs(x) < 4503599627370496.0)) return x - std::floor(x);
-  const double t = x - static_cast<double>(static_cast<std::int64_t>(x));
-  return t < 0 ? t + 1 : t;
-}
 
 void check_normalization(const Normalization& n, const char* who) {
   if (n.kind == Normalization::Kind::percentile && !(n.percentile > 0 && n.percentile <= 100))
@@ -452,6 +512,55 @@ std::vector<std::pair<std::string, std::string>> display_text(const DisplayScale
 
 namespace {
 
+/// HSV pixels with S = 1: the brightest channel is V, the darkest 0, the third ramps between them
+/// across each 60° sector. V is the level the magnitude gets in display_map, so the V channel
+/// equals the gray magnitude map and flat regions are black. Written without branches (selects
+/// only, as map_levels) so that the loop vectorizes; `step` maps take LevelMap::level.
+template <bool step, class D, class M, class Out>
+inline void hsv_pixels(const D* dir, const M* mag, Out* o, std::size_t n, const LevelMap& m, double period) {
+  const double lo_k = m.lo * m.k, k = m.k, span = m.span, scale = m.scale, base = m.base, top = m.top;
+  for (std::size_t i = 0; i < n; ++i) {
+    double value;
+    if constexpr (step) {
+      value = m.level(load(mag[i]));
+    } else {
+      const double x = base + (load(mag[i]) * k - lo_k) / span * scale;
+      value = std::min(std::max(0.0, x), top);  // a NaN level is 0 (see map_levels)
+    }
+    // The hue: x - floor(x) in [0, 1) (negative angles continue around the wheel). x - trunc(x)
+    // is exact; NaN for an infinite or NaN angle, which has no direction to show: black.
+    const double x = load(dir[i]) / period;
+    const double t = x - std::trunc(x);
+    double h = t < 0 ? t + 1 : t;
+    value = h == h ? value : 0.0;
+    h = h < 1 ? h : 0.0;  // -tiny / period + 1 rounds up to 1.0; NaN
+    const double h6 = h * 6;
+    const double sector = std::min(5.0, std::trunc(h6));  // 0 .. 5, in double lanes as the rest
+    const double f = h6 - sector;
+    const double rise = value * f, fall = value * (1 - f);
+    double red = 0.0, green = 0.0, blue = 0.0;  // one select per sector (chained ternaries do not vectorize)
+    red = sector == 1.0 ? fall : red;
+    red = sector == 4.0 ? rise : red;
+    red = (sector == 0.0) | (sector == 5.0) ? value : red;
+    green = sector == 0.0 ? rise : green;
+    green = sector == 3.0 ? fall : green;
+    green = (sector == 1.0) | (sector == 2.0) ? value : green;
+    blue = sector == 2.0 ? rise : blue;
+    blue = sector == 5.0 ? fall : blue;
+    blue = (sector == 3.0) | (sector == 4.0) ? value : blue;
+    o[3 * i] = quantize<Out>(red);
+    o[3 * i + 1] = quantize<Out>(green);
+    o[3 * i + 2] = quantize<Out>(blue);
+  }
+}
+
+/// hsv_pixels for float32 maps → 8 bits (every edges run with the default HSV direction), also
+/// compiled for AVX2 and AVX-512 (core/isa_clones.hpp): the same levels, more at once.
+GRADMAP_ISA_CLONES void hsv_float_to_u8(const float* dir, const float* mag, std::uint8_t* o, std::size_t n,
+                                        const LevelMap& m, double period) {
+  hsv_pixels<false>(dir, mag, o, n, m, period);
+}
+
 /// direction_hsv's checks, then its pixels with the brightness map given.
 Array hsv_levels(const Array& direction, const Array& magnitude, const LevelMap& value_map, int bits,
                  double period) {
@@ -480,40 +589,16 @@ Array hsv_levels(const Array& direction, const Array& magnitude, const LevelMap&
         Out* o = static_cast<Out*>(out.data());
         tbb::parallel_for(
             tbb::blocked_range<index_t>(0, n, kGrain), [&](const tbb::blocked_range<index_t>& r) {
-              for (index_t i = r.begin(); i < r.end(); ++i) {
-                // HSV with S = 1: the brightest channel is V, the darkest 0, the third ramps between
-                // them across each 60° sector. V is the level the magnitude gets in display_map, so
-                // the V channel equals the gray magnitude map and flat regions are black.
-                double value = value_map.level(load(mag[i]));
-                double h = fraction(load(dir[i]) / period);  // negative angles continue around the wheel
-                if (!std::isfinite(h)) value = 0;            // NaN or infinite angle: no direction to show
-                if (!(h < 1)) h = 0;                         // -tiny / period - floor(...) rounds up to 1.0
-                const double h6 = std::isfinite(h) ? h * 6 : 0;
-                const int sector = std::min(5, static_cast<int>(h6));
-                const double f = h6 - sector;
-                const double rise = value * f, fall = value * (1 - f);
-                double rgb[3];
-                switch (sector) {
-                  case 0:
-                    rgb[0] = value, rgb[1] = rise, rgb[2] = 0;
-                    break;
-                  case 1:
-                    rgb[0] = fall, rgb[1] = value, rgb[2] = 0;
-                    break;
-                  case 2:
-                    rgb[0] = 0, rgb[1] = value, rgb[2] = rise;
-                    break;
-                  case 3:
-                    rgb[0] = 0, rgb[1] = fall, rgb[2] = value;
-                    break;
-                  case 4:
-                    rgb[0] = rise, rgb[1] = 0, rgb[2] = value;
-                    break;
-                  default:
-                    rgb[0] = value, rgb[1] = 0, rgb[2] = fall;
-                    break;
+              const auto count = static_cast<std::size_t>(r.size());
+              if (value_map.step) {
+                for (index_t i = r.begin(); i < r.end(); ++i) {
+                  hsv_pixels<true>(dir + i, mag + i, o + 3 * i, 1, value_map, period);
                 }
-                for (int c = 0; c < 3; ++c) o[3 * i + c] = quantize<Out>(rgb[c]);
+              } else if constexpr (std::is_same_v<D, float> && std::is_same_v<M, float> &&
+                                   std::is_same_v<Out, std::uint8_t>) {
+                hsv_float_to_u8(dir + r.begin(), mag + r.begin(), o + 3 * r.begin(), count, value_map, period);
+              } else {
+                hsv_pixels<false>(dir + r.begin(), mag + r.begin(), o + 3 * r.begin(), count, value_map, period);
               }
             });
       };
