@@ -27,6 +27,10 @@
 #include <queue>
 #include <utility>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace gradmap::detail {
 namespace {
 
@@ -58,7 +62,23 @@ class BitWriter {
     std::uint64_t buf = buf_;
     int bits = bits_;
     unsigned char* out = out_.data() + pos_;
-    for (std::size_t i = 0; i < n; ++i) {
+    // Two tokens (at most 2 x 24 bits) on top of at most 7 pending bits fit the 64-bit buffer;
+    // then the whole buffer is stored and the output advances by its complete bytes, without a
+    // branch (whether a token filled a word was a coin toss on noisy maps). reserve() leaves the
+    // 8 bytes of slack the unconditional store needs.
+    std::size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+      const std::uint32_t e0 = table[tokens[i]], e1 = table[tokens[i + 1]];
+      buf |= std::uint64_t(e0 & 0xFFFFFF) << bits;
+      bits += static_cast<int>(e0 >> 24);
+      buf |= std::uint64_t(e1 & 0xFFFFFF) << bits;
+      bits += static_cast<int>(e1 >> 24);
+      std::memcpy(out, &buf, 8);
+      out += bits >> 3;
+      buf >>= bits & ~7;
+      bits &= 7;
+    }
+    for (; i < n; ++i) {
       const std::uint32_t e = table[tokens[i]];
       buf |= std::uint64_t(e & 0xFFFFFF) << bits;
       bits += static_cast<int>(e >> 24);
@@ -251,6 +271,26 @@ void block(BitWriter& w, const unsigned char* p, std::size_t n, bool last) {
   std::array<std::uint32_t, 286> freq{};
   std::uint64_t runs = 0, run_extra_bits = 0;
   for (std::size_t i = 0; i < n;) {
+#ifdef __SSE2__
+    // Sixteen bytes at a time while no run starts: a run of 3 or more starts at j exactly when
+    // p[j], p[j+1] and p[j+2] all equal the byte before p[j], i.e. at three consecutive equal
+    // neighbours; up to the first such j (among the first 14) every byte is a literal. The same
+    // tokens as the byte loop below, without its data-dependent branch per byte.
+    if (i > 0 && i + 16 <= n) {
+      const __m128i cur = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      const __m128i before = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i - 1));
+      const auto eq = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(cur, before)));
+      const unsigned starts = eq & eq >> 1 & eq >> 2 & 0x3fffu;
+      const unsigned literals = starts ? static_cast<unsigned>(__builtin_ctz(starts)) : 14u;
+      const __m128i zero = _mm_setzero_si128();
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(tokens.data() + count), _mm_unpacklo_epi8(cur, zero));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(tokens.data() + count + 8), _mm_unpackhi_epi8(cur, zero));
+      for (unsigned k = 0; k < literals; ++k) ++freq[p[i + k]];
+      count += literals;
+      i += literals;
+      if (literals == 14) continue;
+    }
+#endif
     if (i > 0 && p[i] == p[i - 1]) {
       const std::size_t limit = std::min<std::size_t>(258, n - i);
       std::size_t r = 1;
