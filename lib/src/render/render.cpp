@@ -517,7 +517,8 @@ namespace {
 /// equals the gray magnitude map and flat regions are black. Written without branches (selects
 /// only, as map_levels) so that the loop vectorizes; `step` maps take LevelMap::level.
 template <bool step, class D, class M, class Out>
-inline void hsv_pixels(const D* dir, const M* mag, Out* o, std::size_t n, const LevelMap& m, double period) {
+inline void hsv_pixels(const D* dir, const M* mag, Out* r, Out* g, Out* b, std::size_t n, const LevelMap& m,
+                       double period) {
   const double lo_k = m.lo * m.k, k = m.k, span = m.span, scale = m.scale, base = m.base, top = m.top;
   for (std::size_t i = 0; i < n; ++i) {
     double value;
@@ -548,9 +549,9 @@ inline void hsv_pixels(const D* dir, const M* mag, Out* o, std::size_t n, const 
     blue = sector == 2.0 ? rise : blue;
     blue = sector == 5.0 ? fall : blue;
     blue = (sector == 3.0) | (sector == 4.0) ? value : blue;
-    o[3 * i] = quantize<Out>(red);
-    o[3 * i + 1] = quantize<Out>(green);
-    o[3 * i + 2] = quantize<Out>(blue);
+    r[i] = quantize<Out>(red);
+    g[i] = quantize<Out>(green);
+    b[i] = quantize<Out>(blue);
   }
 }
 
@@ -558,7 +559,20 @@ inline void hsv_pixels(const D* dir, const M* mag, Out* o, std::size_t n, const 
 /// compiled for AVX2 and AVX-512 (core/isa_clones.hpp): the same levels, more at once.
 GRADMAP_ISA_CLONES void hsv_float_to_u8(const float* dir, const float* mag, std::uint8_t* o, std::size_t n,
                                         const LevelMap& m, double period) {
-  hsv_pixels<false>(dir, mag, o, n, m, period);
+  // In chunks through three int32 planes, then interleaved into bytes: vectorized with byte
+  // stores (32 pixels a step, in double lanes) the loop spilled most of its registers.
+  constexpr std::size_t kChunk = 256;
+  std::int32_t planes[3][kChunk];
+  for (std::size_t c0 = 0; c0 < n; c0 += kChunk) {
+    const std::size_t k = std::min(kChunk, n - c0);
+    hsv_pixels<false>(dir + c0, mag + c0, planes[0], planes[1], planes[2], k, m, period);
+    std::uint8_t* rgb = o + 3 * c0;
+    for (std::size_t i = 0; i < k; ++i) {
+      rgb[3 * i] = static_cast<std::uint8_t>(planes[0][i]);  // levels 0..255
+      rgb[3 * i + 1] = static_cast<std::uint8_t>(planes[1][i]);
+      rgb[3 * i + 2] = static_cast<std::uint8_t>(planes[2][i]);
+    }
+  }
 }
 
 /// direction_hsv's checks, then its pixels with the brightness map given.
@@ -592,13 +606,14 @@ Array hsv_levels(const Array& direction, const Array& magnitude, const LevelMap&
               const auto count = static_cast<std::size_t>(r.size());
               if (value_map.step) {
                 for (index_t i = r.begin(); i < r.end(); ++i) {
-                  hsv_pixels<true>(dir + i, mag + i, o + 3 * i, 1, value_map, period);
+                  hsv_pixels<true>(dir + i, mag + i, o + 3 * i, o + 3 * i + 1, o + 3 * i + 2, 1, value_map, period);
                 }
               } else if constexpr (std::is_same_v<D, float> && std::is_same_v<M, float> &&
                                    std::is_same_v<Out, std::uint8_t>) {
                 hsv_float_to_u8(dir + r.begin(), mag + r.begin(), o + 3 * r.begin(), count, value_map, period);
               } else {
-                hsv_pixels<false>(dir + r.begin(), mag + r.begin(), o + 3 * r.begin(), count, value_map, period);
+                for (index_t i = r.begin(); i < r.end(); ++i)
+                  hsv_pixels<false>(dir + i, mag + i, o + 3 * i, o + 3 * i + 1, o + 3 * i + 2, 1, value_map, period);
               }
             });
       };
