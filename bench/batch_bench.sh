@@ -6,6 +6,8 @@
 # gradmap's time goes (decode / compute / encode), and checks that gradmap's float64 magnitudes are
 # numpy's bit for bit. Both sides write the same two 8-bit PNGs per image (magnitude min-max scaled,
 # direction -pi..pi → 0..255, gradmap's --dir-style gray) at OpenCV's default PNG settings.
+# A second table runs 48 real photographs (scikit-image's samples, resized to one megapixel) with
+# gradmap's default options (percentile:99, HSV direction), what a user gets without options.
 #
 #   bench/batch_bench.sh                    # 64 images of 1000x1000, best of 3 runs each
 #   bench/batch_bench.sh --images 128 --reps 5
@@ -73,32 +75,72 @@ best() {
   echo "$b $cpu"
 }
 
-echo "batch_bench: $images PNGs of ${size}x$size in $in; $cores cores; best of $reps" >&2
-# --normalize minmax: the same scaling as the script it is compared with (the default is percentile:99).
-read -r t_gm c_gm < <(best "$gm" batch "$in" -o "$work/out" --dir-style gray --normalize minmax -q --timing)
-timing=$(grep '^time by step' "$work/best.log" || true)
-read -r t_py1 c_py1 < <(best "$py" "$root/bench/batch_python.py" "$in" "$work/out")
-read -r t_pyn c_pyn < <(best "$py" "$root/bench/batch_python.py" "$in" "$work/out" --jobs "$cores")
-load=$(cut -d' ' -f1 /proc/loadavg)
+# Real photographs (issue #15): scikit-image's sample photos (Debian's python3-skimage), each
+# resized to one megapixel and also mirrored and flipped, 48 colour and gray PNGs. gradmap runs
+# with its defaults (luminance, percentile:99, HSV direction: 3 bytes a pixel of high-entropy
+# data), which is what a user gets; the script keeps its own gray direction and min-max scaling.
+photos=$work/photos-48
+if [[ ! -f $photos/.complete ]]; then
+  rm -rf "$photos" && mkdir -p "$photos"
+  "$py" - "$photos" <<'PY' || { echo "batch_bench: no scikit-image sample photos (apt install python3-skimage)" >&2; exit 1; }
+import os, sys, cv2, numpy as np, skimage
+d = sys.argv[1]
+src = os.path.join(os.path.dirname(skimage.__file__), 'data')
+names = ['astronaut.png', 'camera.png', 'chelsea.png', 'coffee.png', 'coins.png', 'grass.png', 'gravel.png',
+         'brick.png', 'hubble_deep_field.jpg', 'ihc.png', 'moon.png', 'motorcycle_left.png',
+         'motorcycle_right.png', 'retina.jpg', 'rocket.jpg', 'page.png']
+i = 0
+for variant in range(3):
+    for n in names:
+        im = cv2.imread(os.path.join(src, n), cv2.IMREAD_UNCHANGED)
+        h, w = im.shape[:2]
+        s = (1e6 / (h * w)) ** 0.5
+        r = cv2.resize(im, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
+        r = r[:, ::-1] if variant == 1 else r[::-1] if variant == 2 else r
+        cv2.imwrite(os.path.join(d, 'p%02d_%s.png' % (i, os.path.splitext(n)[0])), np.ascontiguousarray(r))
+        i += 1
+PY
+  touch "$photos/.complete"
+fi
 
+rate() { awk -v n="$2" -v t="$1" 'BEGIN { printf "%.1f", n / t }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }
+per() { awk -v n="$2" -v t="$1" 'BEGIN { printf "%.0f", 1000 * t / n }'; }
+
+# One table: gradmap batch with the options given, and the Python script at 1 and $cores processes.
+table() {
+  local dir=$1 count=$2 title=$3
+  shift 3
+  local t_gm c_gm t_py1 c_py1 t_pyn c_pyn timing load
+  read -r t_gm c_gm < <(best "$gm" batch "$dir" -o "$work/out" -q --timing "$@")
+  timing=$(grep '^time by step' "$work/best.log" || true)
+  read -r t_py1 c_py1 < <(best "$py" "$root/bench/batch_python.py" "$dir" "$work/out")
+  read -r t_pyn c_pyn < <(best "$py" "$root/bench/batch_python.py" "$dir" "$work/out" --jobs "$cores")
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  row() {
+    printf '| %s | %.2f | %s | %s× | %s | %s× |\n' "$1" "$2" "$(rate "$2" "$count")" "$(ratio "$t_gm" "$2")" \
+      "$(per "$3" "$count")" "$(ratio "$c_gm" "$3")"
+  }
+  echo "| $title, $cores cores (load $load) | wall (s) | images/s | gradmap speed-up | CPU ms/image | gradmap CPU advantage |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  row "gradmap batch ${*:-with its defaults} (-j $cores, one oneTBB arena)" "$t_gm" "$c_gm"
+  row "Python script, 1 process" "$t_py1" "$c_py1"
+  row "Python script, $cores processes" "$t_pyn" "$c_pyn"
+  echo
+  echo "gradmap time by step (summed over files): ${timing#time by step, summed over files: }"
+  echo
+}
+
+echo "batch_bench: $images PNGs of ${size}x$size in $in, 48 photos in $photos; $cores cores; best of $reps" >&2
 # Same values: gradmap's float64 magnitudes (.npy) against numpy's, image by image.
 rm -rf "$work/npy"
 "$gm" batch "$in" -o "$work/npy" --format npy -q >/dev/null
 check=$("$py" "$root/bench/batch_python.py" --check "$in" "$work/npy" | tail -1)
-
-rate() { awk -v n="$images" -v t="$1" 'BEGIN { printf "%.1f", n / t }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }
-per() { awk -v n="$images" -v t="$1" 'BEGIN { printf "%.0f", 1000 * t / n }'; }
-row() { printf '| %s | %.2f | %s | %s× | %s | %s× |\n' "$1" "$2" "$(rate "$2")" "$(ratio "$t_gm" "$2")" "$(per "$3")" "$(ratio "$c_gm" "$3")"; }
 {
-  echo "| $images PNGs ${size}x$size, $cores cores (load $load) | wall (s) | images/s | gradmap speed-up | CPU ms/image | gradmap CPU advantage |"
-  echo "|---|---:|---:|---:|---:|---:|"
-  row "gradmap batch (-j $cores, one oneTBB arena)" "$t_gm" "$c_gm"
-  row "Python script, 1 process" "$t_py1" "$c_py1"
-  row "Python script, $cores processes" "$t_pyn" "$c_pyn"
-  echo
-  echo "gradmap ${timing#time by step, summed over files: }" | sed 's/^gradmap /gradmap time by step (summed over files): /'
-  echo
+  # --normalize minmax --dir-style gray: the script's own scaling and direction map.
+  table "$in" "$images" "$images synthetic PNGs ${size}x$size" --dir-style gray --normalize minmax
   echo "$check"
+  echo
+  table "$photos" 48 "48 real photos (1 MP), gradmap defaults"
 } | tee "$out"
 echo "batch_bench: table written to $out" >&2

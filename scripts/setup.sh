@@ -15,6 +15,7 @@ packages=(
   libpng-dev  # and PNG with libpng itself, for the same reason
   python3-dev pybind11-dev python3-pytest  # the Python module (python/) and its pytest suite
   python3-dask python3-distributed python3-zarr  # gradmap.dask, its LocalCluster and Zarr tests
+  python3-skimage  # its sample photographs: bench/batch_bench.sh's real-photo folder
   clang libclang-rt-14-dev clang-format
 )
 
