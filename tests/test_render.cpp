@@ -11,11 +11,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <iterator>
-#include <sstream>
 #include <filesystem>
+#include <iterator>
 #include <limits>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -385,7 +385,8 @@ TEST(DisplayMap, PercentileIsExactlyNumpysForTiesBucketEdgesAndNonFiniteValues) 
       ASSERT_TRUE(lines >> want) << r.out;
       DisplayScale scale;
       display_map(cases[c], opts("percentile:" + std::to_string(p)), false, &scale);
-      EXPECT_EQ(scale.hi, want) << "case " << c << " (" << dtype_name(cases[c].dtype()) << ") percentile " << p;
+      EXPECT_EQ(scale.hi, want) << "case " << c << " (" << dtype_name(cases[c].dtype()) << ") percentile "
+                                << p;
     }
 }
 
@@ -471,9 +472,19 @@ TEST(DirectionHsv, EveryPixelIsTheHsvOfItsAngleAndLevel) {
     d[i] = angle(rng);
     m[i] = size(rng);
   }
-  const float specials[] = {0.f, -0.f, static_cast<float>(kPi / 3), static_cast<float>(-kPi / 3),
-                            static_cast<float>(kPi), static_cast<float>(-kPi), -1e-30f, 1e-30f, 3e9f,
-                            -3e9f, 1e38f, static_cast<float>(kNaN), static_cast<float>(kInf),
+  const float specials[] = {0.f,
+                            -0.f,
+                            static_cast<float>(kPi / 3),
+                            static_cast<float>(-kPi / 3),
+                            static_cast<float>(kPi),
+                            static_cast<float>(-kPi),
+                            -1e-30f,
+                            1e-30f,
+                            3e9f,
+                            -3e9f,
+                            1e38f,
+                            static_cast<float>(kNaN),
+                            static_cast<float>(kInf),
                             -static_cast<float>(kInf)};
   for (std::size_t j = 0; j < std::size(specials); ++j) d[17 * j] = specials[j];
   for (int k = 0; k <= 12; ++k) d[1000 + k] = static_cast<float>(k * kPi / 6);  // sector edges
@@ -492,11 +503,12 @@ TEST(DirectionHsv, EveryPixelIsTheHsvOfItsAngleAndLevel) {
       if (!(h < 1)) h = 0;
       const int sector = std::min(5, static_cast<int>(h * 6));
       const double f = h * 6 - sector, rise = value * f, fall = value * (1 - f);
-      const double table[6][3] = {{value, rise, 0},  {fall, value, 0}, {0, value, rise},
+      const double table[6][3] = {{value, rise, 0}, {fall, value, 0}, {0, value, rise},
                                   {0, fall, value}, {rise, 0, value}, {value, 0, fall}};
       for (int c = 0; c < 3; ++c)
         ASSERT_EQ(got[3 * i + c], static_cast<int>(std::floor(table[sector][c] + 0.5)))
-            << "pixel " << i << " channel " << c << " angle " << d[i] << " magnitude " << m[i] << " bits " << bits;
+            << "pixel " << i << " channel " << c << " angle " << d[i] << " magnitude " << m[i] << " bits "
+            << bits;
     }
   }
 }

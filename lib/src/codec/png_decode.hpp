@@ -32,4 +32,15 @@ struct PngPixels {
 GRADMAP_CORE_EXPORT PngPixels decode_png(const std::string& path, const std::vector<unsigned char>& bytes,
                                          double width, double height);
 
+/// decode_png's plain path alone: 8/16-bit gray, RGB or RGBA, not interlaced, only IHDR, IDAT and
+/// IEND, every CRC and the zlib stream right. Fills `out` and returns true, or returns false and
+/// leaves `out` alone for anything else (decode_png then hands the bytes to libpng). For tests.
+GRADMAP_CORE_EXPORT bool decode_plain_png(const std::vector<unsigned char>& bytes, double width,
+                                          double height, PngPixels& out);
+
+/// decode_png through libpng only. For tests.
+GRADMAP_CORE_EXPORT PngPixels decode_png_with_libpng(const std::string& path,
+                                                     const std::vector<unsigned char>& bytes, double width,
+                                                     double height);
+
 }  // namespace gradmap::detail

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <opencv2/core.hpp>
@@ -100,19 +101,54 @@ cv::Mat oriented(const cv::Mat& m, int o) {
 }
 
 /// BT.601 luminance (core/luminance.hpp) of a BGR(A) Mat in float32 (float64 for float64 sources,
-/// so they keep their precision).
+/// so they keep their precision). Each sample is converted as it is read (exactly, as convertTo
+/// would): a converted copy of a colour photo was 12 MB of fresh pages per megapixel.
 template <class Out>
 Array luminance(const cv::Mat& m) {
-  cv::Mat f;
-  m.convertTo(f, sizeof(Out) == 4 ? CV_MAKETYPE(CV_32F, m.channels()) : CV_MAKETYPE(CV_64F, m.channels()));
-  Array out(dtype_of_v<Out>, Shape{m.rows, m.cols});
+  Array out = Array::uninitialized(dtype_of_v<Out>, Shape{m.rows, m.cols});
   Out* o = static_cast<Out*>(out.data());
   const int c = m.channels();
-  for (int y = 0; y < f.rows; ++y) {
-    const Out* p = f.ptr<Out>(y);
-    for (int x = 0; x < f.cols; ++x, p += c) *o++ = bt601_luminance(p[2], p[1], p[0]);
+  auto rows = [&](auto tag) {
+    using In = decltype(tag);
+    for (int y = 0; y < m.rows; ++y) {
+      const In* p = m.ptr<In>(y);
+      for (int x = 0; x < m.cols; ++x, p += c)
+        *o++ = bt601_luminance(static_cast<Out>(p[2]), static_cast<Out>(p[1]), static_cast<Out>(p[0]));
+    }
+  };
+  switch (m.depth()) {
+    case CV_8U:
+      rows(std::uint8_t{});
+      return out;
+    case CV_8S:
+      rows(std::int8_t{});
+      return out;
+    case CV_16U:
+      rows(std::uint16_t{});
+      return out;
+    case CV_16S:
+      rows(std::int16_t{});
+      return out;
+    case CV_32S:
+      rows(std::int32_t{});
+      return out;
+    case CV_32F:
+      rows(float{});
+      return out;
+    case CV_64F:
+      rows(double{});
+      return out;
+    default: {  // half floats: through OpenCV's conversion
+      cv::Mat f;
+      m.convertTo(f, sizeof(Out) == 4 ? CV_MAKETYPE(CV_32F, c) : CV_MAKETYPE(CV_64F, c));
+      o = static_cast<Out*>(out.data());
+      for (int y = 0; y < f.rows; ++y) {
+        const Out* p = f.ptr<Out>(y);
+        for (int x = 0; x < f.cols; ++x, p += c) *o++ = bt601_luminance(p[2], p[1], p[0]);
+      }
+      return out;
+    }
   }
-  return out;
 }
 
 /// One decoded page as gradmap's pixels: gray stays 2-D in its type; color becomes float
@@ -127,7 +163,7 @@ Array page_pixels(const std::string& path, const cv::Mat& m, bool gray_with_alph
     } else {
       gray = m;
     }
-    Array a(t, Shape{m.rows, m.cols});
+    Array a = Array::uninitialized(t, Shape{m.rows, m.cols});  // every sample written below
     cv::Mat dst(m.rows, m.cols, CV_MAKETYPE(m.depth(), 1), a.data());
     gray.copyTo(dst);
     return a;

@@ -304,7 +304,6 @@ inline Out quantize(double x) {
   return static_cast<Out>(static_cast<std::int32_t>(x + 0.5));
 }
 
-
 void check_normalization(const Normalization& n, const char* who) {
   if (n.kind == Normalization::Kind::percentile && !(n.percentile > 0 && n.percentile <= 100))
     throw InvalidArgument(std::string(who) + ": percentile must be in (0, 100], got " +
@@ -601,21 +600,24 @@ Array hsv_levels(const Array& direction, const Array& magnitude, const LevelMap&
       auto run = [&](auto out_tag) {
         using Out = decltype(out_tag);
         Out* o = static_cast<Out*>(out.data());
-        tbb::parallel_for(
-            tbb::blocked_range<index_t>(0, n, kGrain), [&](const tbb::blocked_range<index_t>& r) {
-              const auto count = static_cast<std::size_t>(r.size());
-              if (value_map.step) {
-                for (index_t i = r.begin(); i < r.end(); ++i) {
-                  hsv_pixels<true>(dir + i, mag + i, o + 3 * i, o + 3 * i + 1, o + 3 * i + 2, 1, value_map, period);
-                }
-              } else if constexpr (std::is_same_v<D, float> && std::is_same_v<M, float> &&
-                                   std::is_same_v<Out, std::uint8_t>) {
-                hsv_float_to_u8(dir + r.begin(), mag + r.begin(), o + 3 * r.begin(), count, value_map, period);
-              } else {
-                for (index_t i = r.begin(); i < r.end(); ++i)
-                  hsv_pixels<false>(dir + i, mag + i, o + 3 * i, o + 3 * i + 1, o + 3 * i + 2, 1, value_map, period);
-              }
-            });
+        tbb::parallel_for(tbb::blocked_range<index_t>(0, n, kGrain),
+                          [&](const tbb::blocked_range<index_t>& r) {
+                            const auto count = static_cast<std::size_t>(r.size());
+                            if (value_map.step) {
+                              for (index_t i = r.begin(); i < r.end(); ++i) {
+                                hsv_pixels<true>(dir + i, mag + i, o + 3 * i, o + 3 * i + 1, o + 3 * i + 2, 1,
+                                                 value_map, period);
+                              }
+                            } else if constexpr (std::is_same_v<D, float> && std::is_same_v<M, float> &&
+                                                 std::is_same_v<Out, std::uint8_t>) {
+                              hsv_float_to_u8(dir + r.begin(), mag + r.begin(), o + 3 * r.begin(), count,
+                                              value_map, period);
+                            } else {
+                              for (index_t i = r.begin(); i < r.end(); ++i)
+                                hsv_pixels<false>(dir + i, mag + i, o + 3 * i, o + 3 * i + 1, o + 3 * i + 2,
+                                                  1, value_map, period);
+                            }
+                          });
       };
       if (bits == 8)
         run(std::uint8_t{});
