@@ -857,12 +857,13 @@ class FilterJob {
           if (stage_.size() < static_cast<std::size_t>(rows * width))
             stage_.resize(static_cast<std::size_t>(rows * width));
           for (index_t j = 0; j < rows; ++j)
-            load_row(stage_.data() + j * width, j_.base_ + extend(first + j, n0, mode) * j_.in_strides_[0] + c0,
-                     width);
+            load_row(stage_.data() + j * width,
+                     j_.base_ + extend(first + j, n0, mode) * j_.in_strides_[0] + c0, width);
           for (index_t i = t0; i < t1; ++i) {
             for (index_t m = -R; m <= R; ++m)
               taps_[static_cast<std::size_t>(m + R)] = stage_.data() + (i + m - first) * width;
-            combine(result_ + (i - t0) * row_len + c0, taps_.data(), s.along0->w.data(), R, width, s.sym, true);
+            combine(result_ + (i - t0) * row_len + c0, taps_.data(), s.along0->w.data(), R, width, s.sym,
+                    true);
           }
           continue;
         }
