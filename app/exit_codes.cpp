@@ -6,6 +6,28 @@
 
 namespace gradmap::cli {
 
+const std::vector<ExitCodeInfo>& exit_codes() {
+  static const std::vector<ExitCodeInfo> table = {
+      {ExitCode::ok, "ok"},
+      {ExitCode::internal, "internal error"},
+      {ExitCode::usage, "bad command line"},
+      {ExitCode::input, "input unreadable"},
+      {ExitCode::invalid, "input cannot be processed as asked"},
+      {ExitCode::output, "output not writable"},
+      {ExitCode::partial_failure, "batch finished with failures"},
+      {ExitCode::interrupted_int, "batch interrupted (SIGINT)"},
+      {ExitCode::interrupted_term, "batch interrupted (SIGTERM)"},
+  };
+  return table;
+}
+
+std::string exit_codes_line() {
+  std::string line = "Exit codes:";
+  for (const ExitCodeInfo& e : exit_codes())
+    line += (line.back() == ':' ? " " : ", ") + std::to_string(to_int(e.code)) + " " + e.meaning;
+  return line + ".";
+}
+
 ExitCode exit_code_of(const std::exception& e, Stage stage) {
   // Order matters: UsageError is an InvalidArgument.
   if (dynamic_cast<const UsageError*>(&e)) return ExitCode::usage;

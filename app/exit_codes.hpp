@@ -26,6 +26,17 @@ enum class ExitCode : int {
 
 inline int to_int(ExitCode c) { return static_cast<int>(c); }
 
+/// Every exit code with its few-word meaning, in order: the help footer is made from it, and a test
+/// checks it against README "Exit codes" (whose table gives the full meaning of each).
+struct ExitCodeInfo {
+  ExitCode code;
+  const char* meaning;
+};
+const std::vector<ExitCodeInfo>& exit_codes();
+
+/// "Exit codes: 0 ok, 1 internal error, ...": exit_codes() as one line.
+std::string exit_codes_line();
+
 /// A bad command-line value (a malformed --spacing, an unknown --format, two flags that cannot both
 /// hold): exit 2, whichever command and whenever it is found.
 class UsageError : public InvalidArgument {

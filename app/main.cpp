@@ -26,10 +26,7 @@ int main(int argc, char** argv) {
   CLI::App app{"gradmap: numpy-exact gradient and edge maps of images and medical volumes"};
   app.set_version_flag("--version", std::string("gradmap ") + GRADMAP_VERSION);
   app.require_subcommand(1);
-  app.footer(
-      "Exit codes: 0 ok, 1 internal error, 2 bad command line, 3 input unreadable, "
-      "4 input cannot be processed as asked, 5 output not writable, 6 batch finished with failures, "
-      "130/143 batch interrupted.");
+  app.footer(exit_codes_line());
 
   std::vector<std::pair<CLI::App*, Runner>> commands;
   for (Runner (*setup)(CLI::App&) : {setup_gradient, setup_edges, setup_info, setup_batch}) {

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <sstream>
+#include <string>
 
 #include "test_util.hpp"
 
@@ -60,6 +62,39 @@ void expect_cases(const std::vector<Case>& cases) {
 }
 
 }  // namespace
+
+// The help footer is made from the one table of exit codes (app/exit_codes.cpp); README's table
+// must list the same codes, no more and no fewer.
+TEST(ExitCodes, HelpFooterAndReadmeListTheSameCodes) {
+  const auto h = run_cli("--help");
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  const std::size_t at = h.out.find("Exit codes:");
+  ASSERT_NE(at, std::string::npos) << h.out;
+  std::set<int> footer;
+  const std::string line = h.out.substr(at, h.out.find('.', at) - at);
+  for (std::size_t i = std::string("Exit codes:").size(); i < line.size();) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == ',')) ++i;
+    std::size_t used = 0;
+    footer.insert(std::stoi(line.substr(i), &used));
+    i = line.find(',', i + used);  // past the meaning
+    if (i == std::string::npos) break;
+  }
+  std::ifstream in(std::string(GRADMAP_SOURCE_DIR) + "/README.md");
+  const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t section = readme.find("### Exit codes");
+  ASSERT_NE(section, std::string::npos);
+  std::set<int> documented;
+  std::istringstream rows(
+      readme.substr(section, readme.find("\n\n", readme.find("| code", section)) - section));
+  for (std::string row; std::getline(rows, row);) {
+    if (row.rfind("| ", 0) != 0 || row.rfind("| code", 0) == 0) continue;
+    std::istringstream cell(row.substr(2, row.find(" |", 2) - 2));  // "0", "130 / 143"
+    for (std::string word; cell >> word;)
+      if (word != "/") documented.insert(std::stoi(word));
+  }
+  EXPECT_EQ(footer, documented) << line;
+  EXPECT_EQ(footer.size(), 9u) << line;
+}
 
 TEST(ExitCodes, BadOptionValuesExit2InEveryCommand) {
   std::vector<Case> cases;
