@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `gradmap edges`: gradient magnitude and direction maps, gradmap's main job.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <sstream>
@@ -118,14 +119,23 @@ class EdgesComputation final : public Computation {
     switch (file.product.kind) {
       case Product::magnitude:
         levels = display_map(values, d, false, &scale);
+        all.magnitude_scales.emplace_back(file.series_index, scale);
         text = display_text(scale, "magnitude", value_units);
         return levels;
       case Product::direction:
         if (s_.dir_style == DirStyle::hsv) {
-          const Array& mag = all.at({Product::magnitude});
-          levels = direction_hsv(
-              values, file.series_index < 0 ? mag : series_slice(mag, file.series_index, img.series_axes), d,
-              hi - lo, &scale);
+          const Array& whole = all.at({Product::magnitude});
+          const Array mag =
+              file.series_index < 0 ? whole : series_slice(whole, file.series_index, img.series_axes);
+          const auto drawn = std::find_if(all.magnitude_scales.begin(), all.magnitude_scales.end(),
+                                          [&](const auto& e) { return e.first == file.series_index; });
+          if (drawn != all.magnitude_scales.end()) {  // the same levels as the magnitude map's own
+            levels = direction_hsv(values, mag, drawn->second, hi - lo);
+            scale = drawn->second;
+            scale.hue_period = hi - lo;
+          } else {
+            levels = direction_hsv(values, mag, d, hi - lo, &scale);
+          }
         } else {
           levels = direction_gray(values, lo, hi, d.bit_depth, &scale);
         }

@@ -23,6 +23,10 @@ struct Results {
   /// Writes the overview picture (edges --overview); empty when there is none.
   std::function<void(const std::string& path)> write_overview;
   const Array& at(ProductId p) const;
+  /// The scale of each magnitude display map already drawn, by series entry (-1: the whole
+  /// image), so that the HSV direction map of the same entry takes its brightness from it instead
+  /// of finding the same percentile again. Products are written one after the other per file.
+  mutable std::vector<std::pair<int, DisplayScale>> magnitude_scales;
 };
 
 /// What a command computes for one image: gradient's components or edges' maps.
