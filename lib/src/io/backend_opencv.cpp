@@ -24,6 +24,7 @@
 #include "codec/jpeg_decode.hpp"
 #include "codec/png_decode.hpp"
 #include "codec/png_encode.hpp"
+#include "core/half.hpp"
 #include "core/luminance.hpp"
 #include "gradmap/opencv.hpp"
 #include "io/backend.hpp"
@@ -108,47 +109,20 @@ Array luminance(const cv::Mat& m) {
   Array out = Array::uninitialized(dtype_of_v<Out>, Shape{m.rows, m.cols});
   Out* o = static_cast<Out*>(out.data());
   const int c = m.channels();
-  auto rows = [&](auto tag) {
+  visit_dtype(mat_dtype(m), [&](auto tag) {
     using In = decltype(tag);
+    auto value = [](In v) {
+      if constexpr (std::is_same_v<In, float16_t>)
+        return static_cast<Out>(half_to_float(v.bits));
+      else
+        return static_cast<Out>(v);
+    };
     for (int y = 0; y < m.rows; ++y) {
       const In* p = m.ptr<In>(y);
-      for (int x = 0; x < m.cols; ++x, p += c)
-        *o++ = bt601_luminance(static_cast<Out>(p[2]), static_cast<Out>(p[1]), static_cast<Out>(p[0]));
+      for (int x = 0; x < m.cols; ++x, p += c) *o++ = bt601_luminance(value(p[2]), value(p[1]), value(p[0]));
     }
-  };
-  switch (m.depth()) {
-    case CV_8U:
-      rows(std::uint8_t{});
-      return out;
-    case CV_8S:
-      rows(std::int8_t{});
-      return out;
-    case CV_16U:
-      rows(std::uint16_t{});
-      return out;
-    case CV_16S:
-      rows(std::int16_t{});
-      return out;
-    case CV_32S:
-      rows(std::int32_t{});
-      return out;
-    case CV_32F:
-      rows(float{});
-      return out;
-    case CV_64F:
-      rows(double{});
-      return out;
-    default: {  // half floats: through OpenCV's conversion
-      cv::Mat f;
-      m.convertTo(f, sizeof(Out) == 4 ? CV_MAKETYPE(CV_32F, c) : CV_MAKETYPE(CV_64F, c));
-      o = static_cast<Out*>(out.data());
-      for (int y = 0; y < f.rows; ++y) {
-        const Out* p = f.ptr<Out>(y);
-        for (int x = 0; x < f.cols; ++x, p += c) *o++ = bt601_luminance(p[2], p[1], p[0]);
-      }
-      return out;
-    }
-  }
+  });
+  return out;
 }
 
 /// One decoded page as gradmap's pixels: gray stays 2-D in its type; color becomes float
