@@ -397,6 +397,30 @@ Out from_double(double v) {
     return static_cast<Out>(v);
 }
 
+/// combine's register block: acc[q] += (a ± b) · w[j] for every tap pair j (a = rows[j], b =
+/// rows[2r - j], samples at..at+31 as four vectors of eight), Sign +1 for symmetric kernels, -1
+/// for antisymmetric ones. Always inlined, so that each ISA clone of combine compiles it for its
+/// own target (a lambda would not be cloned).
+template <int Sign, class T, class V8>
+__attribute__((always_inline)) inline void add_pairs(V8* acc, const T* const* rows, const double* w,
+                                                     index_t r, index_t at) {
+  typedef T VT __attribute__((vector_size(8 * sizeof(T))));
+  VT x, y;
+  for (index_t j = 0; j < r; ++j) {
+    const T* a = rows[j] + at;
+    const T* b = rows[2 * r - j] + at;
+    const double wj = w[j];
+    for (int q = 0; q < 4; ++q) {
+      __builtin_memcpy(&x, a + 8 * q, sizeof x);
+      __builtin_memcpy(&y, b + 8 * q, sizeof y);
+      if constexpr (Sign > 0)
+        acc[q] += (__builtin_convertvector(x, V8) + __builtin_convertvector(y, V8)) * wj;
+      else
+        acc[q] += (__builtin_convertvector(x, V8) - __builtin_convertvector(y, V8)) * wj;
+    }
+  }
+}
+
 /// out[t] = sum over taps of w · rows[tap][t], in scipy's order: rows[tap] is the input at offset
 /// tap - r from the output sample. Chunks of kChunk samples keep `out` in L1 while every tap adds
 /// to it; each sample still sees the same operations in the same order. Cloned per ISA
@@ -438,7 +462,7 @@ GRADMAP_ISA_CLONES void combine(double* __restrict out, const T* const* rows, co
     // store of `o` per pair. Measured faster where the taps are `cached` — one line's shifted
     // windows, or the narrow strips of a wide kernel (256³ gaussian:16 2934 -> 2377 ms at 1
     // thread) — and slower on whole rows, where the sweeps stream each tap's row (4096²
-    // gaussian:16 622 -> 762 ms). (No lambda here: it would not be cloned for the target.)
+    // gaussian:16 622 -> 762 ms).
     index_t done = 0;
     if constexpr (std::is_same_v<T, double> || std::is_same_v<T, float>) {
       typedef double V8 __attribute__((vector_size(64)));
@@ -446,34 +470,15 @@ GRADMAP_ISA_CLONES void combine(double* __restrict out, const T* const* rows, co
       const index_t blocked = cached ? n : 0;
       for (; done + 32 <= blocked; done += 32) {
         V8 acc[4];
-        VT x, y;
+        VT x;
         for (int q = 0; q < 4; ++q) {
           __builtin_memcpy(&x, mid + done + 8 * q, sizeof x);
           acc[q] = __builtin_convertvector(x, V8) * wm;
         }
-        if (sym > 0) {
-          for (index_t j = 0; j < r; ++j) {
-            const T* a = rows[j] + c0 + done;
-            const T* b = rows[2 * r - j] + c0 + done;
-            const double wj = w[j];
-            for (int q = 0; q < 4; ++q) {
-              __builtin_memcpy(&x, a + 8 * q, sizeof x);
-              __builtin_memcpy(&y, b + 8 * q, sizeof y);
-              acc[q] += (__builtin_convertvector(x, V8) + __builtin_convertvector(y, V8)) * wj;
-            }
-          }
-        } else {
-          for (index_t j = 0; j < r; ++j) {
-            const T* a = rows[j] + c0 + done;
-            const T* b = rows[2 * r - j] + c0 + done;
-            const double wj = w[j];
-            for (int q = 0; q < 4; ++q) {
-              __builtin_memcpy(&x, a + 8 * q, sizeof x);
-              __builtin_memcpy(&y, b + 8 * q, sizeof y);
-              acc[q] += (__builtin_convertvector(x, V8) - __builtin_convertvector(y, V8)) * wj;
-            }
-          }
-        }
+        if (sym > 0)
+          add_pairs<1>(acc, rows, w, r, c0 + done);
+        else
+          add_pairs<-1>(acc, rows, w, r, c0 + done);
         __builtin_memcpy(o + done, acc, sizeof acc);
       }
     }
