@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "codec/decoder_warnings.hpp"
+#include "core/bytes.hpp"
 #include "io/backend.hpp"
 
 namespace gradmap::detail {
@@ -141,10 +142,6 @@ struct DecodeResources {
   }
 };
 
-std::uint32_t be32(const unsigned char* p) {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
-}
-
 /// PNG's Paeth predictor (ISO/IEC 15948 §9.4).
 inline unsigned char paeth(int a, int b, int c) {
   const int p = a + b - c, pa = std::abs(p - a), pb = std::abs(p - b), pc = std::abs(p - c);
@@ -231,7 +228,8 @@ bool decode_plain_png(const std::vector<unsigned char>& bytes, double width, dou
   // only for data that fits in it, and then no distance can reach beyond the data produced so far.
   if (total < 2 || (stream[0] & 0x0f) != 8 || (stream[0] >> 4) > 7) return false;
   if ((stream[0] >> 4) < 7 && rows * (stride + 1) > (std::size_t{1} << ((stream[0] >> 4) + 8))) return false;
-  std::vector<unsigned char> raw(rows * (stride + 1));
+  const std::size_t raw_size = rows * (stride + 1);
+  const std::unique_ptr<unsigned char[]> raw(new unsigned char[raw_size]);  // libdeflate fills it all
   struct Free {
     void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
   };
@@ -239,9 +237,9 @@ bool decode_plain_png(const std::vector<unsigned char>& bytes, double width, dou
       libdeflate_alloc_decompressor());
   if (!inflater) return false;
   std::size_t used = 0, produced = 0;
-  if (libdeflate_zlib_decompress_ex(inflater.get(), stream, total, raw.data(), raw.size(), &used,
-                                    &produced) != LIBDEFLATE_SUCCESS ||
-      used != total || produced != raw.size())
+  if (libdeflate_zlib_decompress_ex(inflater.get(), stream, total, raw.get(), raw_size, &used, &produced) !=
+          LIBDEFLATE_SUCCESS ||
+      used != total || produced != raw_size)
     return false;
 
   PngPixels px;
@@ -252,7 +250,7 @@ bool decode_plain_png(const std::vector<unsigned char>& bytes, double width, dou
   px.samples.resize(rows * stride);
   const std::vector<unsigned char> zeros(stride, 0);
   for (std::size_t y = 0; y < rows; ++y) {
-    unsigned char* row = raw.data() + y * (stride + 1) + 1;
+    unsigned char* row = raw.get() + y * (stride + 1) + 1;
     const unsigned char* prev = y ? row - (stride + 1) : zeros.data();
     if (!unfilter(row[-1], row, prev, stride, bpp)) return false;
     // OpenCV's order: B, G, R(, A), and 16-bit samples in the machine's (little-endian) order.

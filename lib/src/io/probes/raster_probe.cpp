@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/bytes.hpp"
 #include "io/backend.hpp"
 
 namespace gradmap::detail {
@@ -46,13 +47,6 @@ class HeaderBytes {
   std::ifstream in_;
   std::uint64_t size_ = 0;
 };
-
-std::uint32_t be16(const unsigned char* p) { return std::uint32_t(p[0]) << 8 | p[1]; }
-std::uint32_t be32(const unsigned char* p) { return be16(p) << 16 | be16(p + 2); }
-std::uint32_t le16(const unsigned char* p) { return std::uint32_t(p[1]) << 8 | p[0]; }
-std::uint32_t le32(const unsigned char* p) { return le16(p + 2) << 16 | le16(p); }
-std::uint64_t le64(const unsigned char* p) { return std::uint64_t(le32(p + 4)) << 32 | le32(p); }
-std::uint64_t be64(const unsigned char* p) { return std::uint64_t(be32(p)) << 32 | be32(p + 4); }
 
 /// The Orientation tag (274) of IFD0 of a TIFF-structured EXIF block (JPEG APP1 after "Exif\0\0",
 /// PNG eXIf), or 0 when the block has none. Out-of-range offsets give 0: a broken EXIF block is
