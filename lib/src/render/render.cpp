@@ -157,34 +157,46 @@ MinMax finite_min_max(const T* p, index_t n) {
       });
 }
 
-/// numpy.percentile(|v|, P) over the finite values, method "linear" (numpy's default), computed the
-/// way numpy 1.22+ does: virtual index (n-1)*P/100, then its _lerp, which for fractions ≥ 1/2
-/// interpolates from the upper neighbour so the result is monotone. nth_element instead of a sort:
-/// O(n) for a 4096² map. Values that fit float exactly (all but int32/int64/uint*/float64) are
-/// collected as float to halve the scratch memory. Returns NaN when there are no finite values.
-template <class Acc, class T>
+/// Where numpy.percentile(..., method="linear") of `count` values falls: virtual index
+/// (count-1)·P/100 between the order statistics `below` and `above` (the same one at or past the
+/// last value), `gamma` of the way.
+struct PercentileRank {
+  std::size_t below, above;
+  double gamma;
+};
+PercentileRank percentile_rank(std::size_t count, double percent) {
+  const double virtual_index = static_cast<double>(count - 1) * (percent / 100.0);
+  if (virtual_index >= static_cast<double>(count - 1)) return {count - 1, count - 1, 0.0};
+  const auto below = static_cast<std::size_t>(std::floor(virtual_index));
+  return {below, below + 1, virtual_index - static_cast<double>(below)};
+}
+
+/// numpy 1.22+'s _lerp: from the upper neighbour for fractions ≥ 1/2, so the result is monotone.
+double numpy_lerp(double lower, double upper, double gamma) {
+  const double diff = upper - lower;
+  return gamma >= 0.5 ? upper - diff * (1 - gamma) : lower + diff * gamma;
+}
+
+/// numpy.percentile(|v|, P) over the finite values (percentile_rank, numpy_lerp), for values that
+/// float32 cannot hold exactly (int32, int64, uint32, uint64, float64; the others take
+/// abs_percentile_bits). nth_element instead of a sort: O(n) for a 4096² map. NaN when there are
+/// no finite values.
+template <class T>
 double abs_percentile(const T* p, index_t n, double percent) {
-  std::vector<Acc> a;
+  std::vector<double> a;
   a.reserve(static_cast<std::size_t>(n));
   for (index_t i = 0; i < n; ++i) {
     const double v = load(p[i]);
-    if (std::isfinite(v)) a.push_back(static_cast<Acc>(std::fabs(v)));
+    if (std::isfinite(v)) a.push_back(std::fabs(v));
   }
   if (a.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const std::size_t count = a.size();
-  const double q = percent / 100.0;
-  const double virtual_index = static_cast<double>(count - 1) * q;
-  if (virtual_index >= static_cast<double>(count - 1))
-    return static_cast<double>(*std::max_element(a.begin(), a.end()));
-  const auto below = static_cast<std::size_t>(std::floor(virtual_index));
-  const double gamma = virtual_index - static_cast<double>(below);
-  std::nth_element(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(below), a.end());
-  const double lower = static_cast<double>(a[below]);
+  const PercentileRank r = percentile_rank(a.size(), percent);
+  std::nth_element(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(r.below), a.end());
+  const double lower = a[r.below];
+  if (r.above == r.below) return lower;  // the maximum
   // After nth_element everything past `below` is ≥ a[below]; its minimum is the next order statistic.
-  const double upper =
-      static_cast<double>(*std::min_element(a.begin() + static_cast<std::ptrdiff_t>(below) + 1, a.end()));
-  const double diff = upper - lower;
-  return gamma >= 0.5 ? upper - diff * (1 - gamma) : lower + diff * gamma;
+  const double upper = *std::min_element(a.begin() + static_cast<std::ptrdiff_t>(r.above), a.end());
+  return numpy_lerp(lower, upper, r.gamma);
 }
 
 /// abs_percentile for values that are exact in float32: the same result, found by the bit patterns
@@ -209,12 +221,8 @@ double abs_percentile_bits(const T* p, index_t n, double percent) {
     ++count;
   }
   if (count == 0) return std::numeric_limits<double>::quiet_NaN();
-  const double q = percent / 100.0;
-  const double virtual_index = static_cast<double>(count - 1) * q;
-  const std::size_t below = virtual_index >= static_cast<double>(count - 1)
-                                ? count - 1
-                                : static_cast<std::size_t>(std::floor(virtual_index));
-  const std::size_t above = std::min(below + 1, count - 1);
+  const PercentileRank rank_of = percentile_rank(count, percent);
+  const std::size_t below = rank_of.below, above = rank_of.above;
   // The buckets of ranks `below` and `above`, and how many values lie in the buckets before each.
   std::size_t bucket[2] = {0, 0}, before[2] = {0, 0};
   {
@@ -249,9 +257,7 @@ double abs_percentile_bits(const T* p, index_t n, double percent) {
   const double lower = value(below, 0);
   if (above == below) return lower;  // the maximum (numpy's index n - 1)
   const double upper = value(above, 1);
-  const double gamma = virtual_index - static_cast<double>(below);
-  const double diff = upper - lower;
-  return gamma >= 0.5 ? upper - diff * (1 - gamma) : lower + diff * gamma;
+  return numpy_lerp(lower, upper, rank_of.gamma);
 }
 
 template <class T>
@@ -276,7 +282,7 @@ LevelMap choose_map(const Array& values, const Normalization& norm, double top, 
       }
       case Normalization::Kind::percentile: {
         double clip = fits_float<T>() ? abs_percentile_bits(p, n, norm.percentile)
-                                      : abs_percentile<double>(p, n, norm.percentile);
+                                      : abs_percentile(p, n, norm.percentile);
         if (std::isnan(clip)) clip = 0;
         return signed_data ? symmetric_map(clip, top) : range_map(0, clip, top);
       }
