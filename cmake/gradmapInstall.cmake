@@ -43,6 +43,18 @@ foreach(component IN LISTS GRADMAP_COMPONENTS ITEMS gradmap)
           COMPONENT gradmap_development)
 endforeach()
 
+if(TARGET gradmap_imgcodecs)
+  # gradmap::opencv's consumers link gradmap::imgcodecs (in the opencv export set); the CLI loads the
+  # same code as a module from <libdir>/gradmap, where lib/src/io/imgcodecs.cpp looks for it.
+  set_target_properties(gradmap_imgcodecs PROPERTIES INSTALL_RPATH "$ORIGIN")
+  install(TARGETS gradmap_imgcodecs EXPORT gradmap-opencv-targets
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT gradmap_runtime
+                  NAMELINK_COMPONENT gradmap_development
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT gradmap_development)
+  install(TARGETS gradmap_imgcodecs_module LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/gradmap
+          COMPONENT gradmap_runtime)
+endif()
+
 # What the config needs to know about this build: static libraries carry their private
 # dependencies (oneTBB, SLEEF, libdeflate, zlib, libjpeg, libpng) into the consumer's link; shared ones do not.
 # pkg-config: a static libgradmap-core.a is unusable without them, so the .pc of a static build

@@ -117,6 +117,41 @@ message(STATUS "gradmap ${gradmap_VERSION}: version and component rules hold")
 CMAKE
 "$cmake" -S "$work/rules" -B "$work/rules/build" "${gen_args[@]}" -DCMAKE_PREFIX_PATH="$prefix" | grep "rules hold"
 
+if [[ $built == *opencv* ]]; then
+  # OpenCV's imgcodecs reaches a consumer linked (gradmap::imgcodecs, kept by the linker although
+  # only a weak reference names it), not as the CLI's on-demand module: a TIFF reads without
+  # lib/gradmap/gradmap_imgcodecs.so, which is moved away for the run.
+  step "gradmap::gradmap reads a TIFF through the linked imgcodecs"
+  mkdir -p "$work/tiff"
+  cat >"$work/tiff/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.16)
+project(gradmap_tiff LANGUAGES C CXX)
+find_package(gradmap 0.1 CONFIG REQUIRED)
+add_executable(read_tiff main.cpp)
+target_compile_features(read_tiff PRIVATE cxx_std_17)
+target_link_libraries(read_tiff PRIVATE gradmap::gradmap)
+CMAKE
+  cat >"$work/tiff/main.cpp" <<'CPP'
+#include <cstdio>
+#include "gradmap/io.hpp"
+int main(int, char** argv) {
+  const gradmap::Image image = gradmap::read_image(argv[1]);
+  std::printf("%s: %lld x %lld\n", argv[1], (long long)image.pixels.shape()[0], (long long)image.pixels.shape()[1]);
+  return image.pixels.size() > 0 ? 0 : 1;
+}
+CPP
+  "$cmake" -S "$work/tiff" -B "$work/tiff/build" "${gen_args[@]}" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$prefix" >"$work/tiff.configure.log" || { cat "$work/tiff.configure.log"; exit 1; }
+  "$cmake" --build "$work/tiff/build" -j 1 >"$work/tiff.build.log" || { cat "$work/tiff.build.log"; exit 1; }
+  module=$(find "$prefix" -name gradmap_imgcodecs.so | head -n1)
+  [[ -n $module ]] || { echo "the CLI's module gradmap_imgcodecs.so is not installed"; exit 1; }
+  mv "$module" "$module.away"
+  status=0
+  "$work/tiff/build/read_tiff" "$src/sample_images/linear_ramp_2d.tif" || status=$?
+  mv "$module.away" "$module"
+  [[ $status == 0 ]] || exit 1
+fi
+
 if [[ $built == *itk* ]]; then
   # The header-only ITK adapters with ITKCommon alone: no ITK IO module in the consumer's link.
   step "gradmap::itk with ITKCommon alone"

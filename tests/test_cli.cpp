@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "test_files.hpp"
 #include "test_util.hpp"
 
 using namespace gradmap_test;
@@ -287,3 +288,57 @@ sys.exit(0 if a is not None and np.array_equal(a, b) else 1)
             2);
 }
 #endif
+
+// OpenCV's imgcodecs (about 140 shared libraries, 0.12 s to load) is loaded by the CLI only for a
+// file that needs it (lib/src/io/imgcodecs.hpp): a PNG or a .npy run never maps it, a TIFF run
+// loads gradmap_imgcodecs.so from ../lib/gradmap beside the executable, and without the module the
+// TIFF fails with the input exit code and a message naming the module and where it was looked for.
+TEST(Cli, OpenCvCodecsAreLoadedOnlyForFilesThatNeedThem) {
+  const auto ldd = run_command(std::string("ldd ") + shell_quote(GRADMAP_CLI));
+  ASSERT_EQ(ldd.exit_code, 0) << ldd.err;
+  EXPECT_EQ(ldd.out.find("libopencv_imgcodecs"), std::string::npos) << ldd.out;
+  if (ldd.out.find("libgradmap") != std::string::npos)
+    GTEST_SKIP() << "shared build: the copied CLI needs its libraries";
+
+  TempDir d;
+  fs::create_directories(d / "bin");
+  fs::copy_file(GRADMAP_CLI, d / "bin/gradmap");
+  const std::string cli = shell_quote(d / "bin/gradmap");
+  make_npy(d / "f.npy", "rng.random((6, 7)).astype(np.float32)");
+  // Every library the dynamic loader opened, from LD_DEBUG's log of one run.
+  auto run_logged = [&](const std::string& args, const std::string& log) {
+    const auto r =
+        run_command("LD_DEBUG=files LD_DEBUG_OUTPUT=" + shell_quote(d / log) + " " + cli + " " + args);
+    std::string opened;
+    for (const auto& e : fs::directory_iterator(d.path()))
+      if (e.path().filename().string().rfind(log + ".", 0) == 0) opened += slurp(e.path().string());
+    return std::make_pair(r, opened);
+  };
+  const std::string tiff = shell_quote(source_path("sample_images/linear_ramp_2d.tif"));
+
+  for (const std::string& input :
+       {shell_quote(source_path("sample_images/ascent_gray.png")), shell_quote(d / "f.npy")}) {
+    const auto [r, opened] = run_logged("edges " + input + " -o " + shell_quote(d / "out"), "own");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(opened.find("libopencv_core"), std::string::npos) << "LD_DEBUG logged nothing?";
+    EXPECT_EQ(opened.find("libopencv_imgcodecs"), std::string::npos) << input;
+  }
+
+  const auto missing = run_command(cli + " info " + tiff);
+  EXPECT_EQ(missing.exit_code, 3) << missing.err;
+  EXPECT_NE(missing.err.find("linear_ramp_2d.tif"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find((d / "bin/../lib/gradmap/gradmap_imgcodecs.so")), std::string::npos)
+      << missing.err;
+
+  fs::create_directories(d / "lib/gradmap");
+  fs::copy_file(fs::path(GRADMAP_CLI).parent_path() / "../lib/gradmap/gradmap_imgcodecs.so",
+                d / "lib/gradmap/gradmap_imgcodecs.so");
+  const auto [r, opened] =
+      run_logged("gradient " + tiff + " -o " + shell_quote(d / "tiff_out") + " --format npy", "tiff");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(opened.find("libopencv_imgcodecs"), std::string::npos);
+  const auto ref = run_cli("gradient " + tiff + " -o " + shell_quote(d / "ref") + " --format npy");
+  ASSERT_EQ(ref.exit_code, 0) << ref.err;
+  for (const char* name : {"linear_ramp_2d_gx.npy", "linear_ramp_2d_gy.npy"})
+    EXPECT_EQ(slurp(d.path() / "tiff_out" / name), slurp(d.path() / "ref" / name)) << name;
+}

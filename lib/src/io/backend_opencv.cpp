@@ -14,7 +14,7 @@
 #include <mutex>
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/logger.hpp>
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgcodecs.hpp>  // the IMREAD_/IMWRITE_ constants; the calls go through io/imgcodecs.hpp
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
 #include <string>
@@ -28,6 +28,7 @@
 #include "core/luminance.hpp"
 #include "gradmap/opencv.hpp"
 #include "io/backend.hpp"
+#include "io/imgcodecs.hpp"
 #include "io/probes/raster_probe.hpp"
 
 namespace gradmap::detail {
@@ -202,9 +203,9 @@ Image read(const std::string& path, const ReadOptions& options) {
       h.warnings.insert(h.warnings.end(), jpeg.warnings.begin(), jpeg.warnings.end());
       pages.emplace_back(jpeg.rows, jpeg.cols, CV_8UC(jpeg.channels), jpeg.samples.data());
     } else if (h.pages > 1) {
-      if (!cv::imreadmulti(path, pages, cv::IMREAD_UNCHANGED)) pages.clear();
+      if (!imgcodecs(path).imreadmulti(path, pages, cv::IMREAD_UNCHANGED)) pages.clear();
     } else {
-      pages.push_back(cv::imread(path, cv::IMREAD_UNCHANGED));
+      pages.push_back(imgcodecs(path).imread(path, cv::IMREAD_UNCHANGED));
     }
   } catch (const cv::Exception& e) {
     throw io_error(path, "cannot decode " + h.format + " data: " + e.err);
@@ -356,7 +357,7 @@ void write(const std::string& path, const std::string& tmp_path, const Image& im
   try {
     QuietOpenCv quiet;
     // Encoding to memory keeps the format tied to the final extension, whatever the temporary's name.
-    if (!cv::imencode(tiff ? ".tiff" : ".jpg", bgr, bytes, params))
+    if (!imgcodecs(path).imencode(tiff ? ".tiff" : ".jpg", bgr, bytes, params))
       throw io_error(path, "the encoder refused the image");
   } catch (const cv::Exception& e) {
     throw io_error(path, std::string("cannot encode: ") + e.err);

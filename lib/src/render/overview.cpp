@@ -13,7 +13,6 @@
 #include <cstring>
 #include <limits>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
@@ -21,6 +20,7 @@
 #include "core/numeric.hpp"
 #include "gradmap/io.hpp"  // write_atomically
 #include "gradmap/render.hpp"
+#include "io/imgcodecs.hpp"
 
 namespace gradmap {
 namespace {
@@ -518,7 +518,7 @@ void write_overview(const std::string& path, const Image& input, const EdgeMaps&
   write_atomically(path, [&](const std::string& tmp) {
     bool ok = false;
     try {
-      ok = cv::imwrite(tmp, canvas);
+      ok = detail::imgcodecs(path).imwrite(tmp, canvas, {});
     } catch (const cv::Exception& e) {
       throw IoError(path + ": cannot write the overview: " + e.what());
     }
