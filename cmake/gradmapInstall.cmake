@@ -45,7 +45,7 @@ endforeach()
 
 if(TARGET gradmap_imgcodecs)
   # gradmap::opencv's consumers link gradmap::imgcodecs (in the opencv export set); the CLI loads the
-  # same code as a module from <libdir>/gradmap, where lib/src/io/imgcodecs.cpp looks for it.
+  # same code as a module from <libdir>/gradmap, where lib/src/core/module.cpp looks for it.
   set_target_properties(gradmap_imgcodecs PROPERTIES INSTALL_RPATH "$ORIGIN")
   install(TARGETS gradmap_imgcodecs EXPORT gradmap-opencv-targets
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT gradmap_runtime
@@ -53,6 +53,10 @@ if(TARGET gradmap_imgcodecs)
           ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT gradmap_development)
   install(TARGETS gradmap_imgcodecs_module LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/gradmap
           COMPONENT gradmap_runtime)
+endif()
+
+if(TARGET gradmap_itk_module)
+  install(TARGETS gradmap_itk_module LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/gradmap COMPONENT gradmap_runtime)
 endif()
 
 # What the config needs to know about this build: static libraries carry their private

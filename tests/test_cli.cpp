@@ -289,14 +289,16 @@ sys.exit(0 if a is not None and np.array_equal(a, b) else 1)
 }
 #endif
 
-// OpenCV's imgcodecs (about 140 shared libraries, 0.12 s to load) is loaded by the CLI only for a
-// file that needs it (lib/src/io/imgcodecs.hpp): a PNG or a .npy run never maps it, a TIFF run
-// loads gradmap_imgcodecs.so from ../lib/gradmap beside the executable, and without the module the
-// TIFF fails with the input exit code and a message naming the module and where it was looked for.
-TEST(Cli, OpenCvCodecsAreLoadedOnlyForFilesThatNeedThem) {
+// OpenCV's imgcodecs (about 140 shared libraries, 0.12 s to load) and ITK with GDCM (0.04 s) are
+// loaded by the CLI only for a file that needs them (lib/src/core/module.hpp): a PNG or a .npy run
+// never maps them; a TIFF run loads gradmap_imgcodecs.so, a NIfTI run gradmap_itk.so, from
+// ../lib/gradmap beside the executable; without its module such a file fails with the input exit
+// code and a message naming the module and where it was looked for, and no other file is affected.
+TEST(Cli, CodecModulesAreLoadedOnlyForFilesThatNeedThem) {
   const auto ldd = run_command(std::string("ldd ") + shell_quote(GRADMAP_CLI));
   ASSERT_EQ(ldd.exit_code, 0) << ldd.err;
-  EXPECT_EQ(ldd.out.find("libopencv_imgcodecs"), std::string::npos) << ldd.out;
+  for (const char* lib : {"libopencv_imgcodecs", "libITKCommon", "libgdcm"})
+    EXPECT_EQ(ldd.out.find(lib), std::string::npos) << lib << " in\n" << ldd.out;
   if (ldd.out.find("libgradmap") != std::string::npos)
     GTEST_SKIP() << "shared build: the copied CLI needs its libraries";
 
@@ -305,40 +307,51 @@ TEST(Cli, OpenCvCodecsAreLoadedOnlyForFilesThatNeedThem) {
   fs::copy_file(GRADMAP_CLI, d / "bin/gradmap");
   const std::string cli = shell_quote(d / "bin/gradmap");
   make_npy(d / "f.npy", "rng.random((6, 7)).astype(np.float32)");
-  // Every library the dynamic loader opened, from LD_DEBUG's log of one run.
-  auto run_logged = [&](const std::string& args, const std::string& log) {
+  int runs = 0;
+  // The run's result and every library the dynamic loader opened (LD_DEBUG's log).
+  auto run_logged = [&](const std::string& args) {
+    const std::string log = "ld" + std::to_string(runs++);
     const auto r =
         run_command("LD_DEBUG=files LD_DEBUG_OUTPUT=" + shell_quote(d / log) + " " + cli + " " + args);
     std::string opened;
     for (const auto& e : fs::directory_iterator(d.path()))
-      if (e.path().filename().string().rfind(log + ".", 0) == 0) opened += slurp(e.path().string());
+      if (e.path().filename().string().rfind(log + ".", 0) == 0) opened += slurp(e.path());
     return std::make_pair(r, opened);
   };
+  const std::string png = shell_quote(source_path("sample_images/ascent_gray.png"));
   const std::string tiff = shell_quote(source_path("sample_images/linear_ramp_2d.tif"));
+  const std::string nifti = shell_quote(source_path("sample_images/head_phantom.nii.gz"));
 
-  for (const std::string& input :
-       {shell_quote(source_path("sample_images/ascent_gray.png")), shell_quote(d / "f.npy")}) {
-    const auto [r, opened] = run_logged("edges " + input + " -o " + shell_quote(d / "out"), "own");
+  for (const std::string& input : {png, shell_quote(d / "f.npy")}) {
+    const auto [r, opened] = run_logged("edges " + input + " -o " + shell_quote(d / "out"));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(opened.find("libopencv_core"), std::string::npos) << "LD_DEBUG logged nothing?";
-    EXPECT_EQ(opened.find("libopencv_imgcodecs"), std::string::npos) << input;
+    for (const char* lib : {"libopencv_imgcodecs", "libITKCommon", "libgdcm"})
+      EXPECT_EQ(opened.find(lib), std::string::npos) << lib << " opened for " << input;
   }
 
-  const auto missing = run_command(cli + " info " + tiff);
-  EXPECT_EQ(missing.exit_code, 3) << missing.err;
-  EXPECT_NE(missing.err.find("linear_ramp_2d.tif"), std::string::npos) << missing.err;
-  EXPECT_NE(missing.err.find((d / "bin/../lib/gradmap/gradmap_imgcodecs.so")), std::string::npos)
-      << missing.err;
+  struct Case {
+    std::string input, module, stem;
+    const char* library;  // opened with the module
+  };
+  for (const Case& c : {Case{tiff, "gradmap_imgcodecs.so", "linear_ramp_2d", "libopencv_imgcodecs"},
+                        Case{nifti, "gradmap_itk.so", "head_phantom", "libITKCommon"}}) {
+    const auto missing = run_command(cli + " info " + c.input);
+    EXPECT_EQ(missing.exit_code, 3) << missing.err;
+    EXPECT_NE(missing.err.find(c.stem), std::string::npos) << missing.err;
+    EXPECT_NE(missing.err.find(d / ("bin/../lib/gradmap/" + c.module)), std::string::npos) << missing.err;
 
-  fs::create_directories(d / "lib/gradmap");
-  fs::copy_file(fs::path(GRADMAP_CLI).parent_path() / "../lib/gradmap/gradmap_imgcodecs.so",
-                d / "lib/gradmap/gradmap_imgcodecs.so");
-  const auto [r, opened] =
-      run_logged("gradient " + tiff + " -o " + shell_quote(d / "tiff_out") + " --format npy", "tiff");
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(opened.find("libopencv_imgcodecs"), std::string::npos);
-  const auto ref = run_cli("gradient " + tiff + " -o " + shell_quote(d / "ref") + " --format npy");
-  ASSERT_EQ(ref.exit_code, 0) << ref.err;
-  for (const char* name : {"linear_ramp_2d_gx.npy", "linear_ramp_2d_gy.npy"})
-    EXPECT_EQ(slurp(d.path() / "tiff_out" / name), slurp(d.path() / "ref" / name)) << name;
+    fs::create_directories(d / "lib/gradmap");
+    fs::copy_file(fs::path(GRADMAP_CLI).parent_path() / "../lib/gradmap" / c.module,
+                  d / ("lib/gradmap/" + c.module));
+    const auto [r, opened] =
+        run_logged("gradient " + c.input + " -o " + shell_quote(d / "mod_out") + " --format npy");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(opened.find(c.library), std::string::npos) << c.module;
+    const auto ref = run_cli("gradient " + c.input + " -o " + shell_quote(d / "ref") + " --format npy");
+    ASSERT_EQ(ref.exit_code, 0) << ref.err;
+    const auto got = tree(d.path() / "mod_out"), want = tree(d.path() / "ref");
+    EXPECT_FALSE(want.empty());
+    EXPECT_EQ(got, want) << c.module;
+  }
 }

@@ -1100,3 +1100,12 @@ const Backend& itk_backend() {
 }
 
 }  // namespace gradmap::detail
+
+// The entry point of the gradmap_itk.so module the CLI loads on demand (core/module.hpp), and of
+// the linked library (io.cpp finds it through a weak reference); null for another gradmap version.
+extern "C" __attribute__((visibility("default"))) const gradmap::detail::Backend* gradmap_itk_backend_v1(
+    const char* version);
+
+const gradmap::detail::Backend* gradmap_itk_backend_v1(const char* version) {
+  return std::strcmp(version, GRADMAP_VERSION_STRING) == 0 ? &gradmap::detail::itk_backend() : nullptr;
+}

@@ -6,15 +6,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "core/module.hpp"
 #include "gradmap/formats.hpp"
 #include "io/backend.hpp"
+
+#ifdef GRADMAP_HAVE_ITK
+// Weak: null when the process was linked without gradmap::itk (the CLI).
+extern "C" __attribute__((weak)) const gradmap::detail::Backend* gradmap_itk_backend_v1(const char* version);
+#endif
 
 namespace gradmap {
 namespace {
@@ -34,18 +42,52 @@ std::vector<FormatBackend> built_backends() {
   return b;
 }
 
-const Backend* backend(FormatBackend which) {
+bool built(FormatBackend which) {
+  const auto b = built_backends();
+  return std::find(b.begin(), b.end(), which) != b.end();
+}
+
+#ifdef GRADMAP_HAVE_ITK
+/// The ITK backend: linked (gradmap::itk's consumers, through this weak reference), or loaded on
+/// the first volume from the gradmap_itk.so module (the CLI, which ITK and GDCM would otherwise
+/// cost 0.04 s at every start: core/module.hpp). An IoError naming `path` when it cannot be loaded.
+const Backend& itk(const std::string& path) {
+  struct Loaded {
+    const Backend* backend = nullptr;
+    std::string failure;
+  };
+  static const Loaded loaded = [] {
+    Loaded l;
+    using Entry = const Backend* (*)(const char*);
+    Entry entry = gradmap_itk_backend_v1;
+    if (entry == nullptr)
+      entry = reinterpret_cast<Entry>(
+          detail::module_function("gradmap_itk.so", "gradmap_itk_backend_v1", l.failure));
+    if (entry != nullptr) {
+      l.backend = entry(GRADMAP_VERSION_STRING);
+      if (l.backend == nullptr) l.failure = "gradmap_itk.so is not from gradmap " GRADMAP_VERSION_STRING;
+    }
+    return l;
+  }();
+  if (loaded.backend == nullptr)
+    throw io_error(path, "this file needs ITK, which gradmap loads on demand, but " + loaded.failure);
+  return *loaded.backend;
+}
+#endif
+
+/// The backend of a format that built() says this library has.
+const Backend& backend(FormatBackend which, const std::string& path) {
   switch (which) {
 #ifdef GRADMAP_HAVE_OPENCV
     case FormatBackend::opencv:
-      return &detail::opencv_backend();
+      return detail::opencv_backend();
 #endif
 #ifdef GRADMAP_HAVE_ITK
     case FormatBackend::itk:
-      return &detail::itk_backend();
+      return itk(path);
 #endif
     default:
-      return nullptr;
+      throw std::logic_error("gradmap: no backend for '" + path + "'");
   }
 }
 
@@ -112,7 +154,7 @@ std::string file_extension(const std::string& path) {
 
 bool is_supported_input(const std::string& path) {
   const FileFormat* f = format_of(path);
-  return f && (f->backend == FormatBackend::core || backend(f->backend) != nullptr);
+  return f && built(f->backend);
 }
 
 bool is_float_format(const std::string& path) {
@@ -134,15 +176,15 @@ Image read_image(const std::string& path, const ReadOptions& options) {
     img.format = "npy";
     return img;
   }
-  const Backend* b = backend(f->backend);
-  if (!b) {
+  if (!built(f->backend)) {
     if (is_dir)
       throw io_error(path, "is a directory; only a directory holding one DICOM series can be read (" +
                                not_built(*f) + ")");
     throw io_error(path, not_built(*f));
   }
+  const Backend& b = backend(f->backend, path);
   try {
-    return b->read(path, options);
+    return b.read(path, options);
   } catch (const std::bad_alloc&) {
     throw io_error(path, "out of memory while reading");
   }
@@ -159,14 +201,14 @@ void write_image(const std::string& path, const Image& image, const WriteOptions
   if (!f || !f->writable)
     throw io_error(path, "cannot write " + extension_for_message(path) + "; gradmap writes " +
                              extension_list(built_backends(), true));
-  const Backend* b = backend(f->backend);
-  if (!b) throw io_error(path, "cannot write: " + not_built(*f));
+  if (!built(f->backend)) throw io_error(path, "cannot write: " + not_built(*f));
+  const Backend& b = backend(f->backend, path);
   std::size_t n = image.geometry.spacing.size();
   if (n != 0 && (image.geometry.origin.size() != n || image.geometry.direction.size() != n * n))
     throw io_error(path, "inconsistent geometry: " + std::to_string(n) + " spacings, " +
                              std::to_string(image.geometry.origin.size()) + " origin values, " +
                              std::to_string(image.geometry.direction.size()) + " direction values");
-  write_atomically(path, [&](const std::string& tmp) { b->write(path, tmp, image, options); });
+  write_atomically(path, [&](const std::string& tmp) { b.write(path, tmp, image, options); });
 }
 
 }  // namespace gradmap
