@@ -134,6 +134,14 @@ void edges_into(ArrayView<T> f, const EdgeViews<Out>& out, const EdgeOptions& op
   edges_into<T, Out>(ConstArrayView<T>(f), out, options);
 }
 
+/// Rows [row_begin, row_end) of axis 0 of edges_into's maps: each view has f's extents with
+/// row_end - row_begin rows along axis 0 and receives exactly those rows of the whole maps, bit
+/// for bit (gradient_rows_into says how), so maps too large to hold can be computed and written
+/// block by block. Throws as edges_into, and InvalidArgument for a range outside [0, f.extent(0)].
+template <class T, class Out>
+GRADMAP_CORE_EXPORT void edges_rows_into(ConstArrayView<T> f, index_t row_begin, index_t row_end,
+                                         const EdgeViews<Out>& out, const EdgeOptions& options = {});
+
 /// Shorthand for edges() with only the magnitude.
 GRADMAP_CORE_EXPORT Array gradient_magnitude(const Array& f, const GradientOptions& options = {});
 

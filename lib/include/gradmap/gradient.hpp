@@ -153,6 +153,17 @@ void gradient_into(ArrayView<T> f, const std::vector<ArrayView<Out>>& out,
   gradient_into<T, Out>(ConstArrayView<T>(f), out, options);
 }
 
+/// Rows [row_begin, row_end) of axis 0 of gradient_into's result: `out` holds one view per selected
+/// axis of f's extents with row_end - row_begin rows along axis 0, and receives exactly those rows
+/// of the whole result, bit for bit (the one-sided differences, coordinates and padding at the
+/// array's true ends included; the rows around the range are read from f). A result too large to
+/// hold can so be computed and written block by block, with one block in memory (the CLI streams
+/// .npy outputs this way). Throws InvalidArgument for a range outside [0, f.extent(0)].
+template <class T, class Out>
+GRADMAP_CORE_EXPORT void gradient_rows_into(ConstArrayView<T> f, index_t row_begin, index_t row_end,
+                                            const std::vector<ArrayView<Out>>& out,
+                                            const GradientOptions& options = {});
+
 /// The same with the outputs as a braced list, Out deduced from them: `gradient_into(f, {gy, gx})`.
 template <class T, class Out>
 void gradient_into(ArrayView<T> f, std::initializer_list<ArrayView<Out>> out,

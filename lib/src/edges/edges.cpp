@@ -389,24 +389,25 @@ std::vector<int> axis_order(const std::vector<int>& axes) {
 /// memory: the outputs plus one block of components.
 template <class In, class S, class Out>
 void filtered_maps(ConstArrayView<In> f, const std::vector<int>& axes, const EdgeOptions& o,
-                   const MapSink<Out>& sink) {
+                   const MapSink<Out>& sink, index_t r0, index_t r1) {
   GradientOptions g = o.gradient;
   g.dtype = dtype_of_v<S>;
   const Shape& shape = f.extents();
   const std::size_t n = axes.size();
   const index_t n0 = shape.empty() ? 0 : shape[0];
-  if (n0 == 0) return;
+  if (n0 == 0 || r1 <= r0) return;
   const index_t row_len = shape.size() >= 2 ? shape_size(shape) / n0 : 1;
   const index_t halo = detail::filtered_halo0(shape, g);
   // About 16 MiB of components per block (or o.tile_rows; smaller blocks measured slower, the
   // parallel passes inside a block getting too short), and at least 8 halos of rows: each block
   // reads its halo rows again.
   const index_t rows = std::min(
-      n0, std::max<index_t>({8 * halo, 1,
-                             o.tile_rows > 0
-                                 ? o.tile_rows
-                                 : (index_t{1} << 24) /
-                                       std::max<index_t>(1, row_len * static_cast<index_t>(n * sizeof(S)))}));
+      r1 - r0,
+      std::max<index_t>(
+          {8 * halo, 1,
+           o.tile_rows > 0
+               ? o.tile_rows
+               : (index_t{1} << 24) / std::max<index_t>(1, row_len * static_cast<index_t>(n * sizeof(S)))}));
   std::vector<Array> comps;
   for (std::size_t k = 0; k < n; ++k) {
     Shape block = shape;
@@ -414,8 +415,8 @@ void filtered_maps(ConstArrayView<In> f, const std::vector<int>& axes, const Edg
     comps.push_back(Array::uninitialized(dtype_of_v<S>, block));
   }
   const std::vector<int> order = axis_order(axes);
-  for (index_t t0 = 0; t0 < n0; t0 += rows) {
-    const index_t t1 = std::min(n0, t0 + rows);
+  for (index_t t0 = r0; t0 < r1; t0 += rows) {
+    const index_t t1 = std::min(r1, t0 + rows);
     Shape sub = shape;
     sub[0] = t1 - t0;
     std::vector<ArrayView<S>> views;
@@ -423,7 +424,7 @@ void filtered_maps(ConstArrayView<In> f, const std::vector<int>& axes, const Edg
     detail::filtered_gradient_into<In, S>(f, views, g, t0, t1);
     std::vector<const S*> block;
     for (const auto& v : views) block.push_back(v.data());
-    maps_from_components<S, Out>(block, t0 * row_len, (t1 - t0) * row_len, order, o, sink);
+    maps_from_components<S, Out>(block, (t0 - r0) * row_len, (t1 - t0) * row_len, order, o, sink);
   }
 }
 
@@ -476,7 +477,8 @@ bool components_exact_in_float32(const std::vector<detail::AxisPlan>& plans) {
 /// The fused pass: tiles of whole axis-0 rows sized to stay in L2 with all their components.
 template <class In, class S, class Out>
 void fused_maps(ConstArrayView<In> f, const std::vector<detail::AxisPlan>& plans,
-                const std::vector<int>& order, const EdgeOptions& o, const MapSink<Out>& sink) {
+                const std::vector<int>& order, const EdgeOptions& o, const MapSink<Out>& sink, index_t r0,
+                index_t r1) {
   const int n = static_cast<int>(plans.size());
   const In* in = f.data();
   const Shape& shape = f.extents();
@@ -488,14 +490,14 @@ void fused_maps(ConstArrayView<In> f, const std::vector<detail::AxisPlan>& plans
     const index_t budget = 512 * 1024;
     tile = std::max<index_t>(1, budget / std::max<index_t>(1, per_row * n * static_cast<index_t>(sizeof(S))));
   }
-  const index_t tiles = (n0 + tile - 1) / tile;
+  const index_t tiles = (r1 - r0 + tile - 1) / tile;
   tbb::parallel_for(tbb::blocked_range<index_t>(0, tiles, 1), [&](const tbb::blocked_range<index_t>& r) {
     // One tile of components per thread, kept between calls (it only grows): a loop of edges_into
     // calls on frames of one size allocates nothing after the first. A thread holds at most one
     // tile per component type (about 512 KiB, or one axis-0 row when a row is larger).
     static thread_local std::vector<S> buf;
     for (index_t t = r.begin(); t < r.end(); ++t) {
-      const index_t t0 = t * tile, t1 = std::min(n0, t0 + tile);
+      const index_t t0 = r0 + t * tile, t1 = std::min(r1, t0 + tile);
       const index_t count = (t1 - t0) * per_row;
       buf.resize(static_cast<std::size_t>(count * n));
       Shape tile_shape = shape;
@@ -508,7 +510,7 @@ void fused_maps(ConstArrayView<In> f, const std::vector<detail::AxisPlan>& plans
                                        plans[static_cast<std::size_t>(k)], t0, t1);
         c.push_back(dst);
       }
-      sink.write(t0 * per_row, count, c,
+      sink.write((t0 - r0) * per_row, count, c,
                  [&](const std::vector<const S*>& cc, index_t len, const MapPtrs<Out>& p) {
                    polar_block<S, Out>(cc, order, len, o, p);
                  });
@@ -554,7 +556,7 @@ EdgeMaps edges_held(ConstArrayView<In> f, const EdgeOptions& o, DType out_type,
     for (auto& a : comps_s) maps.components.push_back(out_type == a.dtype() ? a : astype(a, out_type));
     return maps;
   }
-  fused_maps<In, S, Out>(f, plans, order, o, sink);
+  fused_maps<In, S, Out>(f, plans, order, o, sink, 0, shape[0]);
   return maps;
 }
 
@@ -669,7 +671,7 @@ EdgeMaps edges(ConstArrayView<T> f, const EdgeOptions& options) {
           const MapSink<Out> sink(
               allocate_maps<Out>(maps, options, static_cast<int>(axes.size()), out_type, f.extents()),
               f.extents());
-          if (f.size() > 0) filtered_maps<In, Out, Out>(f, axes, options, sink);
+          if (f.size() > 0) filtered_maps<In, Out, Out>(f, axes, options, sink, 0, f.extent(0));
           return maps;
         } else {
           throw InvalidArgument("edges: output dtype must be a float type");
@@ -699,19 +701,30 @@ EdgeMaps edges(ConstArrayView<T> f, const EdgeOptions& options) {
   });
 }
 
+namespace {
+
+/// edges_into and edges_rows_into: rows [r0, r1) of axis 0 (all of them for edges_into, r1 < 0),
+/// into maps of that many rows.
 template <class T, class Out>
-void edges_into(ConstArrayView<T> f, const EdgeViews<Out>& out, const EdgeOptions& options) {
+void maps_into(ConstArrayView<T> f, const EdgeViews<Out>& out, const EdgeOptions& options, index_t r0,
+               index_t r1, const char* who) {
   using In = std::remove_const_t<T>;
   using S = result_t<In>;
-  const char* who = "edges_into";
+  const std::string me = who;
   if (options.components)
-    throw InvalidArgument(
-        "edges_into: EdgeOptions::components is set; edges_into writes maps only (use "
-        "gradient_into for the components)");
+    throw InvalidArgument(me + ": EdgeOptions::components is set; " + me +
+                          " writes maps only (use gradient_into for the components)");
   if (options.gradient.dtype && *options.gradient.dtype != dtype_of_v<Out>)
-    throw InvalidArgument(std::string("edges_into: options.gradient.dtype is ") +
-                          dtype_name(*options.gradient.dtype) + " but the output views hold " +
-                          dtype_name(dtype_of_v<Out>));
+    throw InvalidArgument(me + ": options.gradient.dtype is " + dtype_name(*options.gradient.dtype) +
+                          " but the output views hold " + dtype_name(dtype_of_v<Out>));
+  Shape want = f.extents();
+  if (r1 >= 0) {
+    if (f.rank() < 1) throw InvalidArgument(me + ": the array must have at least one dimension");
+    if (r0 < 0 || r0 > r1 || r1 > f.extent(0))
+      throw InvalidArgument(me + ": rows [" + std::to_string(r0) + ", " + std::to_string(r1) +
+                            ") are not within the " + std::to_string(f.extent(0)) + " rows of axis 0");
+    want[0] = r1 - r0;
+  }
   // numpy.gradient's fused pass (plans), or a padded operator's blocks of rows (filtered_maps).
   const bool filtered = detail::is_filtered(options.gradient);
   std::vector<detail::AxisPlan> plans;
@@ -719,7 +732,7 @@ void edges_into(ConstArrayView<T> f, const EdgeViews<Out>& out, const EdgeOption
   if (filtered) {
     detail::check_view_data(f, who, "the input");
     axes = detail::filtered_axes(f.extents(), options.gradient);
-    if (axes.empty()) throw InvalidArgument("edges_into: no axes selected");
+    if (axes.empty()) throw InvalidArgument(me + ": no axes selected");
   } else {
     plans = edge_plans(f, options, who);
     axes = plan_axes(plans);
@@ -734,33 +747,49 @@ void edges_into(ConstArrayView<T> f, const EdgeViews<Out>& out, const EdgeOption
   using Sink = MapSink<Out>;
   check_map_axes(Sink::wanted(out.direction), Sink::wanted(out.elevation), !out.normals.empty(), n, who);
   if (!out.normals.empty() && static_cast<int>(out.normals.size()) != n)
-    throw InvalidArgument("edges_into: " + std::to_string(out.normals.size()) + " normals views for " +
+    throw InvalidArgument(me + ": " + std::to_string(out.normals.size()) + " normals views for " +
                           std::to_string(n) + " selected axes (give none or one per axis)");
   bool any = false;
   for (std::size_t k = 0; k < slots.size(); ++k) {
     if (!Sink::wanted(slots[k])) continue;
     any = true;
-    if (slots[k].extents() != f.extents())
-      throw ShapeError("edges_into: " + names[k] + " has shape " + shape_string(slots[k].extents()) +
-                       ", the input " + shape_string(f.extents()));
+    if (slots[k].extents() != want)
+      throw ShapeError(me + ": " + names[k] + " has shape " + shape_string(slots[k].extents()) + ", " +
+                       (r1 >= 0 ? "the rows " : "the input ") + shape_string(want));
     detail::check_view_data(slots[k], who, names[k]);
     detail::check_disjoint(slots[k], names[k], f, "the input", who);
     for (std::size_t j = 0; j < k; ++j)
       if (Sink::wanted(slots[j])) detail::check_disjoint(slots[j], names[j], slots[k], names[k], who);
   }
-  if (!any || f.size() == 0) return;
-  const Sink sink(std::move(slots), f.extents());
+  if (!any || f.size() == 0 || shape_size(want) == 0) return;
+  const Sink sink(std::move(slots), want);
+  const index_t begin = r1 >= 0 ? r0 : 0, end = r1 >= 0 ? r1 : f.extent(0);
   if (filtered) {
+    // Components in the maps' dtype, as edges() holds them for these operators (before, edges_into
+    // held them in numpy's type and differed from edges() for integer inputs: test_rows.cpp).
     detail::with_threads(options.gradient.threads, who,
-                         [&] { filtered_maps<In, S, Out>(f, axes, options, sink); });
+                         [&] { filtered_maps<In, Out, Out>(f, axes, options, sink, begin, end); });
     return;
   }
   detail::with_threads(options.gradient.threads, who, [&] {
     if (components_exact_in_float32<In, Out>(plans))
-      fused_maps<In, float, Out>(f, plans, axis_order(plan_axes(plans)), options, sink);
+      fused_maps<In, float, Out>(f, plans, axis_order(plan_axes(plans)), options, sink, begin, end);
     else
-      fused_maps<In, S, Out>(f, plans, axis_order(plan_axes(plans)), options, sink);
+      fused_maps<In, S, Out>(f, plans, axis_order(plan_axes(plans)), options, sink, begin, end);
   });
+}
+
+}  // namespace
+
+template <class T, class Out>
+void edges_into(ConstArrayView<T> f, const EdgeViews<Out>& out, const EdgeOptions& options) {
+  maps_into<T, Out>(f, out, options, 0, -1, "edges_into");
+}
+
+template <class T, class Out>
+void edges_rows_into(ConstArrayView<T> f, index_t row_begin, index_t row_end, const EdgeViews<Out>& out,
+                     const EdgeOptions& options) {
+  maps_into<T, Out>(f, out, options, row_begin, row_end, "edges_rows_into");
 }
 
 EdgeMaps edges(const Array& f, const EdgeOptions& options) {
@@ -770,12 +799,18 @@ EdgeMaps edges(const Array& f, const EdgeOptions& options) {
   });
 }
 
-#define GRADMAP_INSTANTIATE(T)                                                                        \
-  template EdgeMaps edges<T>(ConstArrayView<T>, const EdgeOptions&);                                  \
-  template void edges_into<T, float16_t>(ConstArrayView<T>, const EdgeViews<float16_t>&,              \
-                                         const EdgeOptions&);                                         \
-  template void edges_into<T, float>(ConstArrayView<T>, const EdgeViews<float>&, const EdgeOptions&); \
-  template void edges_into<T, double>(ConstArrayView<T>, const EdgeViews<double>&, const EdgeOptions&);
+#define GRADMAP_INSTANTIATE(T)                                                                            \
+  template EdgeMaps edges<T>(ConstArrayView<T>, const EdgeOptions&);                                      \
+  template void edges_into<T, float16_t>(ConstArrayView<T>, const EdgeViews<float16_t>&,                  \
+                                         const EdgeOptions&);                                             \
+  template void edges_into<T, float>(ConstArrayView<T>, const EdgeViews<float>&, const EdgeOptions&);     \
+  template void edges_into<T, double>(ConstArrayView<T>, const EdgeViews<double>&, const EdgeOptions&);   \
+  template void edges_rows_into<T, float16_t>(ConstArrayView<T>, index_t, index_t,                        \
+                                              const EdgeViews<float16_t>&, const EdgeOptions&);           \
+  template void edges_rows_into<T, float>(ConstArrayView<T>, index_t, index_t, const EdgeViews<float>&,   \
+                                          const EdgeOptions&);                                            \
+  template void edges_rows_into<T, double>(ConstArrayView<T>, index_t, index_t, const EdgeViews<double>&, \
+                                           const EdgeOptions&);
 GRADMAP_FOR_EACH_DTYPE(GRADMAP_INSTANTIATE)
 #undef GRADMAP_INSTANTIATE
 

@@ -339,24 +339,26 @@ namespace {
 /// L2; oneTBB spreads the tiles over the threads.
 constexpr index_t kTileBytes = 256 * 1024;
 
+/// Rows [r0, r1) of axis 0 (out[k] holds those rows only).
 template <class In, class Out>
 void run_components(const In* in, const Shape& shape, const Shape& in_strides,
-                    const std::vector<ArrayView<Out>>& out, const std::vector<detail::AxisPlan>& plans) {
+                    const std::vector<ArrayView<Out>>& out, const std::vector<detail::AxisPlan>& plans,
+                    index_t r0, index_t r1) {
   const index_t n0 = shape[0];
   const index_t per_row = std::max<index_t>(1, shape_size(shape) / std::max<index_t>(n0, 1));
   const index_t tile = std::max<index_t>(1, kTileBytes / (per_row * static_cast<index_t>(sizeof(In))));
   auto run_tile = [&](index_t t0, index_t t1) {
     for (std::size_t k = 0; k < plans.size(); ++k)
-      detail::diff_axis_range(in, shape, in_strides, out[k].data() + t0 * out[k].stride(0), out[k].strides(),
-                              plans[k], t0, t1);
+      detail::diff_axis_range(in, shape, in_strides, out[k].data() + (t0 - r0) * out[k].stride(0),
+                              out[k].strides(), plans[k], t0, t1);
   };
-  if (n0 <= tile) {
-    run_tile(0, n0);
+  if (r1 - r0 <= tile) {
+    run_tile(r0, r1);
     return;
   }
-  const index_t tiles = (n0 + tile - 1) / tile;
+  const index_t tiles = (r1 - r0 + tile - 1) / tile;
   tbb::parallel_for(tbb::blocked_range<index_t>(0, tiles, 1), [&](const tbb::blocked_range<index_t>& r) {
-    for (index_t t = r.begin(); t < r.end(); ++t) run_tile(t * tile, std::min(n0, (t + 1) * tile));
+    for (index_t t = r.begin(); t < r.end(); ++t) run_tile(r0 + t * tile, std::min(r1, r0 + (t + 1) * tile));
   });
 }
 
@@ -448,11 +450,24 @@ DType gradient_dtype(DType in, const GradientOptions& options) {
   return is_integer(in) ? DType::float64 : in;
 }
 
+namespace {
+
+/// gradient_into and gradient_rows_into: rows [r0, r1) of axis 0 (all of them for gradient_into,
+/// r1 < 0), into outputs of that many rows.
 template <class T, class Out>
-void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out,
-                   const GradientOptions& options) {
+void components_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out,
+                     const GradientOptions& options, index_t r0, index_t r1, const char* who) {
   using In = std::remove_const_t<T>;
-  detail::check_view_data(f, "gradient_into", "the input");
+  detail::check_view_data(f, who, "the input");
+  Shape want = f.extents();
+  if (r1 >= 0) {
+    if (f.rank() < 1)
+      throw InvalidArgument(std::string(who) + ": the array must have at least one dimension");
+    if (r0 < 0 || r0 > r1 || r1 > f.extent(0))
+      throw InvalidArgument(std::string(who) + ": rows [" + std::to_string(r0) + ", " + std::to_string(r1) +
+                            ") are not within the " + std::to_string(f.extent(0)) + " rows of axis 0");
+    want[0] = r1 - r0;
+  }
   // numpy.gradient (plans), or one of the padded operators of operators.cpp.
   const bool filtered = detail::is_filtered(options);
   std::vector<detail::AxisPlan> plans;
@@ -462,25 +477,40 @@ void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out,
   else
     plans = detail::plan_gradient(dtype_of_v<In>, f.extents(), options), selected = plans.size();
   if (out.size() != selected)
-    throw ShapeError("gradient_into: " + std::to_string(out.size()) + " output views for " +
+    throw ShapeError(std::string(who) + ": " + std::to_string(out.size()) + " output views for " +
                      std::to_string(selected) + " selected axes");
   for (std::size_t k = 0; k < out.size(); ++k) {
     const std::string name = "output " + std::to_string(k);
-    if (out[k].extents() != f.extents())
-      throw ShapeError("gradient_into: " + name + " has shape " + shape_string(out[k].extents()) +
-                       ", the input " + shape_string(f.extents()));
-    detail::check_view_data(out[k], "gradient_into", name);
-    detail::check_disjoint(out[k], name, f, "the input", "gradient_into");
+    if (out[k].extents() != want)
+      throw ShapeError(std::string(who) + ": " + name + " has shape " + shape_string(out[k].extents()) +
+                       ", " + (r1 >= 0 ? "the rows " : "the input ") + shape_string(want));
+    detail::check_view_data(out[k], who, name);
+    detail::check_disjoint(out[k], name, f, "the input", who);
     for (std::size_t j = 0; j < k; ++j)
-      detail::check_disjoint(out[j], "output " + std::to_string(j), out[k], name, "gradient_into");
+      detail::check_disjoint(out[j], "output " + std::to_string(j), out[k], name, who);
   }
-  if (f.size() == 0) return;
-  detail::with_threads(options.threads, "gradient_into", [&] {
+  if (f.size() == 0 || shape_size(want) == 0) return;
+  const index_t begin = r1 >= 0 ? r0 : 0, end = r1 >= 0 ? r1 : f.extent(0);
+  detail::with_threads(options.threads, who, [&] {
     if (filtered)
-      detail::filtered_gradient_into<In, Out>(ConstArrayView<In>(f), out, options);
+      detail::filtered_gradient_into<In, Out>(ConstArrayView<In>(f), out, options, begin, end);
     else
-      run_components(f.data(), f.extents(), f.strides(), out, plans);
+      run_components(f.data(), f.extents(), f.strides(), out, plans, begin, end);
   });
+}
+
+}  // namespace
+
+template <class T, class Out>
+void gradient_into(ConstArrayView<T> f, const std::vector<ArrayView<Out>>& out,
+                   const GradientOptions& options) {
+  components_into<T, Out>(f, out, options, 0, -1, "gradient_into");
+}
+
+template <class T, class Out>
+void gradient_rows_into(ConstArrayView<T> f, index_t row_begin, index_t row_end,
+                        const std::vector<ArrayView<Out>>& out, const GradientOptions& options) {
+  components_into<T, Out>(f, out, options, row_begin, row_end, "gradient_rows_into");
 }
 
 template <class T>
@@ -519,6 +549,13 @@ std::vector<Array> gradient(const Array& f, const GradientOptions& options) {
                                         const GradientOptions&);                                            \
   template void gradient_into<T, double>(ConstArrayView<T>, const std::vector<ArrayView<double>>&,          \
                                          const GradientOptions&);                                           \
+  template void gradient_rows_into<T, float16_t>(ConstArrayView<T>, index_t, index_t,                       \
+                                                 const std::vector<ArrayView<float16_t>>&,                  \
+                                                 const GradientOptions&);                                   \
+  template void gradient_rows_into<T, float>(ConstArrayView<T>, index_t, index_t,                           \
+                                             const std::vector<ArrayView<float>>&, const GradientOptions&); \
+  template void gradient_rows_into<T, double>(                                                              \
+      ConstArrayView<T>, index_t, index_t, const std::vector<ArrayView<double>>&, const GradientOptions&);  \
   template void detail::diff_axis_range<T, float16_t>(const T*, const Shape&, const Shape&, float16_t*,     \
                                                       const Shape&, const detail::AxisPlan&, index_t,       \
                                                       index_t);                                             \
