@@ -107,6 +107,53 @@ class EdgesComputation final : public Computation {
     return r;
   }
 
+  std::optional<DType> rows_dtype(const Image& img, const std::vector<ProductId>& products) const override {
+    // The world frame and the components are whole-array steps (compute()).
+    if (s_.compute.physical_frame || s_.components) return std::nullopt;
+    for (const ProductId& p : products)
+      if (p.kind == Product::component || p.kind == Product::overview) return std::nullopt;
+    return gradient_dtype(img.pixels.dtype(), options(img).gradient);
+  }
+
+  void compute_rows(const Image& img, const std::vector<ProductId>& products, index_t r0, index_t r1,
+                    std::vector<Array>& blocks) const override {
+    const EdgeOptions opts = options(img);
+    const std::vector<int>& axes = *opts.gradient.axes;
+    visit_dtype(img.pixels.dtype(), [&](auto in_tag) {
+      using T = decltype(in_tag);
+      visit_dtype(blocks.front().dtype(), [&](auto out_tag) {
+        using Out = decltype(out_tag);
+        if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> ||
+                      std::is_same_v<Out, double>) {
+          EdgeViews<Out> views;
+          if (opts.normals) views.normals.resize(axes.size());
+          for (std::size_t k = 0; k < products.size(); ++k) {
+            const ArrayView<Out> v = blocks[k].view<Out>();
+            switch (products[k].kind) {
+              case Product::magnitude:
+                views.magnitude = v;
+                break;
+              case Product::direction:
+              case Product::azimuth:
+                views.direction = v;
+                break;
+              case Product::elevation:
+                views.elevation = v;
+                break;
+              case Product::normal:
+                views.normals[static_cast<std::size_t>(std::find(axes.begin(), axes.end(), products[k].axis) -
+                                                       axes.begin())] = v;
+                break;
+              default:
+                throw std::logic_error("edges: no rows for this product");
+            }
+          }
+          edges_rows_into<T, Out>(img.pixels.view<T>(), r0, r1, views, opts);
+        }
+      });
+    });
+  }
+
   Array display(const PlannedFile& file, const Array& values, const Results& all, const Image& img,
                 std::vector<std::pair<std::string, std::string>>& text) const override {
     const DisplayOptions& d = s_.display.options;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `gradmap gradient`: numpy.gradient of every input, one file per selected axis.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 
 #include "commands.hpp"
 
@@ -33,6 +34,33 @@ class GradientComputation final : public Computation {
     for (std::size_t k = 0; k < comps.size(); ++k)
       r.arrays.emplace_back(ProductId{Product::component, (*opts.axes)[k]}, std::move(comps[k]));
     return r;
+  }
+
+  std::optional<DType> rows_dtype(const Image& img, const std::vector<ProductId>&) const override {
+    if (s_.compute.physical_frame) return std::nullopt;  // components mixed across axes: whole arrays
+    return gradient_dtype(img.pixels.dtype(), make_gradient_options(img, s_.compute));
+  }
+
+  void compute_rows(const Image& img, const std::vector<ProductId>& products, index_t r0, index_t r1,
+                    std::vector<Array>& blocks) const override {
+    const GradientOptions opts = make_gradient_options(img, s_.compute);
+    const std::vector<int>& axes = *opts.axes;
+    visit_dtype(img.pixels.dtype(), [&](auto in_tag) {
+      using T = decltype(in_tag);
+      visit_dtype(blocks.front().dtype(), [&](auto out_tag) {
+        using Out = decltype(out_tag);
+        if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> ||
+                      std::is_same_v<Out, double>) {
+          // One view per selected axis, in the order of `axes`, each on its product's block.
+          std::vector<ArrayView<Out>> views(axes.size());
+          for (std::size_t k = 0; k < products.size(); ++k) {
+            const auto at = std::find(axes.begin(), axes.end(), products[k].axis);
+            views[static_cast<std::size_t>(at - axes.begin())] = blocks[k].view<Out>();
+          }
+          gradient_rows_into<T, Out>(img.pixels.view<T>(), r0, r1, views, opts);
+        }
+      });
+    });
   }
 
   Array display(const PlannedFile& file, const Array& values, const Results&, const Image& img,

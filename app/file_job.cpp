@@ -7,9 +7,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
+#include "gradmap/npy.hpp"
 #include "gradmap/operators.hpp"
 
 namespace gradmap::cli {
@@ -97,6 +100,41 @@ bool is_out_of_space_error(const std::string& reason) {
   return false;
 }
 
+namespace {
+
+/// The folder of an output, made only when the first output is written: a run that fails before
+/// writing leaves nothing behind.
+void make_output_folder(const std::string& path) {
+  std::error_code ec;
+  const fs::path dir = fs::path(path).parent_path();
+  if (!dir.empty() && !fs::is_directory(dir, ec)) {
+    fs::create_directories(dir, ec);
+    if (!fs::is_directory(dir, ec))
+      throw IoError("'" + dir.string() + "': cannot create the output folder" +
+                    (ec ? ": " + ec.message() : ""));
+  }
+}
+
+/// The dtype of the outputs when they are written as they are computed: every planned file a
+/// whole product in .npy (no display map, no series split, no overview) that the computation can
+/// produce by rows. Then no output is ever held whole: peak memory is the input and one block of
+/// rows per output (issue #15: a 4096² float32 edge run no longer holds 134 MB of maps).
+std::optional<DType> streamed_dtype(const Computation& c, const Image& img,
+                                    const std::vector<PlannedFile>& planned, const std::string& ext) {
+  if (ext != "npy" || planned.empty() || img.pixels.rank() < 1 || img.pixels.size() == 0) return std::nullopt;
+  std::vector<ProductId> products;
+  for (const PlannedFile& f : planned) {
+    if (f.series_index >= 0 || f.product.kind == Product::overview) return std::nullopt;
+    products.push_back(f.product);
+  }
+  return c.rows_dtype(img, products);
+}
+
+/// Raised between blocks of a streamed write when the run is cancelled.
+struct Cancelled {};
+
+}  // namespace
+
 FileOutcome run_file(const Computation& c, const std::string& input, const FileControl& control) {
   FileOutcome out;
   auto stop = [&] {
@@ -121,6 +159,8 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
 
   std::vector<PlannedFile> planned;
   Results results;
+  std::optional<DType> streamed;  // the outputs' dtype when they are written as they are computed
+  std::vector<ProductId> products;
   t0 = Clock::now();
   out.code = attempt(Stage::compute, input, out.reason, [&] {
     const auto notes = operator_warnings(img.pixels.shape(), make_gradient_options(img, c.compute_options()));
@@ -130,7 +170,17 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
       out.skipped = true;
       return;
     }
-    results = c.compute(img, input, !control.overview.empty());
+    streamed = streamed_dtype(c, img, planned, output_extension(input, c.compute_options().format));
+    if (streamed) {
+      // Options are checked now, as compute() would, before any folder or file is made.
+      for (const PlannedFile& f : planned) products.push_back(f.product);
+      Shape none = img.pixels.shape();
+      none[0] = 0;
+      std::vector<Array> empty(products.size(), Array(*streamed, none));
+      c.compute_rows(img, products, 0, 0, empty);
+    } else {
+      results = c.compute(img, input, !control.overview.empty());
+    }
   });
   out.compute_seconds = seconds_since(t0);
   if (out.code != ExitCode::ok) return out;
@@ -145,19 +195,52 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
   // Which files this run put in place: a write failure removes them, but not a file another
   // process (a second batch with --overwrite) has renamed over one of them since.
   std::vector<std::pair<dev_t, ino_t>> identities;
+  if (streamed) {
+    // Blocks of axis-0 rows of about 1 MiB per output: computed (in parallel inside the block) and
+    // appended to every output's temporary; all are renamed into place once complete.
+    std::vector<std::string> paths;
+    for (const PlannedFile& f : planned) paths.push_back(f.path);
+    const index_t row_bytes =
+        img.pixels.size() / img.pixels.shape()[0] * static_cast<index_t>(dtype_size(*streamed));
+    const index_t block_rows = std::max<index_t>(1, (index_t{1} << 20) / std::max<index_t>(1, row_bytes));
+    double computing = 0;
+    std::exception_ptr compute_error;
+    out.code = attempt(Stage::write, paths.front(), out.reason, [&] {
+      for (const std::string& p : paths) refuse_overwriting_input(p, input);
+      make_output_folder(paths.front());
+      try {
+        write_npy_rows(paths, *streamed, img.pixels.shape(), block_rows,
+                       [&](index_t r0, index_t r1, std::vector<Array>& blocks) {
+                         if (stop()) throw Cancelled{};
+                         const auto c0 = Clock::now();
+                         try {
+                           c.compute_rows(img, products, r0, r1, blocks);
+                         } catch (...) {
+                           compute_error = std::current_exception();
+                           throw;
+                         }
+                         computing += seconds_since(c0);
+                       });
+        out.outputs = paths;
+      } catch (const Cancelled&) {
+      }
+    });
+    if (compute_error)
+      out.code = attempt(Stage::compute, input, out.reason, [&] { std::rethrow_exception(compute_error); });
+    for (const std::string& p : out.outputs) {
+      struct stat st {};
+      const bool ok = ::stat(p.c_str(), &st) == 0;
+      identities.emplace_back(ok ? st.st_dev : 0, ok ? st.st_ino : 0);
+    }
+    out.compute_seconds += computing;
+    out.write_seconds -= computing;
+  }
   for (const PlannedFile& file : planned) {
+    if (streamed) break;
     if (stop()) break;
     out.code = attempt(Stage::write, file.path, out.reason, [&] {
       refuse_overwriting_input(file.path, input);
-      // The folder is made only now: a run that fails before writing leaves nothing behind.
-      std::error_code ec;
-      const fs::path dir = fs::path(file.path).parent_path();
-      if (!dir.empty() && !fs::is_directory(dir, ec)) {
-        fs::create_directories(dir, ec);
-        if (!fs::is_directory(dir, ec))
-          throw IoError("'" + dir.string() + "': cannot create the output folder" +
-                        (ec ? ": " + ec.message() : ""));
-      }
+      make_output_folder(file.path);
       if (file.product.kind == Product::overview) {
         results.write_overview(file.path);
       } else {
@@ -189,7 +272,7 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
     }
     if (out.code != ExitCode::ok) break;
   }
-  out.write_seconds = seconds_since(t0);
+  out.write_seconds += seconds_since(t0);
   if (out.code == ExitCode::output) {
     // Outputs are complete files, but an input with some of them only would look done to a
     // reader of the folder (--skip-existing redoes it anyway). Removing them also gives back the

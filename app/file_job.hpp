@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,16 @@ class Computation {
   /// reader can recover the values.
   virtual Array display(const PlannedFile& file, const Array& values, const Results& all, const Image& img,
                         std::vector<std::pair<std::string, std::string>>& text) const = 0;
+  /// The dtype of `products` when this computation can produce them block of axis-0 rows by block
+  /// (compute_rows), for outputs written as they are computed; nullopt when it cannot for `img`.
+  virtual std::optional<DType> rows_dtype(const Image&, const std::vector<ProductId>&) const {
+    return std::nullopt;
+  }
+  /// Rows [r0, r1) of axis 0 of `products` (compute()'s arrays, the same bits) into `blocks`, one
+  /// per product, of rows_dtype and the image's shape with r1 - r0 rows. [0, 0) only checks the
+  /// options, throwing what compute() would.
+  virtual void compute_rows(const Image&, const std::vector<ProductId>&, index_t, index_t,
+                            std::vector<Array>&) const {}
   /// Bytes one file needs while processed: input + full-size results + display maps (batch's budget).
   virtual std::size_t working_set(const Image& img) const = 0;
   virtual int png_compression() const { return compute_options().png_compression; }

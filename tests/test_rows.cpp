@@ -151,10 +151,12 @@ void check_edges(const Array& f, const Case& c, unsigned seed, index_t tile_rows
                               dtype_name(dtype_of_v<Out>) + ", rows [" + std::to_string(r0) + ", " +
                               std::to_string(r1) + ")";
     EXPECT_TRUE(same_bits(block.magnitude, rows_of(whole.magnitude, r0, r1))) << where << ": magnitude";
-    if (!whole.direction.empty())
+    if (!whole.direction.empty()) {
       EXPECT_TRUE(same_bits(block.direction, rows_of(whole.direction, r0, r1))) << where << ": direction";
-    if (!whole.elevation.empty())
+    }
+    if (!whole.elevation.empty()) {
       EXPECT_TRUE(same_bits(block.elevation, rows_of(whole.elevation, r0, r1))) << where << ": elevation";
+    }
     for (std::size_t k = 0; k < whole.normals.size(); ++k)
       EXPECT_TRUE(same_bits(block.normals[k], rows_of(whole.normals[k], r0, r1)))
           << where << ": normal " << k;

@@ -4,12 +4,16 @@
 // hostile header claiming a huge shape costs nothing.
 #include "gradmap/npy.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <tbb/parallel_for.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <limits>
 
 #include "gradmap/io.hpp"  // write_atomically
@@ -227,39 +231,116 @@ Array read_npy(const std::string& path) {
   return a;
 }
 
-void write_npy(const std::string& path, const Array& a) {
-  std::string dict = "{'descr': '" + descr_of(a.dtype()) +
-                     "', 'fortran_order': False, 'shape': " + shape_string(a.shape()) + ", }";
-  // Pad so that magic + length + header is a multiple of 64 bytes and ends with '\n' (format.py).
+namespace {
+
+/// The .npy header of an array of `dtype` and `shape` in C order: magic, version, the header dict
+/// padded so that the data starts at a multiple of 64 bytes (format.py).
+std::string npy_header(DType dtype, const Shape& shape) {
+  std::string dict =
+      "{'descr': '" + descr_of(dtype) + "', 'fortran_order': False, 'shape': " + shape_string(shape) + ", }";
   std::size_t prefix = 10;
   std::size_t total = prefix + dict.size() + 1;
   if ((total + 63) / 64 * 64 - prefix > 65535) prefix = 12;
   total = prefix + dict.size() + 1;
   dict.append((64 - total % 64) % 64, ' ');
   dict += '\n';
+  const auto len = static_cast<std::uint32_t>(dict.size());
+  std::string h("\x93NUMPY", 6);
+  if (prefix == 10) {
+    h += {'\x01', '\x00', static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
+  } else {
+    h += {'\x02',
+          '\x00',
+          static_cast<char>(len & 0xff),
+          static_cast<char>((len >> 8) & 0xff),
+          static_cast<char>((len >> 16) & 0xff),
+          static_cast<char>(len >> 24)};
+  }
+  return h + dict;
+}
+
+/// Writes all `n` bytes to `fd` (the temporary of `path`).
+void write_all(int fd, const void* data, std::size_t n, const std::string& path) {
+  const auto* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t k = ::write(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) fail(path, std::string("write failed: ") + std::strerror(k < 0 ? errno : EIO));
+    p += k;
+    n -= static_cast<std::size_t>(k);
+  }
+}
+
+/// An open file descriptor, closed on scope exit (an error path's close result does not matter).
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+void write_npy(const std::string& path, const Array& a) {
+  const std::string header = npy_header(a.dtype(), a.shape());
   write_atomically(path, [&](const std::string& tmp) {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) fail(path, std::string("cannot write: ") + std::strerror(errno));
-    const auto len = static_cast<std::uint32_t>(dict.size());
-    out.write("\x93NUMPY", 6);
-    if (prefix == 10) {
-      const unsigned char v[4] = {1, 0, static_cast<unsigned char>(len & 0xff),
-                                  static_cast<unsigned char>(len >> 8)};
-      out.write(reinterpret_cast<const char*>(v), 4);
-    } else {
-      const unsigned char v[6] = {2,
-                                  0,
-                                  static_cast<unsigned char>(len & 0xff),
-                                  static_cast<unsigned char>(len >> 8),
-                                  static_cast<unsigned char>(len >> 16),
-                                  static_cast<unsigned char>(len >> 24)};
-      out.write(reinterpret_cast<const char*>(v), 6);
-    }
-    out.write(dict.data(), static_cast<std::streamsize>(dict.size()));
-    out.write(static_cast<const char*>(a.data()), static_cast<std::streamsize>(a.nbytes()));
-    out.flush();
-    if (!out) fail(path, std::string("write failed: ") + std::strerror(errno));
+    Fd f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)};
+    if (f.fd < 0) fail(path, std::string("cannot write: ") + std::strerror(errno));
+    write_all(f.fd, header.data(), header.size(), path);
+    write_all(f.fd, a.data(), a.nbytes(), path);
+    const int fd = f.fd;
+    f.fd = -1;
+    if (::close(fd) != 0) fail(path, std::string("cannot write: ") + std::strerror(errno));
   });
+}
+
+void write_npy_rows(const std::vector<std::string>& paths, DType dtype, const Shape& shape,
+                    index_t block_rows,
+                    const std::function<void(index_t, index_t, std::vector<Array>&)>& fill) {
+  if (shape.empty()) throw InvalidArgument("write_npy_rows: arrays of rank 0 have no rows");
+  const std::string header = npy_header(dtype, shape);
+  const index_t n0 = shape[0];
+  block_rows = std::max<index_t>(1, std::min(block_rows, n0));
+  std::vector<std::string> tmps;
+  // One write_atomically per file, nested: every temporary exists while the rows are written, and
+  // an exception anywhere removes all of them; the renames come once every file is complete.
+  std::function<void(std::size_t)> nest = [&](std::size_t k) {
+    if (k < paths.size()) {
+      write_atomically(paths[k], [&](const std::string& tmp) {
+        tmps.push_back(tmp);
+        nest(k + 1);
+      });
+      return;
+    }
+    std::vector<Fd> fds(paths.size());
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+      fds[i].fd = ::open(tmps[i].c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+      if (fds[i].fd < 0) fail(paths[i], std::string("cannot write: ") + std::strerror(errno));
+      write_all(fds[i].fd, header.data(), header.size(), paths[i]);
+    }
+    Shape block_shape = shape;
+    block_shape[0] = block_rows;
+    std::vector<Array> blocks;
+    for (std::size_t i = 0; i < paths.size(); ++i) blocks.push_back(Array::uninitialized(dtype, block_shape));
+    for (index_t r0 = 0; r0 < n0; r0 += block_rows) {
+      const index_t r1 = std::min(n0, r0 + block_rows);
+      if (r1 - r0 != block_rows) {  // the last, shorter block
+        block_shape[0] = r1 - r0;
+        for (auto& b : blocks) b = Array::uninitialized(dtype, block_shape);
+      }
+      fill(r0, r1, blocks);
+      // The files in parallel: a write to the page cache is a memory copy, one core's worth each.
+      tbb::parallel_for(std::size_t{0}, paths.size(), [&](std::size_t i) {
+        write_all(fds[i].fd, blocks[i].data(), blocks[i].nbytes(), paths[i]);
+      });
+    }
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+      const int fd = fds[i].fd;
+      fds[i].fd = -1;
+      if (::close(fd) != 0) fail(paths[i], std::string("cannot write: ") + std::strerror(errno));
+    }
+  };
+  nest(0);
 }
 
 }  // namespace gradmap
