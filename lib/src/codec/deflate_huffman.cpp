@@ -43,7 +43,7 @@ constexpr std::size_t kBlock = std::size_t{128} << 10;
 /// are the next bytes of the stream.
 class BitWriter {
  public:
-  explicit BitWriter(std::vector<unsigned char>& out) : out_(out), pos_(out.size()) {}
+  explicit BitWriter(Bytes& out) : out_(out), pos_(out.size()) {}
   void reserve(std::size_t bytes) { out_.resize(pos_ + bytes + 8); }
   /// Appends the low `n` bits of `v` (n ≤ 32).
   void put(std::uint32_t v, int n) {
@@ -112,7 +112,7 @@ class BitWriter {
   }
 
  private:
-  std::vector<unsigned char>& out_;
+  Bytes& out_;
   std::size_t pos_;
   std::uint64_t buf_ = 0;
   int bits_ = 0;
@@ -369,9 +369,9 @@ void block(BitWriter& w, const unsigned char* p, std::size_t n, bool last) {
 
 }  // namespace
 
-std::vector<unsigned char> zlib_rle_huffman(const unsigned char* data, std::size_t n) {
+Bytes zlib_rle_huffman(const unsigned char* data, std::size_t n) {
   // deflate with a 32 KiB window, "fastest" hint; (0x78 << 8 | 0x01) % 31 == 0 as RFC 1950 asks.
-  std::vector<unsigned char> out = {0x78, 0x01};
+  Bytes out = {0x78, 0x01};
   out.reserve(n + n / 64 + 64);
   BitWriter w(out);
   if (n == 0) {

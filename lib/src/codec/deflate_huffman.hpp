@@ -5,11 +5,13 @@
 #include <cstddef>
 #include <vector>
 
+#include "core/bytes.hpp"
+
 namespace gradmap::detail {
 
 /// The zlib stream (RFC 1950) of data[0..n): each block Huffman-coded bytes and runs of one byte
 /// value (an RFC 1951 dynamic block, matches at distance 1 only) or stored, whichever is smaller.
 /// Any inflater decodes it.
-std::vector<unsigned char> zlib_rle_huffman(const unsigned char* data, std::size_t n);
+Bytes zlib_rle_huffman(const unsigned char* data, std::size_t n);
 
 }  // namespace gradmap::detail

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/bytes.hpp"
 #include "gradmap/export.hpp"
 
 namespace gradmap::detail {
@@ -17,7 +18,7 @@ struct PngPixels {
   int rows = 0, cols = 0;
   int channels = 0;          ///< 1: gray; 3: B, G, R; 4: B, G, R, A (the order of OpenCV's Mats)
   int bytes_per_sample = 0;  ///< 1 or 2 (16-bit PNGs stay 16-bit)
-  std::vector<unsigned char> samples;
+  Bytes samples;
   std::vector<std::string> warnings;  ///< libpng's own warnings ("libpng: ..."), each once
 };
 

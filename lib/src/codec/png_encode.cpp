@@ -100,7 +100,7 @@ std::vector<unsigned char> encode_png(const void* pixels, std::size_t rows, std:
   const std::size_t stride = cols * bpp;
 
   // Filtered rows, each led by its filter type byte: the data the zlib stream holds.
-  std::vector<unsigned char> filtered(rows * (stride + 1));
+  Bytes filtered(rows * (stride + 1));
   // 16-bit rows are byte-swapped into row/above in turn; 8-bit rows are read where they are.
   std::vector<unsigned char> zeros(stride, 0), row, above;
   if (bytes_per_sample == 2) row.resize(stride), above.resize(stride);
@@ -124,7 +124,7 @@ std::vector<unsigned char> encode_png(const void* pixels, std::size_t rows, std:
     }
   }
 
-  std::vector<unsigned char> stream;
+  Bytes stream;
   if (level < 0) {
     stream = zlib_rle_huffman(filtered.data(), filtered.size());
   } else {
