@@ -31,8 +31,10 @@ struct Backend {
                 const WriteOptions& options);
 };
 
-/// Defined in backend_opencv.cpp and backend_itk.cpp; io.cpp calls only those that are built. Exported
-/// because io.cpp lives in another library (libgradmap) than the backends in a shared build.
+/// Defined in backend_opencv.cpp and backend_itk.cpp. io.cpp calls the OpenCV one directly and
+/// reaches the ITK one through its extern "C" entry gradmap_itk_backend_v1, linked or loaded as a
+/// module (core/module.hpp). Exported because the backends live in other libraries than io.cpp
+/// (libgradmap) in a shared build.
 GRADMAP_OPENCV_EXPORT const Backend& opencv_backend();
 GRADMAP_ITK_EXPORT const Backend& itk_backend();
 
