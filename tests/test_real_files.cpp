@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "gradmap/io.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -278,6 +279,41 @@ TEST(RealFiles, DicomSliceKeepsItsPositionInNiftiOutputs) {
 }
 
 // ---- item 6: pixel spacing, its source, DICOM without an extension -------------------------------
+
+// GDCM (Debian builds it with assertions on) aborts the process on an RT Dose without Number of
+// Frames (0028,0008), which a single-frame dose need not have: pydicom's three *_1frame.dcm doses
+// killed gradmap with SIGABRT. gradmap now refuses them before GDCM's image reader sees them: a
+// clear error naming the file (exit 3), nothing written, a batch goes on; the multi-frame dose
+// still reads.
+TEST(RealFiles, RtDoseWithoutNumberOfFramesIsAClearErrorNotACrash) {
+  for (const std::string name : {"rtdose_1frame.dcm", "rtdose_rle_1frame.dcm", "rtdose_expb_1frame.dcm"}) {
+    SCOPED_TRACE(name);
+    const std::string dcm = kPydicomData + name;
+    REQUIRE_FILE(dcm);
+    TempDir tmp;
+    auto r = run_cli("edges " + shell_quote(dcm) + " -o " + shell_quote(tmp / "out"));
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find(name), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("Number of Frames (0028,0008)"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(tmp / "out"));
+    try {
+      gradmap::read_image(dcm);
+      ADD_FAILURE() << "read_image accepted " << name;
+    } catch (const gradmap::IoError& e) {
+      EXPECT_NE(std::string(e.what()).find("Number of Frames"), std::string::npos) << e.what();
+    }
+  }
+  const std::string multi = kPydicomData + "rtdose.dcm";
+  REQUIRE_FILE(multi);
+  TempDir tmp;
+  std::filesystem::create_directories(tmp / "in");
+  std::filesystem::copy_file(multi, tmp / "in/rtdose.dcm");
+  std::filesystem::copy_file(kPydicomData + "rtdose_1frame.dcm", tmp / "in/rtdose_1frame.dcm");
+  auto b = run_cli("batch " + shell_quote(tmp / "in") + " -o " + shell_quote(tmp / "out") + " --format npy");
+  EXPECT_EQ(b.exit_code, 6) << b.out << b.err;  // partial failure: the good dose is processed
+  EXPECT_TRUE(std::filesystem::exists(tmp / "out/rtdose_mag.npy")) << b.out << b.err;
+  EXPECT_NE(b.err.find("rtdose_1frame.dcm"), std::string::npos) << b.err;
+}
 
 TEST(RealFiles, DicomPixelSpacingOfSecondaryCaptureAndNmIsRead) {
   for (const std::string name : {"SC_rgb_small_odd.dcm", "JPEG2000.dcm"}) {

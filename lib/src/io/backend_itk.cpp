@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <gdcmAttribute.h>
 #include <gdcmDataSet.h>
+#include <gdcmMediaStorage.h>
 #include <gdcmReader.h>
 #include <gdcmTrace.h>
 #include <itkGDCMImageIO.h>
@@ -281,8 +282,28 @@ std::string itk_reason(const itk::ExceptionObject& e) {
 /// Float Pixel Data (7FE0,0009), which GDCM 3.0 has no codec for; read_file reads those itself.
 struct FloatPixelData {};
 
+/// Refuses, with a reason, a DICOM file on which GDCM's image reader would stop the process: Debian
+/// builds GDCM with its assertions on, and for an RT Dose its spacing code reads Number of Frames
+/// (0028,0008) without checking that the file has it, which a single-frame dose need not (pydicom's
+/// rtdose_1frame.dcm). Only the attributes are read here, with GDCM's plain reader.
+void check_gdcm_can_read(const std::string& path) {
+  gdcm::Reader reader;
+  reader.SetFileName(path.c_str());
+  if (!reader.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010))) return;  // GDCM says why, as before
+  gdcm::MediaStorage ms;
+  ms.SetFromFile(reader.GetFile());
+  if (ms == gdcm::MediaStorage::RTDoseStorage &&
+      !reader.GetFile().GetDataSet().FindDataElement(gdcm::Tag(0x0028, 0x0008)))
+    throw io_error(path,
+                   "an RT Dose without Number of Frames (0028,0008) cannot be read: GDCM, which reads DICOM "
+                   "for gradmap, would abort the process on it (an assertion in its spacing code)");
+}
+
 itk::ImageIOBase::Pointer open_header(const std::string& path, Family f) {
-  if (f == Family::dicom) check_dicom_complete(path);
+  if (f == Family::dicom) {
+    check_dicom_complete(path);
+    check_gdcm_can_read(path);
+  }
   itk::ImageIOBase::Pointer io = make_io(f);
   bool readable = false;
   if (f == Family::dicom)
