@@ -315,6 +315,20 @@ TEST(RealFiles, RtDoseWithoutNumberOfFramesIsAClearErrorNotACrash) {
   EXPECT_NE(b.err.find("rtdose_1frame.dcm"), std::string::npos) << b.err;
 }
 
+// A valid DICOM object that holds no image (pydicom's palettes, nibabel's CSA header test file) is
+// named as such, not as corrupt.
+TEST(RealFiles, DicomWithoutPixelDataSaysSo) {
+  for (const std::string dcm :
+       {kPydicomData + "../palettes/pet.dcm",
+        std::string("/usr/lib/python3/dist-packages/nibabel/nicom/tests/data/csa_slice_norm.dcm")}) {
+    SCOPED_TRACE(dcm);
+    REQUIRE_FILE(dcm);
+    auto r = run_cli("info " + shell_quote(dcm));
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("without Pixel Data (7FE0,0010)"), std::string::npos) << r.err;
+  }
+}
+
 TEST(RealFiles, DicomPixelSpacingOfSecondaryCaptureAndNmIsRead) {
   for (const std::string name : {"SC_rgb_small_odd.dcm", "JPEG2000.dcm"}) {
     SCOPED_TRACE(name);

@@ -319,6 +319,10 @@ itk::ImageIOBase::Pointer open_header(const std::string& path, Family f) {
         const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
         if (ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0008)) || ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0009)))
           throw FloatPixelData{};
+        // A valid DICOM object that is not an image (a palette, a structured report, a header
+        // alone): say so rather than "corrupt".
+        if (!ds.FindDataElement(gdcm::Tag(0x7fe0, 0x0010)))
+          throw io_error(path, "a DICOM file without Pixel Data (7FE0,0010): it holds no image to read");
       }
     }
     throw io_error(path,
