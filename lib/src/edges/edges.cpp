@@ -192,10 +192,22 @@ void polar_vec(const std::vector<const S*>& comps, const std::vector<int>& order
   const int n = static_cast<int>(comps.size());
   const int nd = static_cast<int>(order.size());
   S mag[kChunk], ang[kChunk], tmp[kChunk];
+  const AngleOptions& a = o.angle;
+  const bool plain = !a.compass && !a.y_up && !a.orientation && a.range == AngleRange::signed_range &&
+                     a.units == AngleUnits::radians;
+  // The default 2-D float32 maps (magnitude and atan2 direction): one pass over the pair.
+  const bool pair = std::is_same_v<S, float> && std::is_same_v<Out, float> && n == 2 && nd == 2 && m.mag &&
+                    m.dir && !m.elev && m.normals.empty() && plain;
   for (index_t c0 = 0; c0 < count; c0 += kChunk) {
     const index_t len = std::min(kChunk, count - c0);
     const S* g[16];
     for (int k = 0; k < n; ++k) g[k] = comps[static_cast<std::size_t>(k)] + c0;
+    if constexpr (std::is_same_v<S, float> && std::is_same_v<Out, float>) {
+      if (pair) {
+        detail::polar2_f32(g[order[0]], g[order[1]], m.mag + c0, m.dir + c0, len);
+        continue;
+      }
+    }
     // Maps of the components' own type are written in place rather than copied from L1.
     S* mag_at = mag;
     if constexpr (std::is_same_v<S, Out>)
@@ -207,9 +219,6 @@ void polar_vec(const std::vector<const S*>& comps, const std::vector<int>& order
       const S* gx = g[order[static_cast<std::size_t>(nd - 1)]];
       const S* gy = g[order[static_cast<std::size_t>(nd - 2)]];
       if (m.dir) {
-        const AngleOptions& a = o.angle;
-        const bool plain = !a.compass && !a.y_up && !a.orientation && a.range == AngleRange::signed_range &&
-                           a.units == AngleUnits::radians;
         if (std::is_same_v<S, Out> && plain) {
           // The default angle is atan2 itself: written in place (the cast is the identity here).
           atan2_vec<S, Out>(gy, gx, reinterpret_cast<S*>(m.dir + c0), len);

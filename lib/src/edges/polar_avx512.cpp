@@ -87,6 +87,43 @@ void atan2_f32_avx512(const float* y, const float* x, float* out, index_t n) {
   atan2_f32_lanes<8>(y + j, x + j, out + j, n - j);
 }
 
+// hypot2_f32 and atan2_f32 of the same float32 pair in one pass: the samples are loaded and
+// widened to double once for both (the same operations per lane as each of them, so the same bits).
+void polar2_f32_avx512(const float* y, const float* x, float* mag, float* dir, index_t n) {
+  const __m512 inf = _mm512_set1_ps(__builtin_inff());
+  const __m512i abs_bits = _mm512_set1_epi32(0x7fffffff);
+  index_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const __m512 fy = _mm512_loadu_ps(y + j), fx = _mm512_loadu_ps(x + j);
+    auto upper = [](__m512 v) {
+      return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    };
+    const __m512d ylo = _mm512_cvtps_pd(_mm512_castps512_ps256(fy)), yhi = upper(fy);
+    const __m512d xlo = _mm512_cvtps_pd(_mm512_castps512_ps256(fx)), xhi = upper(fx);
+    // Magnitude: hypot16<2>'s operations with y first (0 + y*y = y*y exactly; the sum of two
+    // squares is the same in either order).
+    const __m512d slo = _mm512_add_pd(_mm512_mul_pd(ylo, ylo), _mm512_mul_pd(xlo, xlo));
+    const __m512d shi = _mm512_add_pd(_mm512_mul_pd(yhi, yhi), _mm512_mul_pd(xhi, xhi));
+    const __m256 rl = _mm512_cvtpd_ps(_mm512_sqrt_pd(slo)), rh = _mm512_cvtpd_ps(_mm512_sqrt_pd(shi));
+    const __m512 r = _mm512_castpd_ps(
+        _mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(rl)), _mm256_castps_pd(rh), 1));
+    const __mmask16 is_inf =
+        _mm512_cmp_ps_mask(_mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(fy), abs_bits)), inf,
+                           _CMP_EQ_OQ) |
+        _mm512_cmp_ps_mask(_mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(fx), abs_bits)), inf,
+                           _CMP_EQ_OQ);
+    _mm512_storeu_ps(mag + j, _mm512_mask_blend_ps(is_inf, r, inf));
+    __mmask8 s0, s1;
+    const __m512d lo = atan2_finite8(ylo, xlo, &s0);
+    const __m512d hi = atan2_finite8(yhi, xhi, &s1);
+    _mm256_storeu_ps(dir + j, _mm512_cvtpd_ps(lo));
+    _mm256_storeu_ps(dir + j + 8, _mm512_cvtpd_ps(hi));
+    if (s0 | s1) atan2_f32_lanes<8>(y + j, x + j, dir + j, 16);  // infinities, NaN: C's results
+  }
+  for (index_t k = j; k < n; ++k) mag[k] = hypot_f32_ref(y[k], x[k]);
+  atan2_f32_lanes<8>(y + j, x + j, dir + j, n - j);
+}
+
 void atan2_f64_avx512(const double* y, const double* x, double* out, index_t n) {
   blocks<8>(
       y, x, out, n, [](const double* p) { return _mm512_loadu_pd(p); },

@@ -55,6 +55,12 @@ void hypot2_f32(const float* a, const float* b, float* out, index_t n) {
   for (index_t j = 0; j < n; ++j) out[j] = hypot_f32_ref(a[j], b[j]);
 }
 
+void polar2_f32(const float* y, const float* x, float* mag, float* dir, index_t n) {
+  if (use_avx512()) return polar2_f32_avx512(y, x, mag, dir, n);
+  hypot2_f32(y, x, mag, n);
+  atan2_f32(y, x, dir, n);
+}
+
 void hypot3_f32(const float* a, const float* b, const float* c, float* out, index_t n) {
   if (use_avx512()) return hypot3_f32_avx512(a, b, c, out, n);
   if (use_avx2()) return hypot3_f32_avx2(a, b, c, out, n);

@@ -23,6 +23,10 @@ void atan2_f64_for_float(const double* y, const double* x, double* out, index_t 
 void hypot2_f32(const float* a, const float* b, float* out, index_t n);
 void hypot3_f32(const float* a, const float* b, const float* c, float* out, index_t n);
 
+/// hypot2_f32(y, x, mag, n) and atan2_f32(y, x, dir, n) together (the same bits): one pass over the
+/// pair with AVX-512, the two functions elsewhere.
+void polar2_f32(const float* y, const float* x, float* mag, float* dir, index_t n);
+
 /// The variant in use: "avx512f", "avx2" or "sse2".
 const char* simd_variant();
 
@@ -32,6 +36,7 @@ void atan2_f64_avx512(const double* y, const double* x, double* out, index_t n);
 void atan2_f64_for_float_avx512(const double* y, const double* x, double* out, index_t n);
 void hypot2_f32_avx512(const float* a, const float* b, float* out, index_t n);
 void hypot3_f32_avx512(const float* a, const float* b, const float* c, float* out, index_t n);
+void polar2_f32_avx512(const float* y, const float* x, float* mag, float* dir, index_t n);
 void atan2_f32_avx2(const float* y, const float* x, float* out, index_t n);
 void atan2_f64_avx2(const double* y, const double* x, double* out, index_t n);
 void atan2_f64_for_float_avx2(const double* y, const double* x, double* out, index_t n);
