@@ -6,12 +6,15 @@
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <exception>
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <set>
 
+#include "batch/schedule.hpp"
 #include "gradmap/npy.hpp"
 #include "gradmap/operators.hpp"
 
@@ -289,7 +292,9 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
     // open or rename; say what happened.
     std::error_code ec;
     if (!fs::is_directory(control.outdir, ec) && out.reason.find("does not exist") == std::string::npos)
-      out.reason += " (the output folder '" + control.outdir + "' no longer exists)";
+      out.reason += fs::exists(control.outdir, ec)
+                        ? " ('" + control.outdir + "' is a file, not a folder)"
+                        : " (the output folder '" + control.outdir + "' no longer exists)";
   }
   return out;
 }
@@ -314,6 +319,23 @@ ExitCode run_inputs(const Computation& c, const std::vector<std::string>& inputs
     report_error(f.message);
     return f.code;
   }
+  // Ctrl-C or SIGTERM stops at once: outputs already renamed into place are complete and stay,
+  // this process's hidden temporaries go (a streamed .npy output's temporary exists for the whole
+  // computation, and would otherwise be left behind at its full size).
+  std::set<std::string> dirs{outdir.empty() ? std::string(".") : outdir};
+  for (const auto& plan : plans)
+    if (!plan.overview.empty())
+      dirs.insert(fs::path(plan.overview).parent_path().empty()
+                      ? std::string(".")
+                      : fs::path(plan.overview).parent_path().string());
+  auto stop_now = [&](int s) {
+    remove_own_temporaries(dirs);
+    std::cout << std::flush;
+    std::cerr << "gradmap: interrupted (" << (s == SIGINT ? "SIGINT" : "SIGTERM")
+              << "); outputs already listed are complete, partial ones were removed" << std::endl;
+    std::_Exit(to_int(s == SIGINT ? ExitCode::interrupted_int : ExitCode::interrupted_term));
+  };
+  SignalWatcher signals(stop_now, stop_now);
   ExitCode rc = ExitCode::ok;
   for (const auto& plan : plans) {
     FileControl control;

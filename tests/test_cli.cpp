@@ -391,3 +391,32 @@ assert (np.abs(direction.astype(np.float64) - np.arctan2(gy.astype(np.float64), 
                             shell_quote(d.path().string()) + " " + shell_quote(GRADMAP_CLI));
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
+
+// Ctrl-C (or SIGTERM) during a single-file command stops it at once with 130 (143), and the hidden
+// temporary of a streamed .npy output, which exists for the whole computation, is removed: nothing
+// partial stays in the output folder.
+TEST(Cli, InterruptedRunLeavesNoTemporaries) {
+  TempDir d;
+  make_npy(d / "big.npy", "rng.standard_normal((4000, 4000))");
+  const std::string script = R"(
+import signal, time
+for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+    out = os.path.join(d, 'out_%d' % code)
+    os.mkdir(out)
+    p = subprocess.Popen([sys.argv[2], 'edges', d + '/big.npy', '-o', out, '--format', 'npy', '-q'],
+                         stderr=subprocess.PIPE)
+    t0 = time.time()
+    while not any(n.startswith('.') for n in os.listdir(out)):  # a temporary exists: mid-write
+        assert p.poll() is None and time.time() - t0 < 60, 'no temporary seen'
+        time.sleep(0.001)
+    p.send_signal(sig)
+    err = p.communicate()[1].decode()
+    assert p.returncode == code, (p.returncode, err)
+    assert 'interrupted' in err, err
+    left = os.listdir(out)
+    assert not any(n.startswith('.') for n in left), left
+)";
+  const auto r = run_python("import numpy as np, os, subprocess, sys\nd = sys.argv[1]\n" + script,
+                            shell_quote(d.path().string()) + " " + shell_quote(GRADMAP_CLI));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}

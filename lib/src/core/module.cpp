@@ -12,13 +12,14 @@
 namespace gradmap::detail {
 namespace {
 
-/// The directory of the executable or shared library that contains this function.
-std::string own_directory() {
+/// The directory of the executable or shared library that contains this function; `executable`
+/// says which.
+std::string own_directory(bool& executable) {
   struct Search {
     std::uintptr_t address;
     std::string path;
     bool found;
-  } s{reinterpret_cast<std::uintptr_t>(&own_directory), {}, false};
+  } s{reinterpret_cast<std::uintptr_t>(&module_function), {}, false};
   dl_iterate_phdr(
       [](dl_phdr_info* info, std::size_t, void* data) {
         auto* search = static_cast<Search*>(data);
@@ -35,7 +36,8 @@ std::string own_directory() {
       },
       &s);
   std::string path = s.path;
-  if (!s.found || path.empty()) {  // the main program is listed without a name
+  executable = !s.found || path.empty();
+  if (executable) {  // the main program is listed without a name
     char buf[PATH_MAX];
     const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     path = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
@@ -47,9 +49,11 @@ std::string own_directory() {
 }  // namespace
 
 void* module_function(const std::string& file, const char* symbol, std::string& failure) {
-  const std::string dir = own_directory();
+  bool executable = false;
+  const std::string dir = own_directory(executable);
   std::string tried;
   for (const char* rel : {"/../lib/gradmap/", "/../" GRADMAP_INSTALL_LIBDIR "/gradmap/", "/gradmap/"}) {
+    if (executable && rel[1] != '.') continue;  // gradmap/ is beside a shared library, not a program
     const std::string path = dir + rel + file;
     if (access(path.c_str(), F_OK) != 0) {
       if (tried.find(path) == std::string::npos) tried += (tried.empty() ? "" : ", ") + path;
