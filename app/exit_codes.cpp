@@ -15,8 +15,8 @@ const std::vector<ExitCodeInfo>& exit_codes() {
       {ExitCode::invalid, "input cannot be processed as asked"},
       {ExitCode::output, "output not writable"},
       {ExitCode::partial_failure, "batch finished with failures"},
-      {ExitCode::interrupted_int, "batch interrupted (SIGINT)"},
-      {ExitCode::interrupted_term, "batch interrupted (SIGTERM)"},
+      {ExitCode::interrupted_int, "interrupted (SIGINT)"},
+      {ExitCode::interrupted_term, "interrupted (SIGTERM)"},
   };
   return table;
 }

@@ -20,8 +20,8 @@ enum class ExitCode : int {
   invalid = 4,             ///< the input cannot be processed as asked (axis too short, spacing, ...)
   output = 5,              ///< an output could not be written (batch: stopped early on a full disk)
   partial_failure = 6,     ///< batch: some files failed, the others were processed
-  interrupted_int = 130,   ///< batch: SIGINT (128 + 2, the shell's convention)
-  interrupted_term = 143,  ///< batch: SIGTERM (128 + 15)
+  interrupted_int = 130,   ///< SIGINT (128 + 2, the shell's convention)
+  interrupted_term = 143,  ///< SIGTERM (128 + 15)
 };
 
 inline int to_int(ExitCode c) { return static_cast<int>(c); }
