@@ -229,7 +229,7 @@ TEST(BatchFaults, DiskFullStopsTheBatchEarlyAndLeavesNoPartialOutput) {
   const auto r = run_cli(batch + " --report " + shell_quote(d / "full.json"));
   // Stopped early: exit 5 (an output could not be written), not 6 after failing every file.
   EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
-  EXPECT_NE(r.err.find("f02_dir.npy: write failed: No space left on device"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("f02_dir.npy': write failed: No space left on device"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("no new files are started"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("2 ok, 1 failed, 0 skipped, 9 not processed (stopped: disk full)"), std::string::npos)
       << r.out;
@@ -297,7 +297,7 @@ TEST(BatchFaults, FileSizeLimitStopsTheBatchEarly) {
   Reap reap{pid};
   EXPECT_EQ(wait_exit(pid), 5) << slurp(d / "log.txt");
   const std::string log = slurp(d / "log.txt");
-  EXPECT_NE(log.find("f00_mag.npy: write failed: File too large"), std::string::npos) << log;
+  EXPECT_NE(log.find("f00_mag.npy': write failed: File too large"), std::string::npos) << log;
   const json report = read_json(d / "r.json");
   EXPECT_EQ(statuses(report), (std::map<std::string, std::string>{{"a_small.npy", "ok"},
                                                                   {"f00.npy", "failed"},

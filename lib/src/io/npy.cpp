@@ -21,7 +21,9 @@
 namespace gradmap {
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& why) { throw IoError(path + ": " + why); }
+[[noreturn]] void fail(const std::string& path, const std::string& why) {
+  throw IoError("'" + path + "': " + why);
+}
 
 struct Header {
   DType dtype = DType::float64;
