@@ -119,38 +119,33 @@ class EdgesComputation final : public Computation {
                     std::vector<Array>& blocks) const override {
     const EdgeOptions opts = options(img);
     const std::vector<int>& axes = *opts.gradient.axes;
-    visit_dtype(img.pixels.dtype(), [&](auto in_tag) {
+    visit_rows_types(img.pixels.dtype(), blocks.front().dtype(), [&](auto in_tag, auto out_tag) {
       using T = decltype(in_tag);
-      visit_dtype(blocks.front().dtype(), [&](auto out_tag) {
-        using Out = decltype(out_tag);
-        if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> ||
-                      std::is_same_v<Out, double>) {
-          EdgeViews<Out> views;
-          if (opts.normals) views.normals.resize(axes.size());
-          for (std::size_t k = 0; k < products.size(); ++k) {
-            const ArrayView<Out> v = blocks[k].view<Out>();
-            switch (products[k].kind) {
-              case Product::magnitude:
-                views.magnitude = v;
-                break;
-              case Product::direction:
-              case Product::azimuth:
-                views.direction = v;
-                break;
-              case Product::elevation:
-                views.elevation = v;
-                break;
-              case Product::normal:
-                views.normals[static_cast<std::size_t>(std::find(axes.begin(), axes.end(), products[k].axis) -
-                                                       axes.begin())] = v;
-                break;
-              default:
-                throw std::logic_error("edges: no rows for this product");
-            }
-          }
-          edges_rows_into<T, Out>(img.pixels.view<T>(), r0, r1, views, opts);
+      using Out = decltype(out_tag);
+      EdgeViews<Out> views;
+      if (opts.normals) views.normals.resize(axes.size());
+      for (std::size_t k = 0; k < products.size(); ++k) {
+        const ArrayView<Out> v = blocks[k].view<Out>();
+        switch (products[k].kind) {
+          case Product::magnitude:
+            views.magnitude = v;
+            break;
+          case Product::direction:
+          case Product::azimuth:
+            views.direction = v;
+            break;
+          case Product::elevation:
+            views.elevation = v;
+            break;
+          case Product::normal:
+            views.normals[static_cast<std::size_t>(std::find(axes.begin(), axes.end(), products[k].axis) -
+                                                   axes.begin())] = v;
+            break;
+          default:
+            throw std::logic_error("edges: no rows for this product");
         }
-      });
+      }
+      edges_rows_into<T, Out>(img.pixels.view<T>(), r0, r1, views, opts);
     });
   }
 

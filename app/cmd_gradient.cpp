@@ -45,21 +45,16 @@ class GradientComputation final : public Computation {
                     std::vector<Array>& blocks) const override {
     const GradientOptions opts = make_gradient_options(img, s_.compute);
     const std::vector<int>& axes = *opts.axes;
-    visit_dtype(img.pixels.dtype(), [&](auto in_tag) {
+    visit_rows_types(img.pixels.dtype(), blocks.front().dtype(), [&](auto in_tag, auto out_tag) {
       using T = decltype(in_tag);
-      visit_dtype(blocks.front().dtype(), [&](auto out_tag) {
-        using Out = decltype(out_tag);
-        if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> ||
-                      std::is_same_v<Out, double>) {
-          // One view per selected axis, in the order of `axes`, each on its product's block.
-          std::vector<ArrayView<Out>> views(axes.size());
-          for (std::size_t k = 0; k < products.size(); ++k) {
-            const auto at = std::find(axes.begin(), axes.end(), products[k].axis);
-            views[static_cast<std::size_t>(at - axes.begin())] = blocks[k].view<Out>();
-          }
-          gradient_rows_into<T, Out>(img.pixels.view<T>(), r0, r1, views, opts);
-        }
-      });
+      using Out = decltype(out_tag);
+      // One view per selected axis, in the order of `axes`, each on its product's block.
+      std::vector<ArrayView<Out>> views(axes.size());
+      for (std::size_t k = 0; k < products.size(); ++k) {
+        const auto at = std::find(axes.begin(), axes.end(), products[k].axis);
+        views[static_cast<std::size_t>(at - axes.begin())] = blocks[k].view<Out>();
+      }
+      gradient_rows_into<T, Out>(img.pixels.view<T>(), r0, r1, views, opts);
     });
   }
 

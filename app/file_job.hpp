@@ -59,6 +59,20 @@ class Computation {
   virtual int png_compression() const { return compute_options().png_compression; }
 };
 
+/// Calls fn(T{}, Out{}) with T the element type `in` names and Out the float type `out` names: the
+/// input and the blocks of Computation::compute_rows.
+template <class Fn>
+void visit_rows_types(DType in, DType out, Fn&& fn) {
+  visit_dtype(in, [&](auto in_tag) {
+    visit_dtype(out, [&](auto out_tag) {
+      using Out = decltype(out_tag);
+      if constexpr (std::is_same_v<Out, float16_t> || std::is_same_v<Out, float> ||
+                    std::is_same_v<Out, double>)
+        fn(in_tag, out_tag);
+    });
+  });
+}
+
 /// What one input produced.
 struct FileOutcome {
   ExitCode code = ExitCode::ok;      ///< of the first failing step

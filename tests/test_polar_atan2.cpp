@@ -96,6 +96,15 @@ void report(const char* what, const Worst& w) {
             << std::hexfloat << w.y << ", " << w.x << ")" << std::defaultfloat << "\n";
 }
 
+/// Every pair of the special values (signed zeros, infinities, NaN, the smallest subnormals, the
+/// largest floats, ±1), appended to y and x; `v` receives the values.
+void special_pairs(std::vector<float>& y, std::vector<float>& x, std::vector<float>& v) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  v = {0.0f, -0.0f, inf, -inf, nan, 1.0f, -1.0f, from_bits(1), -from_bits(1), 3e38f, -3e38f, 1e-38f};
+  for (float a : v)
+    for (float b : v) y.push_back(a), x.push_back(b);
+}
+
 }  // namespace
 
 // Every float y in [2^-4, 2^4) with x = 1: the ratios around the reduction points (tan(pi/8), 1,
@@ -126,12 +135,8 @@ TEST(PolarAtan2, Float32WithinHalfUlpAcrossAllExponentsAndQuadrants) {
 }
 
 TEST(PolarAtan2, SpecialValuesGiveCsResultsBitForBit) {
-  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-  const float v[] = {0.0f,  -0.0f,        inf,           -inf,  nan,    1.0f,
-                     -1.0f, from_bits(1), -from_bits(1), 3e38f, -3e38f, 1e-38f};
-  std::vector<float> y, x;
-  for (float a : v)
-    for (float b : v) y.push_back(a), x.push_back(b);
+  std::vector<float> y, x, v;
+  special_pairs(y, x, v);
   // Pad past a vector so the specials go through whole vectors as well as the tail.
   for (int k = 0; k < 40; ++k) y.push_back(v[k % 12]), x.push_back(v[(k * 5) % 12]);
   const std::vector<float> got = direction(y, x);
@@ -151,12 +156,8 @@ TEST(PolarAtan2, SpecialValuesGiveCsResultsBitForBit) {
 // specials (zeros of both signs, infinities, NaN, subnormals, the largest floats) and random values
 // alike, in whole vectors and in tails.
 TEST(PolarAtan2, MagnitudeAndDirectionTogetherGiveTheBitsOfEachAlone) {
-  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-  const float v[] = {0.0f,  -0.0f,        inf,           -inf,  nan,    1.0f,
-                     -1.0f, from_bits(1), -from_bits(1), 3e38f, -3e38f, 1e-38f};
-  std::vector<float> y, x;
-  for (float a : v)
-    for (float b : v) y.push_back(a), x.push_back(b);
+  std::vector<float> y, x, v;
+  special_pairs(y, x, v);
   std::mt19937 rng(11);
   std::uniform_int_distribution<std::uint32_t> bits(0, 0xffffffffu);
   std::normal_distribution<float> normal(0.0f, 30.0f);
