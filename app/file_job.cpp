@@ -208,7 +208,8 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
     const index_t block_rows = std::max<index_t>(1, (index_t{1} << 20) / std::max<index_t>(1, row_bytes));
     double computing = 0;
     std::exception_ptr compute_error;
-    out.code = attempt(Stage::write, paths.front(), out.reason, [&] {
+    // The errors name the output they concern, any of them: their common folder is the context.
+    out.code = attempt(Stage::write, control.outdir.empty() ? paths.front() : control.outdir, out.reason, [&] {
       for (const std::string& p : paths) refuse_overwriting_input(p, input);
       make_output_folder(paths.front());
       try {
