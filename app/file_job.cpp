@@ -209,26 +209,27 @@ FileOutcome run_file(const Computation& c, const std::string& input, const FileC
     double computing = 0;
     std::exception_ptr compute_error;
     // The errors name the output they concern, any of them: their common folder is the context.
-    out.code = attempt(Stage::write, control.outdir.empty() ? paths.front() : control.outdir, out.reason, [&] {
-      for (const std::string& p : paths) refuse_overwriting_input(p, input);
-      make_output_folder(paths.front());
-      try {
-        write_npy_rows(paths, *streamed, img.pixels.shape(), block_rows,
-                       [&](index_t r0, index_t r1, std::vector<Array>& blocks) {
-                         if (stop()) throw Cancelled{};
-                         const auto c0 = Clock::now();
-                         try {
-                           c.compute_rows(img, products, r0, r1, blocks);
-                         } catch (...) {
-                           compute_error = std::current_exception();
-                           throw;
-                         }
-                         computing += seconds_since(c0);
-                       });
-        out.outputs = paths;
-      } catch (const Cancelled&) {
-      }
-    });
+    out.code =
+        attempt(Stage::write, control.outdir.empty() ? paths.front() : control.outdir, out.reason, [&] {
+          for (const std::string& p : paths) refuse_overwriting_input(p, input);
+          make_output_folder(paths.front());
+          try {
+            write_npy_rows(paths, *streamed, img.pixels.shape(), block_rows,
+                           [&](index_t r0, index_t r1, std::vector<Array>& blocks) {
+                             if (stop()) throw Cancelled{};
+                             const auto c0 = Clock::now();
+                             try {
+                               c.compute_rows(img, products, r0, r1, blocks);
+                             } catch (...) {
+                               compute_error = std::current_exception();
+                               throw;
+                             }
+                             computing += seconds_since(c0);
+                           });
+            out.outputs = paths;
+          } catch (const Cancelled&) {
+          }
+        });
     if (compute_error)
       out.code = attempt(Stage::compute, input, out.reason, [&] { std::rethrow_exception(compute_error); });
     for (const std::string& p : out.outputs) {
