@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-nibabel python3-scipy python3-opencv python3-pydicom python3-tifffile
   python3-pil  # tests read PNG text chunks, JPEG comments and EXIF orientation with PIL
+  time  # GNU time: the peak memory of a CLI run, not of the process that started it (tests/test_cli.cpp)
   libjpeg62-turbo-dev  # gradmap decodes JPEG with libjpeg itself, to turn its warnings into gradmap's
   libpng-dev  # and PNG with libpng itself, for the same reason
   python3-dev pybind11-dev python3-pytest  # the Python module (python/) and its pytest suite
