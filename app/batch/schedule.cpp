@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "schedule.hpp"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <filesystem>
+#include <system_error>
 
 #include "gradmap/formats.hpp"
 
@@ -30,6 +36,54 @@ std::size_t estimate_before_reading(const BatchInput& in) {
   const FileFormat* f = format_of(in.path);
   const double expand = f ? f->expansion : 1;
   return static_cast<std::size_t>(static_cast<double>(bytes) * expand * 12);
+}
+
+SignalWatcher::SignalWatcher(Handler first, Handler again)
+    : first_(std::move(first)), again_(std::move(again)) {
+  sigemptyset(&set_);
+  sigaddset(&set_, SIGINT);
+  sigaddset(&set_, SIGTERM);
+  // Before any other thread exists (oneTBB's workers, the ticker): they inherit the mask, so the
+  // signals stay pending for the signalfd instead of killing the process.
+  pthread_sigmask(SIG_BLOCK, &set_, &old_);
+  signals_fd_ = ::signalfd(-1, &set_, SFD_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  if (signals_fd_ < 0 || wake_fd_ < 0) {
+    const int e = errno;
+    if (signals_fd_ >= 0) ::close(signals_fd_);
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    throw std::system_error(e, std::generic_category(), "gradmap: cannot watch for SIGINT/SIGTERM");
+  }
+  thread_ = std::thread([this] {
+    pollfd fds[2] = {{signals_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    for (;;) {
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[1].revents) return;
+      signalfd_siginfo info;
+      if (::read(signals_fd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
+      const int s = static_cast<int>(info.ssi_signo);
+      if (signo_.load() == 0) {
+        signo_ = s;
+        first_(s);
+      } else {
+        again_(s);
+      }
+    }
+  });
+}
+
+SignalWatcher::~SignalWatcher() {
+  const std::uint64_t one = 1;
+  while (::write(wake_fd_, &one, sizeof one) < 0 && errno == EINTR) {
+  }
+  thread_.join();
+  ::close(signals_fd_);
+  ::close(wake_fd_);
+  pthread_sigmask(SIG_SETMASK, &old_, nullptr);
 }
 
 void remove_own_temporaries(const std::set<std::string>& dirs) {

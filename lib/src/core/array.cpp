@@ -199,7 +199,7 @@ void Array::check_type(DType t) const {
 }
 
 Array Array::clone() const {
-  Array a(dtype_, extents_);
+  Array a = uninitialized(dtype_, extents_);
   if (nbytes()) std::memcpy(a.data(), data(), nbytes());
   return a;
 }
@@ -216,7 +216,7 @@ Array Array::reshaped(Shape extents) const {
 template <class T>
 Array to_array(ConstArrayView<T> v) {
   using U = std::remove_const_t<T>;
-  Array a(dtype_of_v<U>, v.extents());
+  Array a = Array::uninitialized(dtype_of_v<U>, v.extents());  // every element is written below
   U* out = static_cast<U*>(a.data());
   const int r = v.rank();
   std::vector<index_t> idx(static_cast<std::size_t>(r), 0);
