@@ -379,7 +379,7 @@ GRADMAP_ISA_CLONES void map_float_to_u8(const float* in, std::uint8_t* o, std::s
 
 /// Levels of every element of `values` under `m`, as uint8/uint16 of the same shape.
 Array apply_map(const Array& values, const LevelMap& m, int bit_depth) {
-  Array out(level_dtype(bit_depth), values.shape());
+  Array out = Array::uninitialized(level_dtype(bit_depth), values.shape());  // every level is written
   const index_t n = values.size();
   visit_dtype(values.dtype(), [&](auto in_tag) {
     using In = decltype(in_tag);
@@ -593,7 +593,7 @@ Array hsv_levels(const Array& direction, const Array& magnitude, const LevelMap&
     throw InvalidArgument("direction_hsv: empty direction array");
   Shape out_shape = direction.shape();
   out_shape.push_back(3);
-  Array out(level_dtype(bits), out_shape);
+  Array out = Array::uninitialized(level_dtype(bits), out_shape);  // every pixel is written
   const index_t n = direction.size();
   if (n == 0) return out;
 
