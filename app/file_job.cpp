@@ -338,6 +338,20 @@ ExitCode run_inputs(const Computation& c, const std::vector<std::string>& inputs
     std::_Exit(to_int(s == SIGINT ? ExitCode::interrupted_int : ExitCode::interrupted_term));
   };
   SignalWatcher signals(stop_now, stop_now);
+  // Output folders are made by the first write (make_output_folder); when no input gets that far,
+  // or every write fails, the folders this run made stay empty and go again.
+  std::vector<fs::path> made;
+  for (const std::string& d : dirs) {
+    std::error_code ec;
+    for (fs::path p = fs::absolute(d, ec).lexically_normal(); !ec && !p.empty() && !fs::exists(p, ec);
+         p = p.parent_path()) {
+      if (p == p.parent_path()) break;
+      made.push_back(p);
+    }
+  }
+  std::sort(made.begin(), made.end(), [](const fs::path& a, const fs::path& b) {
+    return a.native().size() > b.native().size();  // deepest first, whichever input named them
+  });
   ExitCode rc = ExitCode::ok;
   for (const auto& plan : plans) {
     FileControl control;
@@ -349,6 +363,10 @@ ExitCode run_inputs(const Computation& c, const std::vector<std::string>& inputs
       for (const auto& p : r.outputs) std::cout << p << "\n";
     if (r.code != ExitCode::ok) report_error(r.reason);
     if (r.code != ExitCode::ok && rc == ExitCode::ok) rc = r.code;
+  }
+  for (const fs::path& p : made) {  // a folder holding anything is not removed
+    std::error_code ec;
+    fs::remove(p, ec);
   }
   std::cout << std::flush;
   return rc;

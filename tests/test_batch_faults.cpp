@@ -317,6 +317,31 @@ TEST(BatchFaults, FileSizeLimitStopsTheBatchEarly) {
   EXPECT_TRUE(same_as(slurp(d / "out/a_small_mag.npy"), reference, "a_small_mag.npy"));
 }
 
+// A single-file command whose first write fails (here the file size limit) leaves no output and
+// no folder: the folders it made for its outputs go again when they stay empty; a folder that
+// existed before stays.
+TEST(BatchFaults, FailedFirstWriteLeavesNoEmptyOutputFolders) {
+  TempDir d;
+  make_npys(d / "in", 1, 100, 100);  // outputs of 80 128 bytes
+  fs::create_directory(d / "kept");
+  for (const std::string out : {d / "made/sub", d / "kept/sub"}) {
+    SCOPED_TRACE(out);
+    const pid_t pid =
+        spawn_cli({"edges", d / "in/f00.npy", "-o", out, "--format", "npy"}, d / "log.txt", 40000);
+    Reap reap{pid};
+    EXPECT_EQ(wait_exit(pid), 5) << slurp(d / "log.txt");
+    EXPECT_NE(slurp(d / "log.txt").find("File too large"), std::string::npos) << slurp(d / "log.txt");
+    EXPECT_FALSE(fs::exists(out));
+  }
+  EXPECT_FALSE(fs::exists(d / "made"));
+  EXPECT_TRUE(fs::is_directory(d / "kept"));
+  // A run that writes keeps its folders.
+  const auto ok = run_cli("edges " + shell_quote(d / "in/f00.npy") + " -o " + shell_quote(d / "made/sub") +
+                          " --format npy");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(listing(d / "made/sub"), (std::set<std::string>{"f00_dir.npy", "f00_mag.npy"}));
+}
+
 // The batch recognizes a full disk from the writer's reason: a writer that drops errno (the PNG
 // writer did: "cannot write the encoded image to '<dir>/.x_mag.gradmap-tmp-…'") makes it fail every
 // remaining file instead of stopping.
@@ -566,6 +591,8 @@ TEST(BatchFaults, SigintAndSigtermLeaveOnlyCompleteFilesAndTheRerunDoesExactlyTh
     ::kill(pid, sig);
     EXPECT_EQ(wait_exit(pid), sig == SIGINT ? 130 : 143) << slurp(log);  // 128 + signal number
     EXPECT_NE(slurp(log).find("interrupted (" + label + ")"), std::string::npos) << slurp(log);
+    // Ctrl-C is a terminal's key: a SIGTERM from a scheduler is told how to stop at once instead.
+    EXPECT_EQ(slurp(log).find("Ctrl-C") != std::string::npos, sig == SIGINT) << slurp(log);
     EXPECT_NE(slurp(log).find("rerun with --skip-existing"), std::string::npos) << slurp(log);
     EXPECT_TRUE(tree(out, /*hidden=*/true).empty()) << "temporaries left behind";
     const json report = read_json(rep);

@@ -180,9 +180,11 @@ RunResult run_jobs(const BatchSettings& c, const Computation& command, std::vect
   SignalWatcher signals(
       [&](int s) {
         cancel = true;
+        // A second signal of either kind stops at once; only a terminal user can press Ctrl-C.
         progress.notice(std::string("interrupted (") + (s == SIGINT ? "SIGINT" : "SIGTERM") +
-                        "): finishing the step in progress of each file, then stopping; press Ctrl-C again "
-                        "to stop at once");
+                        "): finishing the step in progress of each file, then stopping; " +
+                        (s == SIGINT ? "press Ctrl-C again" : "send SIGINT or SIGTERM again") +
+                        " to stop at once");
       },
       [&](int s) {
         // Second signal: no waiting. Complete outputs stay; this process's temporaries go.
