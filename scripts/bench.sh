@@ -10,6 +10,8 @@
 #   scripts/bench.sh --reps 11 --cases A,C   # any other bench_peers flag is passed through
 #   scripts/bench.sh --operators  # also the operators (sobel, gaussian, ...) against scipy, OpenCV
 #                                 # and ITK's recursive Gaussian: bench/results/operators.md
+#   scripts/bench.sh --process    # also whole CLI processes on a 4096² .npy against cat + dd and
+#                                 # numpy (bench/process_bench.py): bench/results/process.md
 #
 # BUILD_DIR chooses the build directory (default build/), BENCH_OUT the markdown file.
 set -euo pipefail
@@ -18,9 +20,13 @@ build=${BUILD_DIR:-$root/build}
 out=${BENCH_OUT:-$root/bench/results/peers.md}
 
 args=()
-operators=0
+operators=0 process=0
 for a in "$@"; do
-  if [[ $a == --operators ]]; then operators=1; else args+=("$a"); fi
+  case $a in
+    --operators) operators=1 ;;
+    --process) process=1 ;;
+    *) args+=("$a") ;;
+  esac
 done
 if [[ ${BENCH_QUICK:-0} != 0 ]]; then args=(--quick "${args[@]}"); fi
 
@@ -42,4 +48,9 @@ if ((operators)); then
   PYTHONPATH=$build/python /usr/bin/python3 "$root/bench/operators_bench.py" "${quick[@]}" \
     --itk "$build/bench/bench_itk_gaussian" | tee "$ops_out"
   echo "operators: table written to $ops_out"
+fi
+if ((process)); then
+  process_out=$(dirname "$out")/process.md
+  /usr/bin/python3 "$root/bench/process_bench.py" --gradmap "$build/app/gradmap" | tee "$process_out"
+  echo "process: table written to $process_out"
 fi
