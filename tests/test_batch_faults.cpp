@@ -324,7 +324,7 @@ TEST(BatchFaults, FailedFirstWriteLeavesNoEmptyOutputFolders) {
   TempDir d;
   make_npys(d / "in", 1, 100, 100);  // outputs of 80 128 bytes
   fs::create_directory(d / "kept");
-  for (const std::string out : {d / "made/sub", d / "kept/sub"}) {
+  for (const std::string& out : {d / "made/sub", d / "kept/sub"}) {
     SCOPED_TRACE(out);
     const pid_t pid =
         spawn_cli({"edges", d / "in/f00.npy", "-o", out, "--format", "npy"}, d / "log.txt", 40000);

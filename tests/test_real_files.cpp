@@ -318,7 +318,7 @@ TEST(RealFiles, RtDoseWithoutNumberOfFramesIsAClearErrorNotACrash) {
 // A valid DICOM object that holds no image (pydicom's palettes, nibabel's CSA header test file) is
 // named as such, not as corrupt.
 TEST(RealFiles, DicomWithoutPixelDataSaysSo) {
-  for (const std::string dcm :
+  for (const std::string& dcm :
        {kPydicomData + "../palettes/pet.dcm",
         std::string("/usr/lib/python3/dist-packages/nibabel/nicom/tests/data/csa_slice_norm.dcm")}) {
     SCOPED_TRACE(dcm);

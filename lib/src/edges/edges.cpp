@@ -236,8 +236,8 @@ void polar_vec(const std::vector<const S*>& comps, const std::vector<int>& order
         }
       }
       if (m.elev) {
-        const S* pair[2] = {gx, gy};
-        magnitude_vec<S, Out>(pair, 2, tmp, len);
+        const S* horizontal[2] = {gx, gy};
+        magnitude_vec<S, Out>(horizontal, 2, tmp, len);
         atan2_vec<S, Out>(g[order[0]], tmp, ang, len);
         const double scale = o.angle.units == AngleUnits::degrees ? 180.0 / kPi : 1.0;
         for (index_t j = 0; j < len; ++j)

@@ -2,6 +2,9 @@
 // Compiled with -mavx512f (only this file): called only after polar_simd.cpp has checked the CPU.
 // AVX-512 is where atan2 is most of an edge map's work: float32 directions run gradmap's atan2 in
 // intrinsics (sixteen samples as two halves of eight double lanes), float64 SLEEF's eight lanes.
+// GCC 12's casts between 512- and 256-bit vectors start from _mm512_undefined_*(), which its own
+// -Wmaybe-uninitialized then reports from the header at -O1 (the sanitizer builds).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #include <sleef.h>
 
