@@ -1,26 +1,27 @@
 // SPDX-License-Identifier: MIT
-// gradmap's float32 atan2, written once on GCC vector lanes and compiled into each ISA variant
-// (polar_simd.cpp: SSE2, polar_avx2.cpp, polar_avx512.cpp). Every step is an IEEE double operation
-// (+ - * /, compares, bit masks; the kernels are built with -ffp-contract=off, so no FMA), so all
-// variants and the vector tails give the same bits for a sample.
+// gradmap's float32 atan2, written once on GCC vector lanes of float and compiled into each ISA
+// variant (polar_simd.cpp: SSE2, polar_avx2.cpp, polar_avx512.cpp). Every step is an IEEE float32
+// operation (+ - * /, compares, bit masks; the kernels are built with -ffp-contract=off, so no FMA),
+// so all variants and the vector tails give the same bits for a sample.
 //
-// Why not SLEEF: its 1-ulp float atan2 was half of case C (issue 15), and its 3.5-ulp one measured
-// 2.63 ulp (atan2(0x1.b9dd58p+0, 0x1.b33334p+0)), beyond the 2-ulp contract. Carried out in double,
-// one division and a degree-5 polynomial suffice: the result before the final rounding is within
-// 2^-33 (relative) of the exact angle, so the float32 result is within 0.51 ulp (correctly rounded
-// except within 2^-9 ulp of a tie). tests/test_polar_atan2.cpp measures it. polar_avx512.cpp has
-// the same operations in intrinsics for finite lanes (1.5x faster than SLEEF's 1-ulp atan2f there;
-// this generic form is only as fast as SLEEF with AVX-512) and falls back to this one for vectors
-// holding an infinity or NaN.
+// Why float32 lanes: atan2 was 40 % of a float32 edge map (issue 15, case C: 9.5 of 23.7 ms) when
+// it ran in double lanes; sixteen float lanes per AVX-512 vector do the same work in half the
+// vector operations. Why not SLEEF's float atan2: its 1-ulp one is slower still, and its 3.5-ulp one
+// measured 2.63 ulp (atan2(0x1.b9dd58p+0, 0x1.b33334p+0)), beyond gradmap's 2-ulp contract.
+//
+// Accuracy, and why it can be proved exhaustively: the only rounding that depends on both inputs is
+// the first, t = min(|x|,|y|) / max(|x|,|y|). Everything after it is a function of the float t in
+// [0, 1] and of the octant, so running every float t through the four octant compositions, against
+// the exact angle of every real ratio that rounds to t, covers every input pair
+// (tests/test_polar_atan2.cpp does, over 2^30 values of t). Worst: 1.58 ulp for atan t, at t = 0x1.0850f4p-1,
+// where atan t is just below 1/2 and t just above, so t's own rounding is already 0.86 ulp of the
+// result; 1.42 ulp for pi/2 - atan t; 0.85 for pi/2 + atan t and pi - atan t. No range reduction to [0,
+// tan(pi/8)]: its (t - 1) / (t + 1) rounds three times in float32, where a longer polynomial on [0, 1] costs
+// two more operations.
 //
 // Included by one .cpp per ISA: everything here has internal linkage, so the variants compiled with
 // different -m flags never stand in for one another at link time.
 #pragma once
-
-// The SSE2 variant passes W = 8 lanes (32-byte vectors) between these functions, and GCC notes
-// that such a call's ABI changed in GCC 4.6; everything here has internal linkage and is inlined,
-// so no call crosses a compiler or ISA boundary.
-#pragma GCC diagnostic ignored "-Wpsabi"
 
 #include <cstring>
 
@@ -29,49 +30,53 @@
 namespace gradmap::detail {
 namespace {
 
-/// W double lanes (W float inputs and outputs).
+/// atan(t) = t + t^3 P(t^2) on [0, 1]: P's coefficients, constant term first, rounded to float. A
+/// Lawson-weighted least-squares fit of atan's relative error (2.9e-9 before rounding to float),
+/// holding atan(1) = pi/4 so that atan2(v, v) gives fl(pi/4) and fl(3pi/4) exactly, as C does;
+/// atan2_fit.py beside this file makes them.
+constexpr float kAtanP[] = {
+    -0x1.55553cp-2f, 0x1.999192p-3f,  -0x1.241d4ep-3f, 0x1.c06b5p-4f,    -0x1.57a8aep-4f,
+    0x1.d8db16p-5f,  -0x1.fad282p-6f, 0x1.613098p-7f,  -0x1.cde326p-10f,
+};
+/// pi/2 and pi as float hi + lo pairs: the octant step adds the lo part to the small terms first.
+constexpr float kHalfPiHi = 0x1.921fb6p+0f, kHalfPiLo = -0x1.777a5cp-25f;
+constexpr float kPiHi = 0x1.921fb6p+1f, kPiLo = -0x1.777a5cp-24f;
+
+/// W float lanes.
 template <int W>
 struct Lanes {
   typedef float F __attribute__((vector_size(4 * W)));
-  typedef double D __attribute__((vector_size(8 * W)));
-  typedef long long I __attribute__((vector_size(8 * W)));
+  typedef int I __attribute__((vector_size(4 * W)));
 };
 
 /// atan2(y, x) lane by lane, with C's results for zeros (atan2(±0, -0) = ±pi), infinities and NaN.
-/// Reduction: t = min(|x|,|y|) / max(|x|,|y|) in [0, 1], and above tan(pi/8) the same division
-/// carries t' = (min - max) / (min + max) (exact numerator and denominator: the exponents of min and
-/// max differ by at most 2) with pi/4 added back; then atan(t) = t + t^3 P(t^2) on |t| <= tan(pi/8),
-/// P the minimax fit of degree 5 (mpmath chebyfit, relative error 8.5e-11 of atan); then the octant
-/// and the quadrant.
+/// t = min/max in [0, 1] (1 for two infinities, 0 for two zeros); a = t + c with c = t^3 P(t^2);
+/// then the octant: the angle is C ± a with C in {0, pi/2, pi}, evaluated as
+/// C_hi + (±t + (±c + C_lo)); the sign of y last.
 template <int W>
-inline typename Lanes<W>::D atan2_lanes(typename Lanes<W>::D y, typename Lanes<W>::D x) {
-  using D = typename Lanes<W>::D;
+inline typename Lanes<W>::F atan2_lanes(typename Lanes<W>::F y, typename Lanes<W>::F x) {
+  using F = typename Lanes<W>::F;
   using I = typename Lanes<W>::I;
-  constexpr double kPi = 3.141592653589793238462643383279502884;
-  constexpr double kTanPi8 = 0.41421356237309504880;
-  constexpr double kInf = __builtin_inf();
-  const I abs_mask = I{} + 0x7fffffffffffffffLL;
-  const D ax = (D)((I)x & abs_mask), ay = (D)((I)y & abs_mask);
+  constexpr float kInf = __builtin_inff();
+  const I abs_mask = I{} + 0x7fffffff;
+  const I sign_bit = ~abs_mask;
+  const F ax = (F)((I)x & abs_mask), ay = (F)((I)y & abs_mask);
   const I y_major = ay > ax;
-  const D mn = y_major ? ax : ay, mx = y_major ? ay : ax;
-  const I both_inf = mn == kInf;  // atan(inf / inf) is pi/4
-  const I zero = mx == 0.0;       // atan2(±0, ±0): the octant and quadrant steps give C's value
-  const I upper = (mn > mx * kTanPi8) | both_inf;
-  const I no_div = both_inf | zero;
-  const D num = no_div ? D{} : (upper ? mn - mx : mn);
-  const D den = no_div ? D{} + 1.0 : (upper ? mn + mx : mx);
-  const D t = num / den, s = t * t;
-  D q = D{} + 0.050481385120797443928;
-  q = q * s + -0.086246761452494936521;
-  q = q * s + 0.11071365021884793981;
-  q = q * s + -0.14284151193628613917;
-  q = q * s + 0.19999977258688385552;
-  q = q * s + -0.33333333279254800128;
-  D a = t + (t * s) * q;
-  a = upper ? a + kPi / 4 : a;
-  a = y_major ? kPi / 2 - a : a;
-  a = (I)x < 0 ? kPi - a : a;          // the sign bit of x, -0 included
-  a = (D)((I)a | ((I)y & ~abs_mask));  // a >= 0 here: the sign of y
+  const F mn = y_major ? ax : ay, mx = y_major ? ay : ax;
+  const I both_inf = mn == kInf;
+  const I zero = mx == 0.0f;
+  const F one = F{} + 1.0f;
+  const F t = (both_inf ? one : mn) / ((both_inf | zero) ? one : mx);
+  const F s = t * t;
+  F q = F{} + kAtanP[8];
+  for (int k = 7; k >= 0; --k) q = q * s + kAtanP[k];
+  const F c = (t * s) * q;
+  const I x_neg = (I)x < 0;  // the sign bit of x, -0 included
+  const I flip = (y_major ^ x_neg) & sign_bit;
+  const F hi = y_major ? F{} + kHalfPiHi : (x_neg ? F{} + kPiHi : F{});
+  const F lo = y_major ? F{} + kHalfPiLo : (x_neg ? F{} + kPiLo : F{});
+  F a = hi + ((F)((I)t ^ flip) + ((F)((I)c ^ flip) + lo));
+  a = (F)((I)a | ((I)y & sign_bit));  // a >= 0 here: the sign of y
   const I nan = (x != x) | (y != y);
   return nan ? x + y : a;
 }
@@ -81,13 +86,11 @@ inline typename Lanes<W>::D atan2_lanes(typename Lanes<W>::D y, typename Lanes<W
 template <int W>
 void atan2_f32_lanes(const float* y, const float* x, float* out, index_t n) {
   using F = typename Lanes<W>::F;
-  using D = typename Lanes<W>::D;
   auto one = [](const float* py, const float* px, float* po) {
     F fy, fx;
     std::memcpy(&fy, py, sizeof fy);
     std::memcpy(&fx, px, sizeof fx);
-    const F r = __builtin_convertvector(
-        atan2_lanes<W>(__builtin_convertvector(fy, D), __builtin_convertvector(fx, D)), F);
+    const F r = atan2_lanes<W>(fy, fx);
     std::memcpy(po, &r, sizeof r);
   };
   index_t j = 0;

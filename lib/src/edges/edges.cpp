@@ -212,7 +212,7 @@ void polar_vec(const std::vector<const S*>& comps, const std::vector<int>& order
     S* mag_at = mag;
     if constexpr (std::is_same_v<S, Out>)
       if (m.mag && m.normals.empty()) mag_at = m.mag + c0;
-    magnitude_vec<S, Out>(g, n, mag_at, len);
+    if (m.mag || !m.normals.empty()) magnitude_vec<S, Out>(g, n, mag_at, len);  // not for a direction alone
     if (m.mag && mag_at == mag)
       for (index_t j = 0; j < len; ++j) m.mag[c0 + j] = cvt<Out>(mag[j]);
     if (nd >= 2 && (m.dir || m.elev)) {

@@ -11,7 +11,7 @@
 namespace gradmap::detail {
 
 void atan2_f32_avx2(const float* y, const float* x, float* out, index_t n) {
-  atan2_f32_lanes<4>(y, x, out, n);
+  atan2_f32_lanes<8>(y, x, out, n);
 }
 
 void atan2_f64_avx2(const double* y, const double* x, double* out, index_t n) {

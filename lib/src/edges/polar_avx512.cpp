@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Compiled with -mavx512f (only this file): called only after polar_simd.cpp has checked the CPU.
 // AVX-512 is where atan2 is most of an edge map's work: float32 directions run gradmap's atan2 in
-// intrinsics (sixteen samples as two halves of eight double lanes), float64 SLEEF's eight lanes.
+// intrinsics (sixteen float lanes), float64 SLEEF's eight lanes.
 // GCC 12's casts between 512- and 256-bit vectors start from _mm512_undefined_*(), which its own
 // -Wmaybe-uninitialized then reports from the header at -O1 (the sanitizer builds).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -9,6 +9,7 @@
 #include <sleef.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "edges/atan2_lanes.hpp"
 #include "edges/polar_simd.hpp"
@@ -34,40 +35,37 @@ void blocks(const T* y, const T* x, T* out, index_t n, Load load, Store store, F
 
 namespace {
 
-/// atan2_lanes (atan2_lanes.hpp) for eight double lanes of finite inputs, operation for operation
-/// (so the same bits); `special` flags the lanes holding an infinity or NaN, which the caller
-/// recomputes with the generic form.
-inline __m512d atan2_finite8(__m512d y, __m512d x, __mmask8* special) {
-  const __m512d abs_mask = _mm512_castsi512_pd(_mm512_set1_epi64(0x7fffffffffffffffLL));
-  const __m512d ax = _mm512_castsi512_pd(
-                    _mm512_and_si512(_mm512_castpd_si512(x), _mm512_castpd_si512(abs_mask))),
-                ay = _mm512_castsi512_pd(
-                    _mm512_and_si512(_mm512_castpd_si512(y), _mm512_castpd_si512(abs_mask)));
-  const __mmask8 y_major = _mm512_cmp_pd_mask(ay, ax, _CMP_GT_OQ);
-  const __m512d mn = _mm512_min_pd(ax, ay), mx = _mm512_max_pd(ax, ay);
-  *special =
-      _mm512_cmp_pd_mask(_mm512_add_pd(ax, ay), _mm512_set1_pd(__builtin_inf()), _CMP_NLT_UQ);  // inf or NaN
-  const __mmask8 upper =
-      _mm512_cmp_pd_mask(mn, _mm512_mul_pd(mx, _mm512_set1_pd(0.41421356237309504880)), _CMP_GT_OQ);
-  const __mmask8 zero = _mm512_cmp_pd_mask(mx, _mm512_setzero_pd(), _CMP_EQ_OQ);
-  const __m512d num = _mm512_mask_sub_pd(mn, upper, mn, mx);
-  __m512d den = _mm512_mask_add_pd(mx, upper, mn, mx);
-  den = _mm512_mask_mov_pd(den, zero, _mm512_set1_pd(1.0));
-  const __m512d t = _mm512_div_pd(num, den), s = _mm512_mul_pd(t, t);
-  __m512d q = _mm512_set1_pd(0.050481385120797443928);
-  q = _mm512_add_pd(_mm512_mul_pd(q, s), _mm512_set1_pd(-0.086246761452494936521));
-  q = _mm512_add_pd(_mm512_mul_pd(q, s), _mm512_set1_pd(0.11071365021884793981));
-  q = _mm512_add_pd(_mm512_mul_pd(q, s), _mm512_set1_pd(-0.14284151193628613917));
-  q = _mm512_add_pd(_mm512_mul_pd(q, s), _mm512_set1_pd(0.19999977258688385552));
-  q = _mm512_add_pd(_mm512_mul_pd(q, s), _mm512_set1_pd(-0.33333333279254800128));
-  __m512d a = _mm512_add_pd(t, _mm512_mul_pd(_mm512_mul_pd(t, s), q));
-  a = _mm512_mask_add_pd(a, upper, a, _mm512_set1_pd(3.141592653589793238462643383279502884 / 4));
-  a = _mm512_mask_sub_pd(a, y_major, _mm512_set1_pd(3.141592653589793238462643383279502884 / 2), a);
-  const __mmask8 xneg = _mm512_cmp_epi64_mask(_mm512_castpd_si512(x), _mm512_setzero_si512(), _MM_CMPINT_LT);
-  a = _mm512_mask_sub_pd(a, xneg, _mm512_set1_pd(3.141592653589793238462643383279502884), a);
-  // sign of y: a | (y & ~abs)
-  return _mm512_castsi512_pd(_mm512_ternarylogic_epi64(_mm512_castpd_si512(a), _mm512_castpd_si512(y),
-                                                       _mm512_castpd_si512(abs_mask), 0xF4));
+/// atan2_lanes (atan2_lanes.hpp) for sixteen float lanes of finite inputs, operation for operation
+/// (so the same bits); `special` flags the lanes holding an infinity or NaN (or two finite values
+/// whose sum overflows), which the caller recomputes with the generic form.
+inline __m512 atan2_finite16(__m512 y, __m512 x, __mmask16* special) {
+  const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), sign_bit = _mm512_set1_epi32(INT32_MIN);
+  const __m512 ax = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), abs_mask)),
+               ay = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(y), abs_mask));
+  *special = _mm512_cmp_ps_mask(_mm512_add_ps(ax, ay), _mm512_set1_ps(__builtin_inff()), _CMP_NLT_UQ);
+  const __mmask16 y_major = _mm512_cmp_ps_mask(ay, ax, _CMP_GT_OQ);
+  const __m512 mn = _mm512_min_ps(ax, ay), mx = _mm512_max_ps(ax, ay);
+  const __mmask16 zero = _mm512_cmp_ps_mask(mx, _mm512_setzero_ps(), _CMP_EQ_OQ);
+  const __m512 t = _mm512_div_ps(mn, _mm512_mask_mov_ps(mx, zero, _mm512_set1_ps(1.0f)));
+  const __m512 s = _mm512_mul_ps(t, t);
+  __m512 q = _mm512_set1_ps(kAtanP[8]);
+  for (int k = 7; k >= 0; --k) q = _mm512_add_ps(_mm512_mul_ps(q, s), _mm512_set1_ps(kAtanP[k]));
+  const __m512 c = _mm512_mul_ps(_mm512_mul_ps(t, s), q);
+  const __mmask16 x_neg =
+      _mm512_cmp_epi32_mask(_mm512_castps_si512(x), _mm512_setzero_si512(), _MM_CMPINT_LT);
+  const __mmask16 flip = static_cast<__mmask16>(y_major ^ x_neg);
+  const __m512 hi = _mm512_mask_mov_ps(_mm512_maskz_mov_ps(x_neg, _mm512_set1_ps(kPiHi)), y_major,
+                                       _mm512_set1_ps(kHalfPiHi));
+  const __m512 lo = _mm512_mask_mov_ps(_mm512_maskz_mov_ps(x_neg, _mm512_set1_ps(kPiLo)), y_major,
+                                       _mm512_set1_ps(kHalfPiLo));
+  auto negate_if_flip = [&](__m512 v) {
+    const __m512i b = _mm512_castps_si512(v);
+    return _mm512_castsi512_ps(_mm512_mask_xor_epi32(b, flip, b, sign_bit));
+  };
+  const __m512 a = _mm512_add_ps(hi, _mm512_add_ps(negate_if_flip(t), _mm512_add_ps(negate_if_flip(c), lo)));
+  // a >= 0 here: a | (y & sign)
+  return _mm512_castsi512_ps(
+      _mm512_ternarylogic_epi32(_mm512_castps_si512(a), _mm512_castps_si512(y), sign_bit, 0xF8));
 }
 
 }  // namespace
@@ -75,19 +73,11 @@ inline __m512d atan2_finite8(__m512d y, __m512d x, __mmask8* special) {
 void atan2_f32_avx512(const float* y, const float* x, float* out, index_t n) {
   index_t j = 0;
   for (; j + 16 <= n; j += 16) {
-    const __m512 fy = _mm512_loadu_ps(y + j), fx = _mm512_loadu_ps(x + j);
-    auto upper = [](__m512 v) {
-      return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-    };
-    __mmask8 s0, s1;
-    const __m512d lo = atan2_finite8(_mm512_cvtps_pd(_mm512_castps512_ps256(fy)),
-                                     _mm512_cvtps_pd(_mm512_castps512_ps256(fx)), &s0);
-    const __m512d hi = atan2_finite8(upper(fy), upper(fx), &s1);
-    _mm256_storeu_ps(out + j, _mm512_cvtpd_ps(lo));
-    _mm256_storeu_ps(out + j + 8, _mm512_cvtpd_ps(hi));
-    if (s0 | s1) atan2_f32_lanes<8>(y + j, x + j, out + j, 16);  // infinities, NaN: C's results
+    __mmask16 special;
+    _mm512_storeu_ps(out + j, atan2_finite16(_mm512_loadu_ps(y + j), _mm512_loadu_ps(x + j), &special));
+    if (special) atan2_f32_lanes<16>(y + j, x + j, out + j, 16);  // infinities, NaN: C's results
   }
-  atan2_f32_lanes<8>(y + j, x + j, out + j, n - j);
+  atan2_f32_lanes<16>(y + j, x + j, out + j, n - j);
 }
 
 // hypot2_f32 and atan2_f32 of the same float32 pair in one pass: the samples are loaded and
@@ -116,15 +106,12 @@ void polar2_f32_avx512(const float* y, const float* x, float* mag, float* dir, i
         _mm512_cmp_ps_mask(_mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(fx), abs_bits)), inf,
                            _CMP_EQ_OQ);
     _mm512_storeu_ps(mag + j, _mm512_mask_blend_ps(is_inf, r, inf));
-    __mmask8 s0, s1;
-    const __m512d lo = atan2_finite8(ylo, xlo, &s0);
-    const __m512d hi = atan2_finite8(yhi, xhi, &s1);
-    _mm256_storeu_ps(dir + j, _mm512_cvtpd_ps(lo));
-    _mm256_storeu_ps(dir + j + 8, _mm512_cvtpd_ps(hi));
-    if (s0 | s1) atan2_f32_lanes<8>(y + j, x + j, dir + j, 16);  // infinities, NaN: C's results
+    __mmask16 special;
+    _mm512_storeu_ps(dir + j, atan2_finite16(fy, fx, &special));
+    if (special) atan2_f32_lanes<16>(y + j, x + j, dir + j, 16);  // infinities, NaN: C's results
   }
   for (index_t k = j; k < n; ++k) mag[k] = hypot_f32_ref(y[k], x[k]);
-  atan2_f32_lanes<8>(y + j, x + j, dir + j, n - j);
+  atan2_f32_lanes<16>(y + j, x + j, dir + j, n - j);
 }
 
 void atan2_f64_avx512(const double* y, const double* x, double* out, index_t n) {

@@ -25,10 +25,14 @@ bool use_avx512() {
 
 const char* simd_variant() { return use_avx512() ? "avx512f" : use_avx2() ? "avx2" : "sse2"; }
 
+void atan2_f32_sse2(const float* y, const float* x, float* out, index_t n) {
+  atan2_f32_lanes<4>(y, x, out, n);
+}
+
 void atan2_f32(const float* y, const float* x, float* out, index_t n) {
   if (use_avx512()) return atan2_f32_avx512(y, x, out, n);
   if (use_avx2()) return atan2_f32_avx2(y, x, out, n);
-  atan2_f32_lanes<4>(y, x, out, n);
+  atan2_f32_sse2(y, x, out, n);
 }
 
 void atan2_f64(const double* y, const double* x, double* out, index_t n) {

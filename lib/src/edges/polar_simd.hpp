@@ -10,7 +10,7 @@
 
 namespace gradmap::detail {
 
-/// out[j] = atan2(y[j], x[j]) for float32, |error| <= 0.51 ulp (C's results for zeros, infinities, NaN).
+/// out[j] = atan2(y[j], x[j]) for float32, |error| <= 1.58 ulp (C's results for zeros, infinities, NaN).
 void atan2_f32(const float* y, const float* x, float* out, index_t n);
 /// out[j] = atan2(y[j], x[j]), |error| <= 1 ulp (float64).
 void atan2_f64(const double* y, const double* x, double* out, index_t n);
@@ -30,7 +30,9 @@ void polar2_f32(const float* y, const float* x, float* mag, float* dir, index_t 
 /// The variant in use: "avx512f", "avx2" or "sse2".
 const char* simd_variant();
 
-// The AVX-512 and AVX2 variants, compiled in their own translation units (-mavx512f; -mavx2 -mfma).
+// The AVX-512 and AVX2 variants, compiled in their own translation units (-mavx512f; -mavx2 -mfma),
+// and the SSE2 one; declared for the dispatch and for the tests that compare them.
+void atan2_f32_sse2(const float* y, const float* x, float* out, index_t n);
 void atan2_f32_avx512(const float* y, const float* x, float* out, index_t n);
 void atan2_f64_avx512(const double* y, const double* x, double* out, index_t n);
 void atan2_f64_for_float_avx512(const double* y, const double* x, double* out, index_t n);
