@@ -10,11 +10,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <vector>
 
+#include "edges/polar_simd.hpp"
 #include "gradmap/edges.hpp"
 #include "gradmap/gradient.hpp"
 #include "gradmap/npy.hpp"
@@ -197,5 +199,38 @@ TEST(IntegerPath, Float32MapsKeepTheMagnitudeOfFloat64Components) {
   for (double dx : {1.0, 0.5, 4.0, 3.0}) {
     check_maps_against_float64_components(u8, dx);
     check_maps_against_float64_components(i16, dx);
+  }
+}
+
+// The pair pass for 8-bit input (squares_exact_in_float32 in edges.cpp) takes the magnitude as the
+// float32 root of the float32 sum of squares. Every component there is k / 2 * 2^s with |k| <= 2040
+// (255 in a central difference, 0.5 * 4 * 255 in a second-order edge, in halves) and a step 2^-s-1
+// with |s + 1| <= 50: every pair of such k, at the two extreme scales and at 1, gives glibc's
+// hypotf (numpy's np.hypot for float32) bit for bit, and the direction of polar2_f32.
+TEST(IntegerPath, Float32HypotOfEvery8BitComponentPairIsNumpys) {
+  constexpr int kMax = 2040;
+  std::vector<float> y, x, mag, dir, want_dir, want_mag;
+  for (const double scale : {1.0, std::ldexp(1.0, -51), std::ldexp(1.0, 49)}) {
+    std::size_t wrong = 0;
+    for (int ky = -kMax; ky <= kMax; ++ky) {
+      y.assign(2 * kMax + 1, static_cast<float>(ky / 2.0 * scale));
+      x.resize(y.size());
+      for (int kx = -kMax; kx <= kMax; ++kx)
+        x[static_cast<std::size_t>(kx + kMax)] = static_cast<float>(kx / 2.0 * scale);
+      mag.resize(y.size()), dir.resize(y.size()), want_dir.resize(y.size());
+      const auto n = static_cast<index_t>(y.size());
+      detail::polar2_f32_exact_squares(y.data(), x.data(), mag.data(), dir.data(), n);
+      detail::atan2_f32(y.data(), x.data(), want_dir.data(), n);
+      for (std::size_t i = 0; i < y.size(); ++i) {
+        const float want = std::hypot(y[i], x[i]);
+        if (std::memcmp(&mag[i], &want, sizeof want) != 0 ||
+            std::memcmp(&dir[i], &want_dir[i], sizeof want) != 0) {
+          if (++wrong <= 5)
+            ADD_FAILURE() << std::hexfloat << "(" << y[i] << ", " << x[i] << "): magnitude " << mag[i]
+                          << ", hypotf " << want << "; direction " << dir[i] << ", atan2_f32 " << want_dir[i];
+        }
+      }
+    }
+    EXPECT_EQ(wrong, 0u) << "scale " << scale;
   }
 }

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -188,7 +189,7 @@ void finish_angle(const S* ang, const AngleOptions& o, Out* out, index_t len) {
 /// The vector path for float and double components: chunks of kChunk samples.
 template <class S, class Out>
 void polar_vec(const std::vector<const S*>& comps, const std::vector<int>& order, index_t count,
-               const EdgeOptions& o, const MapPtrs<Out>& m) {
+               const EdgeOptions& o, const MapPtrs<Out>& m, bool exact_squares) {
   const int n = static_cast<int>(comps.size());
   const int nd = static_cast<int>(order.size());
   S mag[kChunk], ang[kChunk], tmp[kChunk];
@@ -204,7 +205,10 @@ void polar_vec(const std::vector<const S*>& comps, const std::vector<int>& order
     for (int k = 0; k < n; ++k) g[k] = comps[static_cast<std::size_t>(k)] + c0;
     if constexpr (std::is_same_v<S, float> && std::is_same_v<Out, float>) {
       if (pair) {
-        detail::polar2_f32(g[order[0]], g[order[1]], m.mag + c0, m.dir + c0, len);
+        if (exact_squares)
+          detail::polar2_f32_exact_squares(g[order[0]], g[order[1]], m.mag + c0, m.dir + c0, len);
+        else
+          detail::polar2_f32(g[order[0]], g[order[1]], m.mag + c0, m.dir + c0, len);
         continue;
       }
     }
@@ -250,13 +254,16 @@ void polar_vec(const std::vector<const S*>& comps, const std::vector<int>& order
   }
 }
 
+/// `exact_squares`: the components are float32 values whose squares and sum of squares are exact
+/// float32 numbers (squares_exact_in_float32), which lets the pair pass take its float32 hypot.
+/// The bits are the same either way; only the speed differs.
 template <class S, class Out>
 void polar_block(const std::vector<const S*>& comps, const std::vector<int>& order, index_t count,
-                 const EdgeOptions& o, const MapPtrs<Out>& m) {
+                 const EdgeOptions& o, const MapPtrs<Out>& m, bool exact_squares = false) {
   if constexpr (std::is_same_v<S, float16_t>)
     polar_scalar(comps, order, count, o, m);
   else
-    polar_vec(comps, order, count, o, m);
+    polar_vec(comps, order, count, o, m, exact_squares);
 }
 
 /// Storage type of numpy's gradient result for input In.
@@ -483,6 +490,28 @@ bool components_exact_in_float32(const std::vector<detail::AxisPlan>& plans) {
   return false;
 }
 
+/// Within components_exact_in_float32, 8-bit input and steps 2^e with |e| <= 50: every component is
+/// k * 2^(-e-1) with |k| < 2^11 (a central difference is at most 255, a second-order edge
+/// 0.5 * 4 * 255 in magnitude, in halves), so its square has at most 22 significant bits and the sum
+/// of two at most 23, all within float32's normal range: exact in float32. The float32 square root
+/// of that exact sum is then the correctly rounded root, which is also what the float64 root
+/// rounded to float32 gives (the double rounding is innocuous: 53 >= 2 * 24 + 2). So the magnitude
+/// can be computed in float32 lanes with numpy's bits (proved by IntegerPath tests over every pair
+/// of the domain's values).
+template <class In, class Out>
+bool squares_exact_in_float32(const std::vector<detail::AxisPlan>& plans) {
+  if constexpr (std::is_integral_v<In> && sizeof(In) == 1 && std::is_same_v<Out, float>) {
+    if (!components_exact_in_float32<In, Out>(plans)) return false;
+    for (const auto& p : plans) {
+      int e = 0;
+      std::frexp(p.dx, &e);  // |dx| = 2^(e-1)
+      if (std::abs(e - 1) > 50) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
 /// The fused pass: tiles of whole axis-0 rows sized to stay in L2 with all their components.
 template <class In, class S, class Out>
 void fused_maps(ConstArrayView<In> f, const std::vector<detail::AxisPlan>& plans,
@@ -500,6 +529,7 @@ void fused_maps(ConstArrayView<In> f, const std::vector<detail::AxisPlan>& plans
     tile = std::max<index_t>(1, budget / std::max<index_t>(1, per_row * n * static_cast<index_t>(sizeof(S))));
   }
   const index_t tiles = (r1 - r0 + tile - 1) / tile;
+  const bool exact_squares = std::is_same_v<S, float> && squares_exact_in_float32<In, Out>(plans);
   tbb::parallel_for(tbb::blocked_range<index_t>(0, tiles, 1), [&](const tbb::blocked_range<index_t>& r) {
     // One tile of components per thread, kept between calls (it only grows): a loop of edges_into
     // calls on frames of one size allocates nothing after the first. A thread holds at most one
@@ -521,7 +551,7 @@ void fused_maps(ConstArrayView<In> f, const std::vector<detail::AxisPlan>& plans
       }
       sink.write((t0 - r0) * per_row, count, c,
                  [&](const std::vector<const S*>& cc, index_t len, const MapPtrs<Out>& p) {
-                   polar_block<S, Out>(cc, order, len, o, p);
+                   polar_block<S, Out>(cc, order, len, o, p, exact_squares);
                  });
     }
   });

@@ -114,6 +114,21 @@ void polar2_f32_avx512(const float* y, const float* x, float* mag, float* dir, i
   atan2_f32_lanes<16>(y + j, x + j, dir + j, n - j);
 }
 
+// polar2_f32_avx512 where the squares and their sum are exact in float32: the magnitude is one
+// float32 multiply-add-root per lane instead of a widening to double and back.
+void polar2_f32_exact_squares_avx512(const float* y, const float* x, float* mag, float* dir, index_t n) {
+  index_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const __m512 fy = _mm512_loadu_ps(y + j), fx = _mm512_loadu_ps(x + j);
+    _mm512_storeu_ps(mag + j, _mm512_sqrt_ps(_mm512_add_ps(_mm512_mul_ps(fy, fy), _mm512_mul_ps(fx, fx))));
+    __mmask16 special;
+    _mm512_storeu_ps(dir + j, atan2_finite16(fy, fx, &special));
+    if (special) atan2_f32_lanes<16>(y + j, x + j, dir + j, 16);  // not met by finite integer data
+  }
+  for (index_t k = j; k < n; ++k) mag[k] = hypot_f32_ref(y[k], x[k]);
+  atan2_f32_lanes<16>(y + j, x + j, dir + j, n - j);
+}
+
 void atan2_f64_avx512(const double* y, const double* x, double* out, index_t n) {
   blocks<8>(
       y, x, out, n, [](const double* p) { return _mm512_loadu_pd(p); },

@@ -65,6 +65,11 @@ void polar2_f32(const float* y, const float* x, float* mag, float* dir, index_t 
   atan2_f32(y, x, dir, n);
 }
 
+void polar2_f32_exact_squares(const float* y, const float* x, float* mag, float* dir, index_t n) {
+  if (use_avx512()) return polar2_f32_exact_squares_avx512(y, x, mag, dir, n);
+  polar2_f32(y, x, mag, dir, n);
+}
+
 void hypot3_f32(const float* a, const float* b, const float* c, float* out, index_t n) {
   if (use_avx512()) return hypot3_f32_avx512(a, b, c, out, n);
   if (use_avx2()) return hypot3_f32_avx2(a, b, c, out, n);

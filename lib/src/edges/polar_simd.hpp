@@ -27,6 +27,12 @@ void hypot3_f32(const float* a, const float* b, const float* c, float* out, inde
 /// pair with AVX-512, the two functions elsewhere.
 void polar2_f32(const float* y, const float* x, float* mag, float* dir, index_t n);
 
+/// polar2_f32 for pairs whose squares and sum of squares are exact float32 numbers (8-bit integer
+/// differences times a power of two): the magnitude is then the float32 square root of the float32
+/// sum, the same bits as hypot2_f32's (see squares_exact_in_float32 in edges.cpp). Float32 lanes
+/// with AVX-512; polar2_f32 elsewhere.
+void polar2_f32_exact_squares(const float* y, const float* x, float* mag, float* dir, index_t n);
+
 /// The variant in use: "avx512f", "avx2" or "sse2".
 const char* simd_variant();
 
@@ -39,6 +45,7 @@ void atan2_f64_for_float_avx512(const double* y, const double* x, double* out, i
 void hypot2_f32_avx512(const float* a, const float* b, float* out, index_t n);
 void hypot3_f32_avx512(const float* a, const float* b, const float* c, float* out, index_t n);
 void polar2_f32_avx512(const float* y, const float* x, float* mag, float* dir, index_t n);
+void polar2_f32_exact_squares_avx512(const float* y, const float* x, float* mag, float* dir, index_t n);
 void atan2_f32_avx2(const float* y, const float* x, float* out, index_t n);
 void atan2_f64_avx2(const double* y, const double* x, double* out, index_t n);
 void atan2_f64_for_float_avx2(const double* y, const double* x, double* out, index_t n);
